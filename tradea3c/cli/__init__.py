@@ -1,0 +1,31 @@
+"""`tradea3c` command line: thin typer commands over library functions (one call each).
+
+Heavy imports (torch, pandas) happen inside commands so `tradea3c --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from tradea3c.cli import bench, data, demo, train
+
+app = typer.Typer(
+    name="tradea3c",
+    help="A3C for stock trading: fetch data, build market envs, train, backtest.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("fetch", help="Download daily OHLCV (yfinance) or import CSVs / the demo market into the cache.")(
+    data.fetch
+)
+app.add_typer(data.data_app, name="data", help="Inspect the local data cache: list, validate.")
+app.command("demo", help="The offline quick start: demo market -> summary (-> train -> backtest).")(demo.demo)
+app.command("train", help="Train an A3C agent on a market (defaults: embedded demo market, a few minutes).")(
+    train.train
+)
+app.add_typer(bench.bench_app, name="bench", help="Benchmarks, reported as ratios against baselines run in-process.")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

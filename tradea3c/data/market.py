@@ -1,0 +1,201 @@
+"""`Market`: an aligned, validated panel of daily OHLCV bars for N tickers.
+
+Every later stage (features, envs, backtest) reads prices only through this type, so it is
+kept small, immutable and numpy-backed: envs index its arrays inside `step` without pandas.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+FIELDS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
+
+
+@dataclass(frozen=True, eq=False)
+class Market:
+    """Aligned OHLCV panel: arrays of shape ``(n_bars, n_assets)``, float64, dates ascending.
+
+    Prices are adjusted (split and dividend) unless ``adjusted`` is False. Values are finite and
+    prices positive once a Market exists: construction goes through validation.
+    """
+
+    tickers: tuple[str, ...]
+    dates: np.ndarray  # datetime64[ns], shape (n_bars,)
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+    source: str = "unknown"
+    adjusted: bool = True
+    name: str = ""
+    _fingerprint: list[str] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        dates = np.asarray(self.dates).astype("datetime64[ns]")
+        object.__setattr__(self, "dates", dates)
+        shape = (len(dates), len(self.tickers))
+        for name in FIELDS:
+            arr = np.ascontiguousarray(np.asarray(getattr(self, name), dtype=np.float64))
+            if arr.ndim == 1 and len(self.tickers) == 1:
+                arr = arr.reshape(-1, 1)
+            if arr.shape != shape:
+                raise ValueError(f"Market.{name} has shape {arr.shape}, expected {shape} (bars, tickers)")
+            arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
+        if len(dates) > 1 and not np.all(np.diff(dates.astype(np.int64)) > 0):
+            raise ValueError("Market.dates must be strictly increasing; run validation/cleaning first")
+
+    # ------------------------------------------------------------------ shape
+    @property
+    def n_bars(self) -> int:
+        return len(self.dates)
+
+    @property
+    def n_assets(self) -> int:
+        return len(self.tickers)
+
+    @property
+    def start(self) -> pd.Timestamp:
+        return pd.Timestamp(self.dates[0])
+
+    @property
+    def end(self) -> pd.Timestamp:
+        return pd.Timestamp(self.dates[-1])
+
+    # ------------------------------------------------------------ identity
+    @property
+    def fingerprint(self) -> str:
+        """Hash of tickers, dates and every value: two Markets with equal fingerprints hold the same data."""
+        if not self._fingerprint:
+            h = hashlib.sha256()
+            h.update("|".join(self.tickers).encode())
+            h.update(self.dates.astype(np.int64).tobytes())
+            for name in FIELDS:
+                h.update(getattr(self, name).tobytes())
+            self._fingerprint.append(h.hexdigest()[:16])
+        return self._fingerprint[0]
+
+    # ---------------------------------------------------------- selection
+    def between(self, start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None) -> Market:
+        """Bars with ``start <= date <= end`` (either bound optional)."""
+        mask = np.ones(self.n_bars, dtype=bool)
+        if start is not None:
+            mask &= self.dates >= np.datetime64(pd.Timestamp(start), "ns")
+        if end is not None:
+            mask &= self.dates <= np.datetime64(pd.Timestamp(end), "ns")
+        return self.take(np.flatnonzero(mask))
+
+    def take(self, rows: np.ndarray | slice) -> Market:
+        """Rows (bars) by position."""
+        return Market(
+            tickers=self.tickers,
+            dates=self.dates[rows],
+            **{f: getattr(self, f)[rows] for f in FIELDS},
+            source=self.source,
+            adjusted=self.adjusted,
+            name=self.name,
+        )
+
+    def select(self, tickers: str | list[str] | tuple[str, ...]) -> Market:
+        """A sub-market of some tickers (order as given)."""
+        wanted = [tickers] if isinstance(tickers, str) else list(tickers)
+        missing = [t for t in wanted if t not in self.tickers]
+        if missing:
+            raise KeyError(f"tickers {missing} not in market {self.tickers}")
+        cols = [self.tickers.index(t) for t in wanted]
+        return Market(
+            tickers=tuple(wanted),
+            dates=self.dates,
+            **{f: getattr(self, f)[:, cols] for f in FIELDS},
+            source=self.source,
+            adjusted=self.adjusted,
+            name=self.name,
+        )
+
+    # ------------------------------------------------------------ pandas
+    def frame(self, ticker: str | None = None) -> pd.DataFrame:
+        """One ticker's bars as a DataFrame (columns open..volume, DatetimeIndex 'date')."""
+        if ticker is None:
+            if self.n_assets != 1:
+                raise ValueError("frame() needs a ticker for a multi-asset market")
+            ticker = self.tickers[0]
+        j = self.tickers.index(ticker)
+        index = pd.DatetimeIndex(self.dates, name="date")
+        return pd.DataFrame({f: getattr(self, f)[:, j] for f in FIELDS}, index=index)
+
+    def panel(self, field_name: str = "close") -> pd.DataFrame:
+        """One field for all tickers: DataFrame (dates x tickers)."""
+        if field_name not in FIELDS:
+            raise KeyError(f"unknown field {field_name!r}; choose one of {FIELDS}")
+        return pd.DataFrame(
+            getattr(self, field_name), index=pd.DatetimeIndex(self.dates, name="date"), columns=list(self.tickers)
+        )
+
+    @classmethod
+    def from_frames(
+        cls, frames: dict[str, pd.DataFrame], *, source: str = "unknown", adjusted: bool = True, name: str = ""
+    ) -> Market:
+        """Build from already clean, already aligned per-ticker frames (same DatetimeIndex, lower-case
+        OHLCV columns). Alignment of ragged calendars is the job of `tradea3c.data.align`."""
+        if not frames:
+            raise ValueError("Market.from_frames needs at least one ticker")
+        tickers = tuple(frames)
+        index = frames[tickers[0]].index
+        for t, df in frames.items():
+            if not df.index.equals(index):
+                raise ValueError(f"{t}: dates differ from {tickers[0]}; align the frames first")
+        arrays = {f: np.column_stack([frames[t][f].to_numpy(dtype=np.float64) for t in tickers]) for f in FIELDS}
+        return cls(tickers=tickers, dates=index.to_numpy(), **arrays, source=source, adjusted=adjusted, name=name)
+
+    def summary(self) -> pd.DataFrame:
+        """Per-ticker summary: first/last date, bars, first/last close, total return, annualised vol."""
+        rows = []
+        for j, t in enumerate(self.tickers):
+            c = self.close[:, j]
+            r = np.diff(np.log(c))
+            rows.append(
+                {
+                    "ticker": t,
+                    "first": self.start.date(),
+                    "last": self.end.date(),
+                    "bars": self.n_bars,
+                    "first_close": c[0],
+                    "last_close": c[-1],
+                    "total_return": c[-1] / c[0] - 1.0,
+                    "ann_vol": float(np.std(r, ddof=1) * np.sqrt(252)) if len(r) > 1 else float("nan"),
+                }
+            )
+        return pd.DataFrame(rows).set_index("ticker")
+
+    def __repr__(self) -> str:
+        span = f"{self.start.date()}..{self.end.date()}" if self.n_bars else "empty"
+        return f"Market({self.name or self.source}: {self.n_assets} tickers, {self.n_bars} bars, {span}, fp={self.fingerprint})"
+
+
+def synthetic_market(
+    n_bars: int = 1000,
+    n_assets: int = 1,
+    *,
+    seed: int = 0,
+    drift: float = 0.0002,
+    vol: float = 0.01,
+    start: str = "2000-01-03",
+) -> Market:
+    """A geometric-random-walk Market with consistent OHLC (for tests and benchmarks)."""
+    rng = np.random.default_rng(seed)
+    dates = pd.bdate_range(start, periods=n_bars).to_numpy()
+    log_ret = drift + vol * rng.standard_normal((n_bars, n_assets))
+    close = 100.0 * np.exp(np.cumsum(log_ret, axis=0))
+    prev = np.vstack([np.full((1, n_assets), 100.0), close[:-1]])
+    open_ = prev * np.exp(0.3 * vol * rng.standard_normal((n_bars, n_assets)))
+    wick = np.abs(vol * rng.standard_normal((2, n_bars, n_assets)))
+    high = np.maximum(open_, close) * np.exp(wick[0])
+    low = np.minimum(open_, close) * np.exp(-wick[1])
+    volume = rng.integers(100_000, 1_000_000, size=(n_bars, n_assets)).astype(np.float64)
+    tickers = tuple(f"SYN{i}" for i in range(n_assets))
+    return Market(tickers, dates, open_, high, low, close, volume, source="synthetic", name="synthetic")
