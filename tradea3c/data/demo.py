@@ -23,3 +23,23 @@ def demo_csv_path() -> Path:
     if not path.is_file():
         raise FileNotFoundError(f"demo data {path} missing from gym-anytrading; reinstall gym-anytrading==2.0.0")
     return path
+
+
+def demo_market():  # -> Market (import kept local: data.market is the only dependency)
+    """The demo market as a `Market` (adjusted: 'Adj Close' ratio applied to O/H/L)."""
+    import pandas as pd
+
+    from tradea3c.data.market import Market
+
+    df = pd.read_csv(demo_csv_path(), parse_dates=["Date"]).sort_values("Date")
+    factor = df["Adj Close"] / df["Close"]
+    frame = pd.DataFrame(
+        {
+            "open": df["Open"] * factor,
+            "high": df["High"] * factor,
+            "low": df["Low"] * factor,
+            "close": df["Adj Close"],
+            "volume": df["Volume"].astype(float),
+        }
+    ).set_index(pd.DatetimeIndex(df["Date"], name="date"))
+    return Market.from_frames({DEMO_TICKER: frame}, source="gym-anytrading", adjusted=True, name="demo")
