@@ -5,8 +5,14 @@ Read from the installed package at run time (never copied into this repo), so it
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tradea3c.data.fetch import TickerResult
+    from tradea3c.data.market import Market
 
 DEMO_TICKER = "GOOGL"
 
@@ -21,15 +27,18 @@ def demo_csv_path() -> Path:
         ) from None
     path = Path(str(root))
     if not path.is_file():
-        raise FileNotFoundError(f"demo data {path} missing from gym-anytrading; reinstall gym-anytrading==2.0.0")
+        raise FileNotFoundError(
+            f"demo data {path} missing from gym-anytrading; reinstall gym-anytrading==2.0.0"
+        )
     return path
 
 
-def demo_market():  # -> Market (import kept local: data.market is the only dependency)
-    """The demo market as a `Market` (adjusted: 'Adj Close' ratio applied to O/H/L)."""
+def demo_market() -> Market:
+    """The demo market as a validated `Market` (adjusted: 'Adj Close' ratio applied to O/H/L)."""
     import pandas as pd
 
     from tradea3c.data.market import Market
+    from tradea3c.data.validate import clean_frame
 
     df = pd.read_csv(demo_csv_path(), parse_dates=["Date"]).sort_values("Date")
     factor = df["Adj Close"] / df["Close"]
@@ -42,4 +51,24 @@ def demo_market():  # -> Market (import kept local: data.market is the only depe
             "volume": df["Volume"].astype(float),
         }
     ).set_index(pd.DatetimeIndex(df["Date"], name="date"))
-    return Market.from_frames({DEMO_TICKER: frame}, source="gym-anytrading", adjusted=True, name="demo")
+    clean, _ = clean_frame(frame, DEMO_TICKER)
+    return Market.from_frames({DEMO_TICKER: clean}, source="gym-anytrading", adjusted=True, name="demo")
+
+
+@dataclass
+class DemoResult:
+    """What `prepare_demo` did: the market, its cache entry and where the cache lives."""
+
+    market: Market
+    cached: TickerResult
+    data_dir: Path
+
+
+def prepare_demo(data_dir: str | Path | None = None) -> DemoResult:
+    """Step 1 of the offline quick start: cache the demo market and return it (later steps such as
+    train and backtest build on the returned `Market`). Offline and well under a second."""
+    from tradea3c.data.cache import resolve_data_dir
+    from tradea3c.data.fetch import cache_demo
+
+    ddir = resolve_data_dir(data_dir)
+    return DemoResult(demo_market(), cache_demo(ddir), ddir)

@@ -1,0 +1,288 @@
+"""Fill the cache: incremental yfinance fetch, CSV import, the demo market.
+
+Every source goes through `clean_frame` before anything is written, and every write is atomic,
+so a failed or refused ticker never aborts the others and never damages its cached file.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from tradea3c.data import cache
+from tradea3c.data.errors import DataError, Finding
+from tradea3c.data.validate import clean_frame
+from tradea3c.data.yahoo import (
+    OFFLINE_HINT,
+    Downloader,
+    FetchError,
+    call_with_retries,
+    normalize_yf_frame,
+    yf_download,
+)
+
+Status = Literal["fetched", "up to date", "failed"]
+SUPPORTED_INTERVALS = ("1d",)
+
+
+@dataclass
+class TickerResult:
+    """Outcome for one ticker (one row of the CLI summary table)."""
+
+    ticker: str
+    status: Status
+    rows: int = 0  # rows in the cache after the run
+    added: int = 0  # new rows this run
+    detail: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    columns: str = ""  # CSV import: which columns were used
+
+
+@dataclass
+class FetchReport:
+    results: list[TickerResult] = field(default_factory=list)
+
+    def count(self, status: Status) -> int:
+        return sum(r.status == status for r in self.results)
+
+    @property
+    def ok(self) -> bool:
+        """True when at least one ticker is usable (fetched or already up to date)."""
+        return any(r.status != "failed" for r in self.results)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for r in self.results for f in r.findings]
+
+
+def _day(s: str | date | pd.Timestamp | None) -> date | None:
+    if s is None:
+        return None
+    try:
+        return pd.Timestamp(s).date()
+    except (ValueError, TypeError):
+        raise DataError(f"invalid date {s!r}: use YYYY-MM-DD") from None
+
+
+def _merge(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Old bars plus new ones; the newer download wins on overlapping dates."""
+    both = pd.concat([old[~old.index.isin(new.index)], new])
+    return both.sort_index()
+
+
+def fetch_one(
+    ticker: str,
+    data_dir: Path,
+    *,
+    start: date | None,
+    end: date | None,
+    interval: str,
+    adjusted: bool,
+    downloader: Downloader,
+    retry: Callable[[Callable[[], pd.DataFrame]], pd.DataFrame],
+    today: date,
+) -> TickerResult:
+    """Fetch one ticker incrementally. Raises `FetchError` / `DataError`; the caller records them.
+
+    Incremental rule: when the cache holds yfinance data with the same adjustment and started no
+    later than asked, only dates from the last cached bar on are requested. That one overlapping
+    bar is compared with the cache: if its close moved (a new split or dividend re-adjusted the
+    history), the full history is fetched again instead of mixing two adjustment bases.
+    """
+    cached = cache.read_ticker(data_dir, ticker)
+    req_start = start
+    incremental = False
+    if cached is not None:
+        old, meta = cached
+        same_basis = meta.source == "yfinance" and meta.adjusted == adjusted
+        if start is None:
+            covers = meta.requested_start is None
+        else:
+            covers = meta.requested_start is None or _day(meta.requested_start) <= start
+        if same_basis and covers:
+            last = old.index[-1].date()
+            stop = end or today + timedelta(days=1)
+            if last + timedelta(days=1) >= stop or (end is None and last >= today):
+                return TickerResult(ticker, "up to date", rows=len(old), detail=f"cached to {last}")
+            req_start, incremental = last, True
+    try:
+        raw = retry(lambda: downloader(ticker, req_start, end, interval, adjusted))
+    except FetchError as exc:
+        if incremental and cached is not None and exc.kind == "no_data":  # nothing new since last bar
+            return TickerResult(
+                ticker, "up to date", rows=len(cached[0]), detail=f"no new bars after {req_start}"
+            )
+        raise
+    new = normalize_yf_frame(raw, ticker, adjusted=adjusted)
+    detail = ""
+    if incremental and cached is not None:
+        old, meta = cached
+        overlap = new.index.intersection(old.index[-1:])
+        if len(overlap) and not np.isclose(
+            new.at[overlap[0], "close"], old.at[overlap[0], "close"], rtol=1e-6
+        ):
+            raw = retry(lambda: downloader(ticker, _day(meta.requested_start), end, interval, adjusted))
+            new = normalize_yf_frame(raw, ticker, adjusted=adjusted)
+            incremental, detail = False, "history re-adjusted upstream (split/dividend); refetched in full"
+    if incremental and cached is not None:
+        old, meta = cached
+        added = int((~new.index.isin(old.index)).sum())
+        if added == 0:
+            return TickerResult(
+                ticker, "up to date", rows=len(old), detail=f"no new bars after {old.index[-1].date()}"
+            )
+        merged, requested = _merge(old, new), meta.requested_start
+    else:
+        merged, requested = new, None if start is None else str(start)
+        added = len(new) if cached is None else int((~new.index.isin(cached[0].index)).sum())
+        if cached is not None and not detail:
+            detail = (
+                f"replaced {cached[1].source} data ({'adjusted' if cached[1].adjusted else 'unadjusted'})"
+            )
+    clean, findings = clean_frame(merged, ticker)
+    meta = cache.write_ticker(
+        data_dir, ticker, clean, source="yfinance", adjusted=adjusted, requested_start=requested
+    )
+    return TickerResult(ticker, "fetched", rows=meta.rows, added=added, detail=detail, findings=findings)
+
+
+def fetch_tickers(
+    tickers: Sequence[str],
+    *,
+    data_dir: str | Path | None = None,
+    start: str | date | None = None,
+    end: str | date | None = None,
+    interval: str = "1d",
+    adjusted: bool = True,
+    downloader: Downloader | None = None,
+    retries: int = 3,
+    base_delay: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: np.random.Generator | None = None,
+    today: date | None = None,
+    on_result: Callable[[TickerResult], None] | None = None,
+    on_retry: Callable[[str, int, float, FetchError], None] | None = None,
+) -> FetchReport:
+    """Download daily OHLCV for ``tickers`` into the cache; one result per ticker, never raises
+    for a single ticker's failure. Once the network is found to be unreachable the remaining
+    tickers are marked failed without further attempts (each would only repeat the DNS timeout).
+    ``downloader`` defaults to `yf_download`; ``sleep`` and ``rng`` drive the retry backoff."""
+    if interval not in SUPPORTED_INTERVALS:
+        raise DataError(
+            f"interval {interval!r} is not supported: the Market is a daily panel, use --interval 1d"
+        )
+    start_d, end_d = _day(start), _day(end)
+    if start_d and end_d and start_d >= end_d:
+        raise DataError(f"--start {start_d} must be before --end {end_d}")
+    names = [cache.normalize_ticker(t) for t in tickers]
+    if not names:
+        raise DataError("no tickers given: name some (tradea3c fetch AAPL MSFT) or use --market / --from-csv")
+    ddir = cache.resolve_data_dir(data_dir)
+    dl = downloader or yf_download
+    rng = rng if rng is not None else np.random.default_rng()
+    today = today or date.today()
+    report = FetchReport()
+    offline = False
+    for t in dict.fromkeys(names):
+        if offline:
+            res = TickerResult(t, "failed", detail=f"skipped: no network (see first error); {OFFLINE_HINT}")
+        else:
+
+            def retry(fn: Callable[[], pd.DataFrame], _t: str = t) -> pd.DataFrame:
+                cb = None if on_retry is None else (lambda n, d, e: on_retry(_t, n, d, e))
+                return call_with_retries(
+                    fn, retries=retries, base_delay=base_delay, sleep=sleep, rng=rng, on_retry=cb
+                )
+
+            try:
+                res = fetch_one(
+                    t, ddir, start=start_d, end=end_d, interval=interval, adjusted=adjusted,
+                    downloader=dl, retry=retry, today=today,
+                )  # fmt: skip
+            except FetchError as exc:
+                res = TickerResult(t, "failed", detail=_explain(exc, t, cache.ticker_path(ddir, t).is_file()))
+                offline = exc.kind == "offline"
+            except DataError as exc:
+                res = TickerResult(t, "failed", detail=f"refused: {exc}")
+            existing = cache.ticker_path(ddir, t)
+            if res.status == "failed" and existing.is_file():
+                res.rows = cache.read_meta(existing).rows
+        report.results.append(res)
+        if on_result is not None:
+            on_result(res)
+    return report
+
+
+def _explain(exc: FetchError, ticker: str, has_cache: bool) -> str:
+    keep = "; cached data kept" if has_cache else ""
+    if exc.kind == "offline":
+        return f"no network (Yahoo Finance unreachable: {exc}){keep}; {OFFLINE_HINT}"
+    if exc.kind == "no_data":
+        return f"no data from Yahoo: unknown or delisted ticker {ticker}? ({exc}){keep}"
+    if exc.kind == "rate_limit":
+        return f"rate limited by Yahoo after retries; try again later{keep}"
+    return f"{exc}{keep}"
+
+
+def import_csv(
+    path: str | Path, *, data_dir: str | Path | None = None, tickers: Sequence[str] | None = None
+) -> FetchReport:
+    """Validate every series under ``path`` and write the accepted ones to the cache (replacing
+    what was cached for those tickers). A refused series leaves its cache file untouched."""
+    from tradea3c.data.csv_import import read_csv_source
+
+    ddir = cache.resolve_data_dir(data_dir)
+    series, errors = read_csv_source(path, list(tickers) if tickers else None)
+    report = FetchReport()
+    for where, err in errors.items():
+        report.results.append(TickerResult(Path(where).stem.split("_")[0].upper(), "failed", detail=err))
+    for s in series:
+        res = TickerResult(s.ticker, "failed", columns=s.columns_used())
+        try:
+            clean, findings = clean_frame(s.frame, cache.normalize_ticker(s.ticker))
+            meta = cache.write_ticker(
+                ddir, s.ticker, clean, source="csv", adjusted=s.adjusted, origin=str(Path(s.path).resolve())
+            )
+            res.status, res.rows, res.added, res.findings = "fetched", meta.rows, meta.rows, findings
+            res.detail = "; ".join(s.notes)
+        except DataError as exc:
+            res.detail = f"refused: {exc}"
+        report.results.append(res)
+    report.results.sort(key=lambda r: r.ticker)
+    return report
+
+
+def cache_demo(data_dir: str | Path | None = None) -> TickerResult:
+    """Put the demo market (GOOGL from gym-anytrading) into the cache. An existing GOOGL file from
+    another source (real yfinance or CSV data) is left alone rather than replaced by demo data."""
+    from tradea3c.data.demo import DEMO_TICKER, demo_market
+
+    ddir = cache.resolve_data_dir(data_dir)
+    market = demo_market()
+    path = cache.ticker_path(ddir, DEMO_TICKER)
+    if path.is_file():
+        meta = cache.read_meta(path)
+        if meta.source != "gym-anytrading":
+            return TickerResult(
+                DEMO_TICKER, "up to date", rows=meta.rows, detail=f"kept cached {meta.source} data"
+            )
+        if meta.rows == market.n_bars and meta.last == str(market.end.date()):
+            return TickerResult(DEMO_TICKER, "up to date", rows=meta.rows, detail="demo already cached")
+    meta = cache.write_ticker(
+        ddir,
+        DEMO_TICKER,
+        market.frame(),
+        source="gym-anytrading",
+        adjusted=market.adjusted,
+        origin="gym-anytrading",
+    )
+    return TickerResult(
+        DEMO_TICKER, "fetched", rows=meta.rows, added=meta.rows, detail="demo market (gym-anytrading)"
+    )

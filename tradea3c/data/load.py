@@ -1,0 +1,215 @@
+"""The library entry points later stages use: a validated, aligned `Market` from cache or CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from tradea3c.data import cache
+from tradea3c.data.align import align_frames
+from tradea3c.data.errors import DataError, Finding
+from tradea3c.data.market import Market
+from tradea3c.data.universes import UNIVERSES, universe_tickers
+from tradea3c.data.validate import clean_frame
+
+SPECIAL = ("demo", "cached")
+
+
+@dataclass
+class LoadReport:
+    """What loading found and did (validation + alignment findings), for logs and the CLI."""
+
+    source: str
+    findings: list[Finding] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)  # ticker -> columns used (CSV)
+
+
+def resolve_tickers(market: str | Sequence[str], data_dir: Path | None = None) -> tuple[list[str], str]:
+    """(tickers, name) for a universe name, 'cached', a comma list or a sequence of tickers.
+
+    A lower-case string that is not a known name is treated as a typo (`DataError`), an upper-case
+    one as a ticker, so ``load_market("AAPL")`` works and ``load_market("sp5000")`` explains itself.
+    """
+    if isinstance(market, str):
+        key = market.strip()
+        if key.lower() in UNIVERSES:
+            return universe_tickers(key)[0], key.lower()
+        if key.lower() == "cached":
+            metas = cache.list_cache(cache.resolve_data_dir(data_dir))
+            if not metas:
+                raise DataError(
+                    f"the cache {cache.resolve_data_dir(data_dir)} is empty; run `tradea3c fetch ...` first"
+                )
+            return [m.ticker for m in metas], "cached"
+        if key.islower() and "," not in key:
+            raise DataError(
+                f"unknown market {market!r}: use demo, cached, {', '.join(UNIVERSES)}, or tickers like AAPL"
+            )
+        names = [t for t in key.replace(" ", ",").split(",") if t]
+        return [cache.normalize_ticker(t) for t in names], ",".join(names).upper()
+    names = [cache.normalize_ticker(t) for t in market]
+    if not names:
+        raise DataError("empty ticker list; name at least one ticker")
+    return list(dict.fromkeys(names)), ",".join(names[:5]) + ("..." if len(names) > 5 else "")
+
+
+def _window(df: pd.DataFrame, start: object, end: object) -> pd.DataFrame:
+    if start is not None:
+        df = df[df.index >= pd.Timestamp(start)]
+    if end is not None:
+        df = df[df.index <= pd.Timestamp(end)]
+    return df
+
+
+def build_market(
+    frames: dict[str, pd.DataFrame],
+    *,
+    source: str,
+    adjusted: bool,
+    name: str,
+    start: object = None,
+    end: object = None,
+    skip_refused: bool = False,
+) -> tuple[Market, list[Finding]]:
+    """Validate each raw/cached frame, cut to [start, end], align, and build the `Market`.
+
+    A refused series raises `DataError`, or with ``skip_refused`` is left out and reported."""
+    findings: list[Finding] = []
+    clean: dict[str, pd.DataFrame] = {}
+    for t, df in frames.items():
+        try:
+            c, f = clean_frame(df, t)
+        except DataError as exc:
+            if not skip_refused:
+                raise
+            findings.append(Finding(t, None, "validate", "refused", str(exc)))
+            continue
+        findings += f
+        c = _window(c, start, end)
+        if len(c) == 0:
+            raise DataError(
+                f"{t}: no bars between {start or 'the start'} and {end or 'the end'}; widen the range"
+            )
+        clean[t] = c
+    if not clean:
+        raise DataError(f"every series was refused: {findings[0].detail if findings else 'no data'}")
+    aligned, f = align_frames(clean)
+    findings += f
+    return Market.from_frames(aligned, source=source, adjusted=adjusted, name=name), findings
+
+
+def load_market_with_report(
+    market: str | Sequence[str] = "demo",
+    *,
+    data_dir: str | Path | None = None,
+    start: object = None,
+    end: object = None,
+    max_tickers: int | None = None,
+) -> tuple[Market, LoadReport]:
+    """`load_market` plus the findings of validation and alignment."""
+    if isinstance(market, str) and market.strip().lower() == "demo":
+        from tradea3c.data.demo import DEMO_TICKER, demo_market
+
+        demo = demo_market()
+        m, findings = build_market(
+            {DEMO_TICKER: demo.frame()},
+            source=demo.source,
+            adjusted=demo.adjusted,
+            name="demo",
+            start=start,
+            end=end,
+        )
+        return m, LoadReport("gym-anytrading", findings)
+    ddir = cache.resolve_data_dir(data_dir)
+    tickers, name = resolve_tickers(market, ddir)
+    if max_tickers is not None:
+        if max_tickers < 1:
+            raise DataError(f"max_tickers must be >= 1 (got {max_tickers})")
+        tickers = tickers[:max_tickers]
+    frames: dict[str, pd.DataFrame] = {}
+    metas: list[cache.CacheMeta] = []
+    missing: list[str] = []
+    for t in tickers:
+        got = cache.read_ticker(ddir, t)
+        if got is None:
+            missing.append(t)
+            continue
+        frames[t], meta = got
+        metas.append(meta)
+    if missing:
+        shown = " ".join(missing[:8]) + (f" (+{len(missing) - 8} more)" if len(missing) > 8 else "")
+        how = f"--market {name}" if isinstance(market, str) and name in UNIVERSES else shown
+        raise DataError(
+            f"{len(missing)} of {len(tickers)} tickers not in the cache {ddir}: {shown}; "
+            f"run `tradea3c fetch {how}` (online) or `tradea3c fetch --from-csv DIR` (offline)"
+        )
+    sources = sorted({m.source for m in metas})
+    m, findings = build_market(
+        frames,
+        source="+".join(sources),
+        adjusted=all(m.adjusted for m in metas),
+        name=name,
+        start=start,
+        end=end,
+    )
+    return m, LoadReport("+".join(sources), findings)
+
+
+def load_market(
+    market: str | Sequence[str] = "demo",
+    *,
+    data_dir: str | Path | None = None,
+    start: object = None,
+    end: object = None,
+    max_tickers: int | None = None,
+) -> Market:
+    """A validated, aligned `Market`.
+
+    ``market``: "demo" (the embedded GOOGL data set, no cache needed); a universe name ("sp500",
+    "dow30", "nasdaq100"); "cached" (every cached ticker); or tickers (a list, or "AAPL,MSFT").
+    Universe and ticker markets are read from the parquet cache in ``data_dir`` (default
+    `default_data_dir()`); a missing ticker raises `DataError` saying which fetch to run.
+    ``adjusted`` is True only if every ticker's cached prices are adjusted.
+    """
+    return load_market_with_report(market, data_dir=data_dir, start=start, end=end, max_tickers=max_tickers)[
+        0
+    ]
+
+
+def load_csv_market_with_report(
+    path: str | Path, tickers: Sequence[str] | None = None
+) -> tuple[Market, LoadReport]:
+    """`load_csv_market` plus findings, CSV read errors (as refused findings) and columns used."""
+    from tradea3c.data.csv_import import read_csv_source
+
+    want = [cache.normalize_ticker(t) for t in tickers] if tickers else None
+    series, errors = read_csv_source(path, want)
+    if want is not None and any(t in errors for t in want):
+        missing = [t for t in want if t in errors]
+        raise DataError(f"tickers {' '.join(missing)} not found under {path}")
+    if not series:
+        first = next(iter(errors.values()), f"no usable CSV under {path}")
+        raise DataError(first)
+    report = LoadReport(f"csv:{path}")
+    report.findings += [Finding(Path(k).stem, None, "read", "refused", v) for k, v in errors.items()]
+    frames = {cache.normalize_ticker(s.ticker): s.frame for s in series}
+    report.columns = {cache.normalize_ticker(s.ticker): s.columns_used() for s in series}
+    m, findings = build_market(
+        frames,
+        source="csv",
+        adjusted=all(s.adjusted for s in series),
+        name=Path(path).name,
+        skip_refused=True,
+    )
+    report.findings += findings
+    return m, report
+
+
+def load_csv_market(path: str | Path, tickers: Sequence[str] | None = None) -> Market:
+    """Read per-ticker CSVs in a folder (or one long CSV with a ticker column) straight into a
+    validated, aligned `Market`, without touching the cache. Unreadable files are skipped (see
+    `load_csv_market_with_report`); `DataError` when nothing usable remains."""
+    return load_csv_market_with_report(path, tickers)[0]

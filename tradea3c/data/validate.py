@@ -1,0 +1,240 @@
+"""Validation and cleaning of one ticker's daily OHLCV series.
+
+Runs on every import, fetch and load, so a `Market` never sees NaN, non-positive prices,
+inconsistent bars or unsorted dates. Rules (each finding names ticker, date and action):
+
+* dates: unparseable dates are dropped; unsorted dates are sorted; duplicate dates keep the last row.
+* close: missing or non-positive -> row dropped (nothing trustworthy to repair from).
+* open/high/low: negative -> row dropped; missing or zero -> repaired: open = previous close
+  (the bar's own close on the first row), high = max(open, close), low = min(open, close).
+* High < Low -> swapped; Close outside [Low, High] -> range widened (close is trusted);
+  Open outside [Low, High] -> clamped into the range (a typo'd open must not stretch the bar).
+* volume: missing or negative -> 0 (repaired); zero -> kept and reported (the price may be stale).
+* one-day close moves beyond ``jump_ratio`` (default x1.8 either way, e.g. an unadjusted 2:1 split)
+  and calendar gaps longer than ``gap_days`` -> kept and reported: they can be real.
+* a series is refused (`DataError`, nothing written) when it has no rows, no close prices, or more
+  than ``max_drop_frac`` of its rows had to be dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from tradea3c.data.errors import Action, DataError, Finding
+from tradea3c.data.market import FIELDS
+
+PRICE_FIELDS = ("open", "high", "low", "close")
+MAX_PER_CHECK = 20  # beyond this, one aggregated finding per check keeps reports readable
+
+
+def _day(ts: pd.Timestamp) -> str:
+    return str(pd.Timestamp(ts).date())
+
+
+class _Report:
+    """Collects findings for one ticker, aggregating long runs of the same check."""
+
+    def __init__(self, ticker: str) -> None:
+        self.ticker = ticker
+        self.findings: list[Finding] = []
+
+    def add(self, date: pd.Timestamp | None, check: str, action: Action, detail: str) -> None:
+        self.findings.append(
+            Finding(self.ticker, None if date is None else _day(date), check, action, detail)
+        )
+
+    def rows(
+        self, dates: Iterable[pd.Timestamp], check: str, action: Action, detail: Callable[[pd.Timestamp], str]
+    ) -> None:
+        dates = list(dates)
+        if len(dates) > MAX_PER_CHECK:
+            self.add(
+                dates[0],
+                check,
+                action,
+                f"{detail(dates[0])} (and {len(dates) - 1} more rows, to {_day(dates[-1])})",
+            )
+            return
+        for d in dates:
+            self.add(d, check, action, detail(d))
+
+
+def _fmt(x: float) -> str:
+    return "missing" if not np.isfinite(x) else f"{x:g}"
+
+
+def clean_frame(
+    df: pd.DataFrame,
+    ticker: str,
+    *,
+    max_drop_frac: float = 0.2,
+    jump_ratio: float = 1.8,
+    gap_days: int = 7,
+) -> tuple[pd.DataFrame, list[Finding]]:
+    """Validate and repair one ticker's bars; return (clean frame, findings).
+
+    ``df`` has a DatetimeIndex (may be unsorted, duplicated or contain NaT) and lower-case columns
+    among open/high/low/close/volume; ``close`` is required. Raises `DataError` when refused.
+    """
+    rep = _Report(ticker)
+    if "close" not in df.columns:
+        raise DataError(f"{ticker}: no close prices (columns: {', '.join(map(str, df.columns))}); refused")
+    if len(df) == 0:
+        raise DataError(f"{ticker}: no rows; refused")
+    out = pd.DataFrame(index=pd.DatetimeIndex(df.index).as_unit("ns"))
+    for f in FIELDS:
+        if f in df.columns:
+            out[f] = pd.to_numeric(pd.Series(df[f].to_numpy(), index=out.index), errors="coerce").astype(
+                float
+            )
+        else:
+            out[f] = np.nan
+            what = "set to 0" if f == "volume" else "rebuilt from close/previous close"
+            rep.add(None, "missing-column", "repaired", f"no {f} column; {what}")
+    out = out.replace([np.inf, -np.inf], np.nan)
+    n_in = len(out)
+
+    # ---- dates: NaT, order, duplicates
+    nat = out.index.isna()
+    if nat.any():
+        rep.add(None, "bad-date", "dropped", f"{int(nat.sum())} rows without a valid date")
+        out = out[~nat]
+    if not out.index.is_monotonic_increasing:
+        descending = out.index.is_monotonic_decreasing
+        out = out.sort_index(kind="stable")
+        detail = "dates in descending order; sorted ascending" if descending else "dates out of order; sorted"
+        rep.add(None, "unsorted", "repaired", detail)
+    dup = out.index.duplicated(keep="last")
+    if dup.any():
+        rep.rows(out.index[dup], "duplicate-date", "dropped", lambda d: "duplicate date; kept the last row")
+        out = out[~dup]
+
+    # ---- rows that cannot be trusted: missing/non-positive close, non-positive O/H/L
+    bad_close = ~(out["close"] > 0)
+    if bad_close.any():
+        closes = out.loc[bad_close, "close"]
+        rep.rows(closes.index, "bad-close", "dropped", lambda d: f"close {_fmt(closes[d])}; row dropped")
+        out = out[~bad_close]
+    ohl = out[["open", "high", "low"]]
+    zero = ohl == 0  # zero O/H/L with a valid close is how many sources encode "missing"
+    out[["open", "high", "low"]] = ohl.mask(zero)
+    ohl = out[["open", "high", "low"]]
+    nonpos = (ohl < 0).any(axis=1)
+    if nonpos.any():
+        sub = ohl[nonpos]
+        rep.rows(
+            sub.index,
+            "negative-price",
+            "dropped",
+            lambda d: (
+                "negative " + ", ".join(f"{c} {sub.at[d, c]:g}" for c in sub.columns if sub.at[d, c] < 0)
+            ),
+        )
+        out = out[~nonpos]
+    if len(out) == 0:
+        raise DataError(f"{ticker}: no valid rows left after cleaning ({n_in} read); refused")
+    dropped = n_in - len(out)
+    if dropped > max_drop_frac * n_in:
+        raise DataError(
+            f"{ticker}: {dropped} of {n_in} rows invalid (> {max_drop_frac:.0%}); refused, fix the source"
+        )
+
+    # ---- repairs: missing open/high/low, inconsistent bars
+    o, h, lo, c = (out[f].to_numpy(copy=True) for f in PRICE_FIELDS)
+    prev_close = np.concatenate([[c[0]], c[:-1]])
+    miss_o, miss_h, miss_l = np.isnan(o), np.isnan(h), np.isnan(lo)
+    o = np.where(miss_o, prev_close, o)
+    h = np.where(miss_h, np.maximum(o, c), h)
+    lo = np.where(miss_l, np.minimum(o, c), lo)
+    any_miss = miss_o | miss_h | miss_l
+    whole = {f: m.all() for f, m in zip(("open", "high", "low"), (miss_o, miss_h, miss_l), strict=True)}
+    per_row = any_miss & ~(miss_o & whole["open"] | miss_h & whole["high"] | miss_l & whole["low"])
+    if per_row.any():
+        idx = {d: i for i, d in enumerate(out.index)}
+
+        def _miss(d: pd.Timestamp) -> str:
+            i = idx[d]
+            parts = [n for n, m in (("open", miss_o), ("high", miss_h), ("low", miss_l)) if m[i]]
+            return f"missing or zero {'/'.join(parts)}; open=previous close, high/low=max/min(open, close)"
+
+        rep.rows(out.index[per_row], "missing-price", "repaired", _miss)
+    # close is the trusted field (returns are computed from it): a close outside [low, high]
+    # widens the range; an open outside it (typos such as BA 2007-02-08 open 200, close 89.5)
+    # is clamped into the range rather than stretching the range to the typo.
+    swapped = h < lo
+    if swapped.any():
+        rep.rows(
+            out.index[swapped],
+            "high<low",
+            "repaired",
+            lambda d: f"high {out.at[d, 'high']:g} < low {out.at[d, 'low']:g}; swapped",
+        )
+        h, lo = np.where(swapped, lo, h), np.where(swapped, h, lo)
+    tol = 1e-9 * c
+    c_out = (c - h > tol) | (lo - c > tol)
+    if c_out.any():
+        rep.rows(
+            out.index[c_out],
+            "close-outside-range",
+            "repaired",
+            lambda d: "close {:g} outside [low {:g}, high {:g}]; range widened to include it".format(
+                *out.loc[d, ["close", "low", "high"]]
+            ),
+        )
+    h, lo = np.maximum(h, c), np.minimum(lo, c)
+    o_out = (o - h > tol) | (lo - o > tol)
+    if (o_out & ~any_miss).any():
+        rep.rows(
+            out.index[o_out & ~any_miss],
+            "open-outside-range",
+            "repaired",
+            lambda d: "open {:g} outside [low {:g}, high {:g}]; clamped into the range".format(
+                *out.loc[d, ["open", "low", "high"]]
+            ),
+        )
+    o = np.clip(o, lo, h)
+    out["open"], out["high"], out["low"] = o, h, lo
+
+    # ---- volume
+    v = out["volume"].to_numpy(copy=True)
+    bad_v = np.isnan(v) | (v < 0)
+    if bad_v.any() and not np.isnan(v).all():
+        vol = out["volume"]
+        rep.rows(out.index[bad_v], "bad-volume", "repaired", lambda d: f"volume {_fmt(vol[d])} -> 0")
+    v[bad_v] = 0.0
+    zero_v = (v == 0) & ~bad_v
+    if zero_v.any():
+        rep.rows(out.index[zero_v], "zero-volume", "kept", lambda d: "zero volume (price may be stale)")
+    out["volume"] = v
+
+    # ---- reported only: split-like jumps, calendar gaps
+    ratio = c[1:] / c[:-1]
+    jumps = np.flatnonzero((ratio > jump_ratio) | (ratio < 1.0 / jump_ratio)) + 1
+    if len(jumps):
+        r = pd.Series(np.concatenate([[1.0], ratio]), index=out.index)
+        rep.rows(out.index[jumps], "jump", "kept", lambda d: _jump_detail(float(r[d])))
+    if len(out) > 1:
+        gaps = np.diff(out.index.to_numpy()).astype("timedelta64[D]").astype(np.int64)
+        gap_at = np.flatnonzero(gaps > gap_days) + 1
+        g = pd.Series(np.concatenate([[0], gaps]), index=out.index)
+        rep.rows(
+            out.index[gap_at], "gap", "kept", lambda d: f"{int(g[d])} calendar days since the previous bar"
+        )
+
+    out.index.name = "date"
+    return out[list(FIELDS)], rep.findings
+
+
+def _jump_detail(ratio: float) -> str:
+    """Describe a one-day close ratio, naming the split it resembles (n:1 or 1:n) if any."""
+    n = ratio if ratio >= 1 else 1.0 / ratio
+    k = round(n)
+    like = ""
+    if k >= 2 and abs(n - k) / k < 0.05:
+        like = (
+            f"; looks like an unadjusted {'1:' + str(k) + ' reverse' if ratio >= 1 else str(k) + ':1'} split"
+        )
+    return f"close x{ratio:.3f} in one day{like}; kept, fetch adjusted prices if this is a split"
