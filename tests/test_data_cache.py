@@ -87,3 +87,16 @@ def test_universes_from_package_and_snapshot(name: str) -> None:
     assert len(live) >= 25 and len(snap) >= 25 and all(cache.normalize_ticker(t) == t for t in snap)
     if name == "sp500":
         assert "BRK-B" in live and "AAPL" in live
+
+
+def test_universe_uses_cached_members_and_reports_the_rest(tmp_path: Path) -> None:
+    from tradea3c.data import load_market_with_report
+
+    members, _ = universe_tickers("dow30")
+    src = synthetic_market(40, 2, seed=3)
+    for ticker, col in zip(members[:2], src.tickers, strict=True):
+        cache.write_ticker(tmp_path, ticker, src.frame(col), source="csv", adjusted=True)
+    m, report = load_market_with_report("dow30", data_dir=tmp_path)
+    assert m.tickers == tuple(members[:2])
+    note = [f for f in report.findings if f.check == "universe"]
+    assert len(note) == 1 and note[0].action == "dropped" and f"{len(members) - 2} of {len(members)}" in note[0].detail

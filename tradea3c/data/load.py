@@ -139,9 +139,18 @@ def load_market_with_report(
             continue
         frames[t], meta = got
         metas.append(meta)
+    shown = " ".join(missing[:8]) + (f" (+{len(missing) - 8} more)" if len(missing) > 8 else "")
+    is_universe = isinstance(market, str) and name in UNIVERSES
+    universe_note: list[Finding] = []
+    if missing and is_universe and frames:
+        # A universe is today's membership; a historical import (e.g. the 2006-2017 DJIA CSVs) holds
+        # only part of it. Train on the cached members and say which ones are left out, loudly.
+        universe_note.append(
+            Finding(name, None, "universe", "dropped", f"{len(missing)} of {len(tickers)} members not cached: {shown}")
+        )
+        missing = []
     if missing:
-        shown = " ".join(missing[:8]) + (f" (+{len(missing) - 8} more)" if len(missing) > 8 else "")
-        how = f"--market {name}" if isinstance(market, str) and name in UNIVERSES else shown
+        how = f"--market {name}" if is_universe else shown
         raise DataError(
             f"{len(missing)} of {len(tickers)} tickers not in the cache {ddir}: {shown}; "
             f"run `tradea3c fetch {how}` (online) or `tradea3c fetch --from-csv DIR` (offline)"
@@ -155,7 +164,7 @@ def load_market_with_report(
         start=start,
         end=end,
     )
-    return m, LoadReport("+".join(sources), findings)
+    return m, LoadReport("+".join(sources), universe_note + findings)
 
 
 def load_market(
@@ -171,7 +180,9 @@ def load_market(
     ``market``: "demo" (the embedded GOOGL data set, no cache needed); a universe name ("sp500",
     "dow30", "nasdaq100"); "cached" (every cached ticker); or tickers (a list, or "AAPL,MSFT").
     Universe and ticker markets are read from the parquet cache in ``data_dir`` (default
-    `default_data_dir()`); a missing ticker raises `DataError` saying which fetch to run.
+    `default_data_dir()`); a missing ticker raises `DataError` saying which fetch to run. A universe
+    uses the members that are cached (the rest are reported as a "universe" finding) and fails only
+    when none is cached.
     ``adjusted`` is True only if every ticker's cached prices are adjusted.
     """
     return load_market_with_report(market, data_dir=data_dir, start=start, end=end, max_tickers=max_tickers)[
