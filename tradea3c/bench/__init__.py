@@ -1,0 +1,1 @@
+"""Benchmarks as library functions returning tables (the CLI only prints them)."""

@@ -1,0 +1,106 @@
+"""Env configs (frozen dataclasses, loadable from TOML with `tradea3c.config`) and date splits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from tradea3c.data.market import Market
+from tradea3c.envs.execution import CostConfig
+from tradea3c.envs.perturb import PerturbConfig
+from tradea3c.features.config import FeatureConfig
+
+Split = Literal["train", "val", "test", "all"]
+
+
+@dataclass(frozen=True)
+class DateSplit:
+    """Train = dates <= train_end; val = (train_end, val_end]; test = dates > val_end (ISO dates)."""
+
+    train_end: str
+    val_end: str
+
+    def __post_init__(self) -> None:
+        if pd.Timestamp(self.train_end) >= pd.Timestamp(self.val_end):
+            raise ValueError(f"DateSplit needs train_end < val_end, got {self.train_end} >= {self.val_end}")
+
+    def bounds(self, market: Market, split: Split) -> tuple[int, int]:
+        """Inclusive bar range ``(lo, hi)`` of ``split`` in ``market`` (ValueError if empty)."""
+        d = market.dates
+        te = np.datetime64(pd.Timestamp(self.train_end), "ns")
+        ve = np.datetime64(pd.Timestamp(self.val_end), "ns")
+        masks = {"train": d <= te, "val": (d > te) & (d <= ve), "test": d > ve, "all": np.ones(len(d), bool)}
+        if split not in masks:
+            raise ValueError(f"split must be one of {list(masks)}, got {split!r}")
+        rows = np.flatnonzero(masks[split])
+        if len(rows) == 0:
+            raise ValueError(f"split {split!r} of {self} has no bars in {market!r}")
+        return int(rows[0]), int(rows[-1])
+
+
+@dataclass(frozen=True)
+class RewardConfig:
+    """Per-step reward. All kinds are computed from equity net of costs."""
+
+    kind: Literal["log_return", "dsr", "drawdown"] = "log_return"
+    """log_return: log(E[t+1]/E[t]); dsr: differential Sharpe ratio (Moody & Saffell) of simple
+    returns; drawdown: log return minus risk_aversion * increase of the drawdown from the peak."""
+    risk_aversion: float = 1.0
+    """Drawdown-penalty weight (kind='drawdown' only), per unit of drawdown fraction."""
+    dsr_eta: float = 0.01
+    """EMA rate of the differential Sharpe ratio's moment estimates (kind='dsr' only)."""
+    scale: float = 1.0
+    """Multiplier applied to the reward (e.g. 100 to make daily log returns O(1))."""
+
+
+@dataclass(frozen=True)
+class MarketEnvConfig:
+    """One-asset env. Positions are target weights of equity (-1 = fully short, 1 = fully long)."""
+
+    window: int = 30
+    """Bars of features in each observation."""
+    positions: tuple[float, ...] = (0.0, 1.0)
+    """Discrete action i -> target weight positions[i]; (-1, 0, 1) allows shorting."""
+    fill: Literal["open", "close"] = "open"
+    """Orders decided at the close of t fill at the open (or the close) of t + 1 (+ latency)."""
+    latency: int = 0
+    """Extra bars between decision and fill (perturb.latency_prob may add one per episode)."""
+    episode_length: int = 256
+    """Steps per episode; 0 = from the start to the end of the split."""
+    initial_equity: float = 1.0
+    ruin_floor: float = 0.5
+    """Episode terminates when equity < ruin_floor * initial_equity."""
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    costs: CostConfig = field(default_factory=CostConfig)
+    reward: RewardConfig = field(default_factory=RewardConfig)
+    perturb: PerturbConfig = field(default_factory=PerturbConfig)
+
+    def __post_init__(self) -> None:
+        if self.window < 1 or self.episode_length < 0 or self.latency < 0:
+            raise ValueError("need window >= 1, episode_length >= 0, latency >= 0")
+        if len(self.positions) < 2:
+            raise ValueError("positions needs at least two target weights, e.g. (0.0, 1.0)")
+        if not 0 <= self.ruin_floor < 1 or self.initial_equity <= 0:
+            raise ValueError("need 0 <= ruin_floor < 1 and initial_equity > 0")
+
+
+@dataclass(frozen=True)
+class PortfolioEnvConfig:
+    """N assets plus cash, rebalanced to target weights every step (costs on turnover)."""
+
+    window: int = 30
+    action: Literal["continuous", "discrete"] = "continuous"
+    """continuous: Box(n+1) logits -> softmax simplex over (cash, assets...); discrete: Discrete(n+1),
+    0 = all cash, i = all in asset i."""
+    fill: Literal["open", "close"] = "open"
+    latency: int = 0
+    episode_length: int = 256
+    initial_equity: float = 1.0
+    ruin_floor: float = 0.5
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    costs: CostConfig = field(default_factory=CostConfig)
+    reward: RewardConfig = field(default_factory=RewardConfig)
+    perturb: PerturbConfig = field(default_factory=PerturbConfig)

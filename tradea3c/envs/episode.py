@@ -1,0 +1,94 @@
+"""Episode sampling shared by every env: split bounds, base track, perturbed tracks at reset.
+
+A *track* is the arrays one episode steps through (track-local bar indices): features, fill and
+close prices and cost rates. Unperturbed episodes share the base track of the split's market;
+price-perturbed episodes get a fresh track built at reset from the episode window plus enough
+history for the features' warm-up, with features recomputed from the perturbed prices.
+The split is enforced structurally: the source keeps only bars up to the split end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tradea3c.data.market import Market
+from tradea3c.envs.config import DateSplit, MarketEnvConfig, PortfolioEnvConfig, Split
+from tradea3c.envs.execution import cost_rates, fill_prices
+from tradea3c.envs.perturb import cost_multiplier, extra_latency, perturb_prices
+from tradea3c.features.compute import compute_features, features_for
+
+
+@dataclass(frozen=True, eq=False)
+class Track:
+    features: np.ndarray  # float32 (T, n_assets, n_features), C-contiguous
+    fill: np.ndarray  # float64 (T, n_assets): price of a fill at bar t
+    close: np.ndarray  # float64 (T, n_assets)
+    rates: np.ndarray  # float64 (T, n_assets): cost rate of a fill at bar t
+    bar0: int  # source-market bar of track row 0
+    market: Market  # the (possibly perturbed) prices of this track
+
+
+@dataclass(frozen=True, eq=False)
+class Episode:
+    track: Track
+    start: int  # track-local bar of the first decision
+    n_steps: int
+    latency: int
+    rate_mult: float  # cost-jitter multiplier of this episode
+
+
+class EpisodeSource:
+    """Draws episodes of one market/config/split; all randomness from the rng passed to `sample`."""
+
+    def __init__(
+        self,
+        market: Market,
+        cfg: MarketEnvConfig | PortfolioEnvConfig,
+        split: DateSplit | None = None,
+        split_name: Split = "train",
+    ) -> None:
+        lo, hi = split.bounds(market, split_name) if split is not None else (0, market.n_bars - 1)
+        self.cfg = cfg
+        self.split, self.split_name = split, split_name
+        self.market = market.take(slice(0, hi + 1))  # nothing after the split end exists here
+        self.lo, self.hi = lo, hi
+        fs = features_for(self.market, cfg.features)
+        self.warmup = fs.first_valid + cfg.window - 1  # bars of history a decision bar needs
+        self.first_decision = max(lo, self.warmup)
+        available = hi - self.first_decision  # steps from the first decision to the split end
+        n = cfg.episode_length or available
+        if available < 1 or n > available:
+            raise ValueError(
+                f"split {split_name!r} has {max(available, 0)} usable steps after warm-up "
+                f"({self.warmup} bars) but episode_length={cfg.episode_length}; use a longer split "
+                "or a shorter episode_length / window"
+            )
+        self.n_steps = n
+        self.base = Track(fs.values, fill_prices(self.market, cfg.fill), self.market.close,
+                          cost_rates(self.market, cfg.costs), 0, self.market)
+
+    @property
+    def n_features(self) -> int:
+        return self.base.features.shape[2]
+
+    def sample(self, rng: np.random.Generator) -> Episode:
+        cfg, p = self.cfg, self.cfg.perturb
+        n = self.n_steps
+        start = self.first_decision
+        if p.random_start:
+            start = int(rng.integers(self.first_decision, self.hi - n + 1))
+        latency = cfg.latency + extra_latency(p, rng)
+        mult = cost_multiplier(p, rng)
+        if not p.changes_prices:
+            return Episode(self.base, start, n, latency, mult)
+        s0 = start - self.warmup
+        sub = perturb_prices(self.market.take(slice(s0, start + n + 1)), p, rng)
+        fs = compute_features(sub, cfg.features)
+        if fs.first_valid + cfg.window - 1 > self.warmup:
+            raise RuntimeError(
+                "perturbed window has a longer feature warm-up than the market; lower the perturbation"
+            )
+        track = Track(fs.values, fill_prices(sub, cfg.fill), sub.close, cost_rates(sub, cfg.costs), s0, sub)
+        return Episode(track, self.warmup, n, latency, mult)

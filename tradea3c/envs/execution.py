@@ -1,0 +1,176 @@
+"""The execution and cost model shared by the envs and (later) the backtester.
+
+Timing: a decision taken at bar ``t`` sees data up to the close of ``t``; it is filled at the
+open of ``t + 1 + latency`` (``fill="open"``, default) or at the close of that bar
+(``fill="close"``); the account is then marked to market at the close of ``t + 1``.
+
+Accounts hold ``units`` (shares, negative = short) and ``cash``; equity = cash + units * price.
+A target *weight* ``w`` (fraction of equity, negative = short) is filled as
+``new_units = w * equity_at_fill / fill_price``; the cost of a fill is
+
+    cost = rate * |new_units - units| * fill_price          (traded notional times rate)
+    rate = (commission_bps + half_spread_bps + slippage_bps) / 1e4 + slippage_atr * ATR14[t] / close[t]
+
+and is paid from cash, so it lowers equity (and the reward) of the step that trades.
+Worked example: equity 1.0, flat, buy ``w=1`` at open 100 with 5+2+1 bps: units 0.01, cost 0.0008,
+cash -0.0008; at a later close of 110, equity = 1.1 - 0.0008 = 1.0992.
+
+Functions work on Python floats, on numpy arrays of independent one-asset accounts
+(`rebalance_each`), or on portfolios whose last axis is the asset (`rebalance`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from tradea3c.data.market import Market
+
+Fill = Literal["open", "close"]
+
+
+@dataclass(frozen=True)
+class CostConfig:
+    """Trading costs, all per side and proportional to traded notional."""
+
+    commission_bps: float = 5.0
+    """Broker commission, basis points (1 bp = 0.01 %) of traded notional."""
+    half_spread_bps: float = 2.0
+    """Half the bid/ask spread paid crossing it, bps."""
+    slippage_bps: float = 1.0
+    """Fixed market-impact slippage, bps."""
+    slippage_atr: float = 0.0
+    """Extra slippage as a multiple k of ATR(14)/close known at decision time (fraction, e.g. 0.05)."""
+
+    def __post_init__(self) -> None:
+        if min(self.commission_bps, self.half_spread_bps, self.slippage_bps, self.slippage_atr) < 0:
+            raise ValueError("cost parameters must be >= 0")
+
+    @property
+    def base_rate(self) -> float:
+        """The fixed part of the cost rate, as a fraction of traded notional."""
+        return (self.commission_bps + self.half_spread_bps + self.slippage_bps) * 1e-4
+
+    @staticmethod
+    def zero() -> CostConfig:
+        return CostConfig(0.0, 0.0, 0.0, 0.0)
+
+
+def fill_prices(market: Market, fill: Fill = "open") -> np.ndarray:
+    """Prices at which orders fill, ``(n_bars, n_assets)``: ``market.open`` or ``market.close``."""
+    if fill not in ("open", "close"):
+        raise ValueError(f"fill must be 'open' or 'close', got {fill!r}")
+    return market.open if fill == "open" else market.close
+
+
+def cost_rates(market: Market, costs: CostConfig) -> np.ndarray:
+    """Cost rate (fraction of notional) of a fill at each bar, ``(n_bars, n_assets)`` float64.
+
+    The ATR part of a fill at bar ``t`` uses ATR(14)/close at ``t - 1`` (known when the order was
+    decided); bars without an ATR yet use the base rate only.
+    """
+    rates = np.full(market.close.shape, costs.base_rate, dtype=np.float64)
+    if costs.slippage_atr > 0:
+        from ta.volatility import AverageTrueRange
+
+        for j, ticker in enumerate(market.tickers):
+            df = market.frame(ticker)
+            atr = AverageTrueRange(df["high"], df["low"], df["close"], 14).average_true_range().to_numpy()
+            frac = atr / df["close"].to_numpy()
+            frac[:13] = 0.0  # ta writes 0 during warm-up; be explicit
+            rates[1:, j] += costs.slippage_atr * np.nan_to_num(frac[:-1])
+    return rates
+
+
+def rebalance_each(units, cash, target, price, rate):
+    """Fill target weights for independent one-asset accounts (floats or same-shape arrays).
+
+    Returns ``(new_units, new_cash, traded_notional, cost)``.
+    """
+    equity = cash + units * price
+    new_units = target * equity / price
+    delta = new_units - units
+    traded = abs(delta) * price
+    cost = rate * traded
+    return new_units, cash - delta * price - cost, traded, cost
+
+
+def rebalance(units: np.ndarray, cash, target: np.ndarray, price: np.ndarray, rate):
+    """Fill target weights of a portfolio; the last axis is the asset (weights need not sum to 1,
+    the rest is cash). Returns ``(new_units, new_cash, traded_notional, cost)`` (last two summed)."""
+    equity = cash + (units * price).sum(axis=-1)
+    new_units = target * np.expand_dims(equity, -1) / price
+    delta = new_units - units
+    traded = np.abs(delta) * price
+    cost = (rate * traded).sum(axis=-1)
+    return new_units, cash - (delta * price).sum(axis=-1) - cost, traded.sum(axis=-1), cost
+
+
+def mark(units, cash, price):
+    """Equity marked at ``price`` (portfolio: last axis is the asset)."""
+    if isinstance(units, np.ndarray) and units.ndim >= 1 and np.ndim(price) == units.ndim:
+        return cash + (units * price).sum(axis=-1)
+    return cash + units * price
+
+
+@dataclass(frozen=True, eq=False)
+class Replay:
+    """Result of `replay`: ``equity[i]`` is the equity at the close of bar ``start + i``."""
+
+    equity: np.ndarray  # (T + 1,)
+    costs: np.ndarray  # (T,) cost paid in step i
+    traded: np.ndarray  # (T,) traded notional in step i
+    units: np.ndarray  # (T, n_assets) units held after step i
+    trades: np.ndarray  # (T,) bool, whether step i filled an order
+
+
+def replay(
+    market: Market,
+    targets: np.ndarray,
+    *,
+    start: int,
+    costs: CostConfig | None = None,
+    fill: Fill = "open",
+    latency: int = 0,
+    initial_equity: float = 1.0,
+    mode: Literal["on_change", "always"] = "on_change",
+    rates: np.ndarray | None = None,
+) -> Replay:
+    """Replay target weights ``targets[i]`` decided at the close of bar ``start + i``.
+
+    ``targets`` is ``(T,)`` for a one-asset market or ``(T, n_assets)``. Step ``i`` executes the
+    decision of step ``i - latency`` (flat before) at the fill price of bar ``start + i + 1`` and
+    marks at its close. ``mode="on_change"`` trades only when the executed target differs from the
+    held one (discrete positions: hold keeps the units); ``"always"`` rebalances every step.
+    ``rates`` overrides `cost_rates` (e.g. jittered costs).
+    """
+    targets = np.asarray(targets, dtype=np.float64).reshape(len(targets), -1)
+    n_steps, n_assets = targets.shape
+    if n_assets != market.n_assets:
+        raise ValueError(f"targets have {n_assets} assets, market has {market.n_assets}")
+    if start < 0 or start + n_steps > market.n_bars - 1:
+        raise ValueError("replay runs past the end of the market")
+    price = fill_prices(market, fill)
+    rates = cost_rates(market, costs or CostConfig()) if rates is None else np.asarray(rates)
+    rates = rates.reshape(market.n_bars, -1)
+    units = np.zeros(n_assets)
+    cash = float(initial_equity)
+    held = np.zeros(n_assets)
+    out_eq = np.empty(n_steps + 1)
+    out_eq[0] = initial_equity
+    out_cost = np.zeros(n_steps)
+    out_traded = np.zeros(n_steps)
+    out_units = np.empty((n_steps, n_assets))
+    out_trade = np.zeros(n_steps, dtype=bool)
+    for i in range(n_steps):
+        t1 = start + i + 1
+        execute = targets[i - latency] if i >= latency else np.zeros(n_assets)
+        if mode == "always" or np.any(execute != held):
+            units, cash, out_traded[i], out_cost[i] = rebalance(units, cash, execute, price[t1], rates[t1])
+            held = execute
+            out_trade[i] = True
+        out_units[i] = units
+        out_eq[i + 1] = mark(units, cash, market.close[t1])
+    return Replay(out_eq, out_cost, out_traded, out_units, out_trade)

@@ -1,0 +1,119 @@
+"""Perturbed replays: seeded, composable market perturbations for decorrelated A3C workers.
+
+Price perturbations map a `Market` to a new `Market` with consistent OHLC (low <= open, close <=
+high, prices > 0); envs apply them to the episode window (plus feature warm-up history) at reset
+and recompute the features causally from the perturbed prices. Episode-level perturbations (random
+window, cost jitter, latency) are drawn by the episode sampler. All randomness comes from the
+``rng`` passed in (the env's ``np_random``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tradea3c.data.market import Market
+
+
+@dataclass(frozen=True)
+class PerturbConfig:
+    """Which perturbations a worker's replay uses (all off = plain history with random windows)."""
+
+    random_start: bool = True
+    """Random episode window: start uniformly within the split (else at its first usable bar)."""
+    bootstrap_block: float = 0.0
+    """Stationary block bootstrap of bars, mean block length in bars (0 = off)."""
+    vol_scale: tuple[float, float] = (1.0, 1.0)
+    """Volatility scale drawn log-uniformly from [lo, hi] per episode ((1, 1) = off)."""
+    price_noise: float = 0.0
+    """Std of i.i.d. multiplicative per-bar log noise on prices (fraction, e.g. 0.002; 0 = off)."""
+    cost_jitter: float = 0.0
+    """Std of a per-episode log-normal multiplier on cost rates (0 = off)."""
+    latency_prob: float = 0.0
+    """Probability that an episode fills one bar later than configured (0 = never)."""
+
+    def __post_init__(self) -> None:
+        lo, hi = self.vol_scale
+        if not 0 < lo <= hi:
+            raise ValueError("vol_scale must be (lo, hi) with 0 < lo <= hi")
+        if self.bootstrap_block < 0 or self.price_noise < 0 or self.cost_jitter < 0:
+            raise ValueError("bootstrap_block, price_noise and cost_jitter must be >= 0")
+        if not 0.0 <= self.latency_prob <= 1.0:
+            raise ValueError("latency_prob must be in [0, 1]")
+
+    @property
+    def changes_prices(self) -> bool:
+        return self.bootstrap_block > 0 or self.vol_scale != (1.0, 1.0) or self.price_noise > 0
+
+
+def _decompose(m: Market) -> tuple[np.ndarray, ...]:
+    """Bars as close-to-close log returns plus open/high/low relative to the close (logs)."""
+    lc = np.log(m.close)
+    ret = np.diff(lc, axis=0, prepend=lc[:1])
+    return ret, np.log(m.open) - lc, np.log(m.high) - lc, np.log(m.low) - lc
+
+
+def _rebuild(m: Market, close0: np.ndarray, ret, o, h, lo, volume=None) -> Market:
+    """Consistent OHLC from returns and relative logs (high/low widened to contain open/close)."""
+    lc = np.log(close0) + np.cumsum(ret, axis=0) - ret[0]
+    h = np.maximum(h, np.maximum(o, 0.0))
+    lo = np.minimum(lo, np.minimum(o, 0.0))
+    return Market(
+        m.tickers, m.dates, np.exp(lc + o), np.exp(lc + h), np.exp(lc + lo), np.exp(lc),
+        m.volume if volume is None else volume, source=m.source, adjusted=m.adjusted, name=m.name,
+    )
+
+
+def block_bootstrap(m: Market, rng: np.random.Generator, mean_block: float) -> Market:
+    """Stationary block bootstrap (Politis-Romano): an alternative history made of blocks of real
+    bars (geometric lengths, mean ``mean_block``) -- same return distribution and short-range
+    autocorrelation, different path. All assets share the resampled rows (keeps co-movement)."""
+    n = m.n_bars
+    idx = np.empty(n, dtype=np.int64)
+    starts = rng.integers(0, n, size=n)
+    new_block = rng.random(n) < 1.0 / max(mean_block, 1.0)
+    idx[0] = starts[0]
+    for i in range(1, n):
+        idx[i] = starts[i] if new_block[i] else (idx[i - 1] + 1) % n
+    ret, o, h, lo = _decompose(m)
+    ret = ret[idx]
+    ret[0] = 0.0
+    return _rebuild(m, m.close[0], ret, o[idx], h[idx], lo[idx], volume=m.volume[idx])
+
+
+def scale_volatility(m: Market, factor: float) -> Market:
+    """A calmer (factor < 1) or wilder (factor > 1) regime: close-to-close log returns and intrabar
+    ranges scaled by ``factor`` (bar by bar, so the path stays causal: bar t uses bars <= t)."""
+    ret, o, h, lo = _decompose(m)
+    ret = factor * ret
+    return _rebuild(m, m.close[0], ret, factor * o, factor * h, factor * lo)
+
+
+def price_noise(m: Market, rng: np.random.Generator, sigma: float) -> Market:
+    """Measurement/microstructure noise: every bar's OHLC multiplied by one factor exp(sigma*eps)."""
+    f = np.exp(sigma * rng.standard_normal(m.close.shape))
+    return Market(m.tickers, m.dates, m.open * f, m.high * f, m.low * f, m.close * f, m.volume,
+                  source=m.source, adjusted=m.adjusted, name=m.name)
+
+
+def perturb_prices(m: Market, cfg: PerturbConfig, rng: np.random.Generator) -> Market:
+    """Apply the price perturbations of ``cfg`` in a fixed order: bootstrap, volatility, noise."""
+    if cfg.bootstrap_block > 0:
+        m = block_bootstrap(m, rng, cfg.bootstrap_block)
+    lo, hi = cfg.vol_scale
+    if (lo, hi) != (1.0, 1.0):
+        m = scale_volatility(m, float(np.exp(rng.uniform(np.log(lo), np.log(hi)))))
+    if cfg.price_noise > 0:
+        m = price_noise(m, rng, cfg.price_noise)
+    return m
+
+
+def cost_multiplier(cfg: PerturbConfig, rng: np.random.Generator) -> float:
+    """Cost-level jitter: brokers, spreads and liquidity differ; one log-normal factor per episode."""
+    return float(np.exp(cfg.cost_jitter * rng.standard_normal())) if cfg.cost_jitter > 0 else 1.0
+
+
+def extra_latency(cfg: PerturbConfig, rng: np.random.Generator) -> int:
+    """Latency: with probability ``latency_prob`` the episode's orders fill one bar later."""
+    return int(rng.random() < cfg.latency_prob) if cfg.latency_prob > 0 else 0

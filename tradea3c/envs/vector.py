@@ -1,0 +1,193 @@
+"""`MarketVectorEnv`: K one-asset market replays stepped together in numpy (Gymnasium 1.x VectorEnv).
+
+Equivalent to ``SyncVectorEnv([MarketEnv(...)] * K)`` with the same seeds (``reset(seed=s)`` seeds
+sub-env i with ``s + i``) and the same actions, but one vectorised `step` instead of K Python
+steps. Autoreset mode: ``AutoresetMode.NEXT_STEP`` (the Gymnasium default): the step after a
+sub-env terminates or truncates resets it, returns its first observation with reward 0 and
+``terminated = truncated = False``, and ignores that env's action. ``step`` returns an empty
+info dict; per-env equity is available as `equity`.
+
+Storage: unperturbed episodes share the base track (one feature array for all K envs); with
+price perturbations each sub-env owns a region of one flat buffer that its reset rewrites. A
+strided view turns any (env, bar) into its observation window, gathered for all K in one call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.utils import seeding
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from tradea3c.data.market import Market
+from tradea3c.envs.config import DateSplit, MarketEnvConfig, Split
+from tradea3c.envs.episode import EpisodeSource
+from tradea3c.envs.execution import rebalance_each
+from tradea3c.envs.market_env import (
+    BARS_PER_YEAR,
+    EQ_CLIP,
+    N_STATE,
+    default_market,
+    observation_space,
+    window_rows,
+)
+from tradea3c.envs.rewards import VectorReward
+
+
+class MarketVectorEnv(VectorEnv):
+    """K one-asset envs with the constructor arguments of `MarketEnv` plus ``num_envs``."""
+
+    def __init__(
+        self,
+        num_envs: int,
+        market: Market | None = None,
+        config: MarketEnvConfig | None = None,
+        *,
+        ticker: str | None = None,
+        split: DateSplit | None = None,
+        split_name: Split = "train",
+        **overrides: Any,
+    ) -> None:
+        if num_envs < 1:
+            raise ValueError("num_envs must be >= 1")
+        market = default_market() if market is None else market
+        if ticker is not None:
+            market = market.select(ticker)
+        elif market.n_assets != 1:
+            raise ValueError(f"MarketVectorEnv trades one asset; pass ticker= one of {market.tickers}")
+        cfg = config or MarketEnvConfig()
+        self.config = cfg = replace(cfg, **overrides) if overrides else cfg
+        self.source = src = EpisodeSource(market, cfg, split, split_name)
+        k = self.num_envs = num_envs
+        f = src.n_features
+        self._wf, self._w1 = cfg.window * f, cfg.window - 1
+        self.metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+        self.single_observation_space = observation_space(cfg, f)
+        self.single_action_space = gym.spaces.Discrete(len(cfg.positions))
+        self.observation_space = batch_space(self.single_observation_space, k)
+        self.action_space = batch_space(self.single_action_space, k)
+        self._pos = np.asarray(cfg.positions, dtype=np.float64)
+        self._e0 = float(cfg.initial_equity)
+        self._floor = cfg.ruin_floor * self._e0
+        self._reward = VectorReward(cfg.reward, self._e0, k)
+        self._shared = not cfg.perturb.changes_prices
+        base = src.base
+        if self._shared:  # one padded copy of the base track serves every env
+            self._region = 0
+            feats = np.concatenate([base.features[:, 0, :], base.features[-1:, 0, :]])
+            self._fill = np.append(base.fill[:, 0], base.fill[-1, 0])
+            self._close = np.append(base.close[:, 0], base.close[-1, 0])
+            self._rates = np.append(base.rates[:, 0], base.rates[-1, 0])
+        else:  # each env owns a region of (track length + 1 pad) rows
+            self._region = src.warmup + src.n_steps + 2
+            feats = np.zeros((k * self._region, f), dtype=np.float32)
+            self._fill, self._close, self._rates = (np.ones(k * self._region) for _ in range(3))
+        self._feats = feats
+        self._rows = window_rows(feats, cfg.window)
+        self._offset = np.arange(k) * self._region
+        self._rngs: list[np.random.Generator | None] = [None] * k
+        self._lmax = cfg.latency + (1 if cfg.perturb.latency_prob > 0 else 0)
+        self._sched = np.zeros((k, self._lmax + 1))
+        self._lat = np.zeros(k, dtype=np.intp)
+        self._mult = np.ones(k)
+        self._jitter = cfg.perturb.cost_jitter > 0
+        self._ar = np.arange(k)
+        z = np.zeros(k)
+        self._g, self._end, self._in_state = (np.zeros(k, dtype=np.intp) for _ in range(3))
+        self._units, self._cash, self._held = z.copy(), z + self._e0, z.copy()
+        self._equity, self._entry = z + self._e0, z + self._e0
+        self._autoreset = np.zeros(k, dtype=bool)
+
+    # ------------------------------------------------------------------ resets
+    def _reset_env(self, i: int) -> None:
+        ep = self.source.sample(self._rngs[i])  # type: ignore[arg-type]
+        off = self._offset[i]
+        if not self._shared:
+            tr, n = ep.track, len(ep.track.fill)
+            self._feats[off : off + n] = tr.features[:, 0, :]
+            self._feats[off + n] = tr.features[-1, 0, :]
+            for buf, src in ((self._fill, tr.fill), (self._close, tr.close), (self._rates, tr.rates)):
+                buf[off : off + n] = src[:, 0]
+                buf[off + n] = src[-1, 0]
+        self._g[i] = off + ep.start
+        self._end[i] = off + ep.start + ep.n_steps
+        self._lat[i] = ep.latency
+        self._mult[i] = ep.rate_mult
+        self._sched[i] = 0.0
+        self._units[i], self._cash[i], self._held[i] = 0.0, self._e0, 0.0
+        self._equity[i] = self._entry[i] = self._e0
+        self._in_state[i] = 0
+        self._reward.reset(i, self._e0)
+
+    def _obs(self) -> np.ndarray:
+        obs = np.empty((self.num_envs, self._wf + N_STATE), dtype=np.float32)
+        obs[:, : self._wf] = self._rows[self._g - self._w1]
+        held = self._held
+        obs[:, self._wf] = held
+        chg = np.clip(self._equity / self._entry - 1.0, -EQ_CLIP, EQ_CLIP)
+        obs[:, self._wf + 1] = np.where(held != 0.0, chg, 0.0)
+        obs[:, self._wf + 2] = self._in_state / BARS_PER_YEAR
+        return obs
+
+    def reset(
+        self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
+    ):
+        if isinstance(seed, int):
+            super().reset(seed=seed)
+            seeds: list[int | None] = [seed + i for i in range(self.num_envs)]
+        else:
+            seeds = [None] * self.num_envs if seed is None else list(seed)
+        if len(seeds) != self.num_envs:
+            raise ValueError(f"need {self.num_envs} seeds, got {len(seeds)}")
+        for i, s in enumerate(seeds):
+            if s is not None or self._rngs[i] is None:
+                self._rngs[i], _ = seeding.np_random(s)
+            self._reset_env(i)
+        self._autoreset[:] = False
+        return self._obs(), {}
+
+    # -------------------------------------------------------------------- step
+    def step(self, actions):
+        target = self._pos[np.asarray(actions, dtype=np.intp)]
+        if self._lmax:
+            self._sched[self._ar, self._lat] = target
+            target = self._sched[:, 0].copy()
+            self._sched[:, :-1] = self._sched[:, 1:]
+        g1 = self._g + 1
+        trade = target != self._held
+        if trade.any():
+            price = self._fill[g1]
+            rate = self._rates[g1] * self._mult if self._jitter else self._rates[g1]
+            units, cash, _, _ = rebalance_each(self._units, self._cash, target, price, rate)
+            self._units = np.where(trade, units, self._units)
+            self._cash = np.where(trade, cash, self._cash)
+            self._held = np.where(trade, target, self._held)
+            self._entry = np.where(trade, self._cash + self._units * price, self._entry)
+            self._in_state = np.where(trade, 0, self._in_state + 1)
+        else:
+            self._in_state += 1
+        e0 = self._equity
+        e1 = self._cash + self._units * self._close[g1]
+        self._equity = e1
+        self._g = g1
+        reward = self._reward(e0, e1)
+        terminated = e1 < self._floor
+        truncated = g1 == self._end
+        done_before = self._autoreset
+        if done_before.any():
+            for i in np.flatnonzero(done_before):
+                self._reset_env(int(i))
+            reward[done_before] = 0.0
+            terminated[done_before] = False
+            truncated[done_before] = False
+        self._autoreset = terminated | truncated
+        return self._obs(), reward, terminated, truncated, {}
+
+    @property
+    def equity(self) -> np.ndarray:
+        """Equity of each sub-env at its current bar (a copy)."""
+        return self._equity.copy()
