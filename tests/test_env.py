@@ -71,7 +71,7 @@ def test_market_env_variants_pass_check_env(name: str) -> None:
     check_env(env.unwrapped, skip_render_check=True)
 
 
-@pytest.mark.parametrize("action", ["continuous", "discrete"])
+@pytest.mark.parametrize("action", ["continuous", "simplex", "discrete"])
 def test_portfolio_variants_pass_check_env(action: str) -> None:
     env = PortfolioEnv(SYN, PortfolioEnvConfig(action=action, latency=1, episode_length=50))
     check_env(env, skip_render_check=True)
@@ -250,3 +250,10 @@ def test_djia_envs() -> None:
     penv = PortfolioEnv(m, split=split, split_name="test")
     obs, _ = penv.reset(seed=0)
     assert obs.shape == penv.observation_space.shape and np.isfinite(obs).all()
+
+
+def test_portfolio_simplex_action_is_the_target_weights() -> None:
+    env = PortfolioEnv(SYN, PortfolioEnvConfig(action="simplex"))
+    np.testing.assert_allclose(env.target_weights(np.array([0.2, 0.3, 0.1, 0.4])), [0.3, 0.1, 0.4])
+    np.testing.assert_allclose(env.target_weights(np.array([1.0, 1.0, 0.0, 0.0])), [0.5, 0.0, 0.0])
+    np.testing.assert_allclose(env.target_weights(np.zeros(4)), np.zeros(3))  # all cash

@@ -92,9 +92,10 @@ class PortfolioEnvConfig:
     """N assets plus cash, rebalanced to target weights every step (costs on turnover)."""
 
     window: int = 30
-    action: Literal["continuous", "discrete"] = "continuous"
-    """continuous: Box(n+1) logits -> softmax simplex over (cash, assets...); discrete: Discrete(n+1),
-    0 = all cash, i = all in asset i."""
+    action: Literal["continuous", "simplex", "discrete"] = "continuous"
+    """continuous: Box(-1, 1, n+1) logits -> softmax simplex over (cash, assets...); simplex: Box(0, 1, n+1)
+    weights normalised to sum 1 (for a Dirichlet policy); discrete: Discrete(n+1), 0 = all cash,
+    i = all in asset i."""
     fill: Literal["open", "close"] = "open"
     latency: int = 0
     episode_length: int = 256

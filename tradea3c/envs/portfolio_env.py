@@ -1,8 +1,9 @@
 """`PortfolioEnv`: N assets plus cash, rebalanced every step to target weights (costs on turnover).
 
 Action: continuous ``Box(-1, 1, (n+1,))``; ``LOGIT_SCALE * action`` are logits mapped by
-softmax onto the simplex (cash, asset_1..asset_n), or ``Discrete(n+1)``: 0 = all cash, i = all in
-asset i. Execution and costs are those of `execution.rebalance` (``replay(mode="always")``
+softmax onto the simplex (cash, asset_1..asset_n); or "simplex" ``Box(0, 1, (n+1,))``: the weights
+themselves (normalised to sum 1; what a Dirichlet policy emits); or ``Discrete(n+1)``: 0 = all
+cash, i = all in asset i. Execution and costs are those of `execution.rebalance` (``replay(mode="always")``
 reproduces the equity path).
 Observation: the window of features of every asset (bar, asset, feature; row-major), then the
 held weights (cash first) at the last close and equity / initial - 1.
@@ -30,6 +31,17 @@ def softmax_weights(logits: np.ndarray) -> np.ndarray:
     """Map logits (cash first) onto the simplex."""
     z = np.exp(np.asarray(logits, dtype=np.float64) - np.max(logits))
     return z / z.sum()
+
+
+def simplex_weights(action: np.ndarray) -> np.ndarray:
+    """Non-negative weights (cash first) normalised to sum 1; all-zero means all cash."""
+    w = np.clip(np.asarray(action, dtype=np.float64), 0.0, None)
+    total = w.sum()
+    if total <= 0.0:
+        out = np.zeros_like(w)
+        out[0] = 1.0
+        return out
+    return w / total
 
 
 class PortfolioEnv(gym.Env):
@@ -61,6 +73,8 @@ class PortfolioEnv(gym.Env):
         self.observation_space = gym.spaces.Box(low, high, dtype=np.float32)  # weights: cash first
         if self.config.action == "continuous":
             self.action_space = gym.spaces.Box(-1.0, 1.0, (n + 1,), np.float32)
+        elif self.config.action == "simplex":
+            self.action_space = gym.spaces.Box(0.0, 1.0, (n + 1,), np.float32)
         else:
             self.action_space = gym.spaces.Discrete(n + 1)
         self._reward = ScalarReward(self.config.reward, self.config.initial_equity)
@@ -71,6 +85,8 @@ class PortfolioEnv(gym.Env):
         """Asset weights (without cash) that ``action`` asks for."""
         if self.config.action == "continuous":
             return softmax_weights(LOGIT_SCALE * np.clip(action, -1.0, 1.0))[1:]
+        if self.config.action == "simplex":
+            return simplex_weights(action)[1:]
         w = np.zeros(self.n_assets)
         if int(action) > 0:
             w[int(action) - 1] = 1.0
