@@ -85,7 +85,7 @@ def test_csv_import_list_validate_and_demo(tmp_data_dir: Path, tmp_path: Path) -
     assert "fetched 2" in res.output
     res = runner.invoke(app, ["data", "validate"])
     assert res.exit_code == 0 and "2 tickers" in res.output, res.output
-    res = runner.invoke(app, ["demo"])
+    res = runner.invoke(app, ["demo", "--steps", "0"])
     assert res.exit_code == 0 and "GOOGL" in res.output and "2335" in res.output
     assert cache.read_meta(cache.ticker_path(tmp_data_dir, "GOOGL")).source == "gym-anytrading"
 

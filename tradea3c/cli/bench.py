@@ -28,3 +28,24 @@ def env(
     for r in rows:
         table.add_row(r.name, str(r.num_envs), f"{r.steps_per_s:,.0f}", f"{r.ratio:.2f}")
     Console().print(table)
+
+
+@bench_app.command("train")
+def train_bench(
+    steps: int = typer.Option(100_000, help="Env-steps each candidate trains for."),
+    workers: int = typer.Option(2, help="A3C worker processes (and SB3's torch threads)."),
+    sb3_envs: int = typer.Option(16, help="Envs in SB3's DummyVecEnv."),
+) -> None:
+    """Training env-steps/s: A3C (K=1, K=16), A2C mode, and stable-baselines3 A2C, same MLP and env."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from tradea3c.bench.train import run_train_benchmark
+
+    rows = run_train_benchmark(steps=steps, workers=workers, sb3_envs=sb3_envs)
+    table = Table(title=f"training throughput, demo GOOGL MarketEnv, MLP 64x64, t_max 20, {steps:,} steps each")
+    for col in ("trainer", "envs", "steps", "wall s", "env-steps/s", "x SB3 A2C"):
+        table.add_column(col, justify="left" if col == "trainer" else "right")
+    for r in rows:
+        table.add_row(r.name, str(r.envs), f"{r.steps:,}", f"{r.wall_s:.1f}", f"{r.steps_per_s:,.0f}", f"{r.ratio:.2f}")
+    Console(width=140).print(table)

@@ -1,4 +1,5 @@
-"""CLI: `tradea3c demo`, the offline quick start (for now: cache the demo market, print its summary)."""
+"""CLI: `tradea3c demo`, the offline quick start: cache the demo market, summarise it, train A3C
+briefly on it (the built-in default strategy with a smaller step budget)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ def demo(
         Path | None,
         typer.Option("--data-dir", help="Cache folder (default: $TRADEA3C_DATA or ./data/cache)."),
     ] = None,
+    steps: Annotated[int, typer.Option(help="A3C training steps (0 = only fetch and summarise).")] = 40_000,
+    out: Annotated[Path | None, typer.Option(help="Run directory (default: runs/demo-<time>).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No live progress display.")] = False,
 ) -> None:
-    """Put the embedded demo market (GOOGL, gym-anytrading) into the cache and summarise it."""
+    """Cache the embedded demo market (GOOGL, gym-anytrading), summarise it, train A3C on it briefly."""
     from rich.table import Table
 
     from tradea3c.cli.data import _console
@@ -47,3 +51,16 @@ def demo(
     con.print(table)
     c = result.cached
     con.print(f"cache {result.data_dir}: {c.ticker} {c.status} ({c.rows} rows; {c.detail})")
+    if steps <= 0:
+        return
+    from dataclasses import replace
+
+    from tradea3c.cli.train import print_result
+    from tradea3c.experiment import StrategyConfig, train_strategy
+    from tradea3c.experiment.train import default_run_dir
+
+    cfg = StrategyConfig(name="demo")
+    cfg = replace(cfg, a3c=replace(cfg.a3c, total_steps=steps, eval_every=max(steps // 4, 1)))
+    run_dir = out or default_run_dir(cfg)
+    con.print(f"training A3C on the demo market: {steps:,} steps, {cfg.a3c.num_workers} workers -> {run_dir}")
+    print_result(train_strategy(cfg, run_dir, progress=not quiet, market=m))

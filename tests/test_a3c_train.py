@@ -1,0 +1,153 @@
+"""Integration tests of ``tradea3c.a3c.train``: run directory, determinism, resume, failures."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import time
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+from tradea3c.a3c import A3CConfig, ModelConfig, WorkerError, load_checkpoint, read_checkpoint, train
+from tradea3c.a3c.gym_envs import EpisodeReturnEvaluator, GymEnvFactory
+
+CARTPOLE = GymEnvFactory("CartPole-v1")
+SMALL = ModelConfig(hidden=(16,))
+
+
+def _cfg(**kw: Any) -> A3CConfig:
+    base: dict[str, Any] = dict(workers=1, total_steps=2000, t_max=10, seed=3, tensorboard=False, model=SMALL)
+    return A3CConfig(**{**base, **kw})
+
+
+def _weights(path: Path) -> list[torch.Tensor]:
+    return list(read_checkpoint(path)["model"].values())
+
+
+@pytest.mark.parametrize("mode", ["a3c", "a2c"])
+def test_single_process_runs_are_bit_reproducible(tmp_path: Path, mode: str) -> None:
+    cfg = _cfg(mode=mode, workers=1 if mode == "a3c" else 2)
+    r1 = train(CARTPOLE, cfg, tmp_path / "a", progress=False)
+    r2 = train(CARTPOLE, cfg, tmp_path / "b", progress=False)
+    assert r1.global_step == r2.global_step >= 2000
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(_weights(r1.latest_checkpoint), _weights(r2.latest_checkpoint), strict=True)
+    )
+    r3 = train(CARTPOLE, _cfg(mode=mode, seed=4, workers=cfg.workers), tmp_path / "c", progress=False)
+    assert not all(
+        torch.equal(a, b)
+        for a, b in zip(_weights(r1.latest_checkpoint), _weights(r3.latest_checkpoint), strict=True)
+    )
+
+
+def test_hogwild_run_writes_the_run_directory(tmp_path: Path) -> None:
+    cfg = _cfg(workers=2, total_steps=4000, eval_every=1000, tensorboard=True)
+    res = train(
+        CARTPOLE,
+        cfg,
+        tmp_path,
+        evaluate_fn=EpisodeReturnEvaluator("CartPole-v1", episodes=2),
+        select_metric="mean_return",
+        extra_metadata={"market": "fp123"},
+        progress=False,
+    )
+    assert res.status == "completed" and res.global_step >= 4000 and res.episodes > 0
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"config.toml", "latest.pt", "best.pt", "metrics.csv", "eval.csv", "summary.json", "tb"} <= names
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["status"] == "completed" and summary["extra"] == {"market": "fp123"}
+    model, config, meta = load_checkpoint(tmp_path / "best.pt")
+    assert config == cfg and meta["extra"]["market"] == "fp123" and "mean_return" in meta["metrics"]
+    assert res.best_metric == max(
+        float(x)
+        for x in np.genfromtxt(tmp_path / "eval.csv", delimiter=",", names=True)["mean_return"].ravel()
+    )
+    assert multiprocessing.active_children() == []
+
+
+def test_resume_continues_counters_and_optimizer(tmp_path: Path) -> None:
+    first = train(CARTPOLE, _cfg(total_steps=1000), tmp_path, progress=False)
+    ck1 = read_checkpoint(first.latest_checkpoint)
+    adam_step = float(ck1["optimizer"]["state"][0]["step"])
+    second = train(CARTPOLE, _cfg(total_steps=2000), tmp_path, resume=True, progress=False)
+    ck2 = read_checkpoint(second.latest_checkpoint)
+    assert second.global_step >= 2000 and ck2["counters"]["epoch"] == 1
+    assert ck2["counters"]["episodes"] > ck1["counters"]["episodes"]
+    assert float(ck2["optimizer"]["state"][0]["step"]) == pytest.approx(adam_step * 2, abs=2)
+    assert len((tmp_path / "metrics.csv").read_text().splitlines()) > 2  # appended, one header
+
+
+class _ExplodingEnv(gym.Wrapper[Any, Any, Any, Any]):
+    def __init__(self, exc: type[BaseException], after: int) -> None:
+        super().__init__(gym.make("CartPole-v1"))
+        self.exc, self.after, self.n = exc, after, 0
+
+    def step(self, action: Any) -> Any:
+        self.n += 1
+        if self.n > self.after:
+            raise self.exc("boom from the env")
+        return self.env.step(action)
+
+
+def exploding_factory(worker_index: int) -> Any:
+    return _ExplodingEnv(RuntimeError, after=300) if worker_index == 1 else gym.make("CartPole-v1")
+
+
+def test_failing_worker_stops_training_with_clear_error(tmp_path: Path) -> None:
+    t0 = time.monotonic()
+    with pytest.raises(WorkerError, match=r"worker 1 failed(.|\n)*boom from the env"):
+        train(exploding_factory, _cfg(workers=2, total_steps=10**7), tmp_path, progress=False)
+    assert time.monotonic() - t0 < 30  # includes process start-up on a loaded 2-core machine
+    assert multiprocessing.active_children() == []
+    assert json.loads((tmp_path / "summary.json").read_text())["status"] == "failed"
+
+
+def interrupting_factory(worker_index: int) -> Any:
+    return _ExplodingEnv(KeyboardInterrupt, after=500)
+
+
+def test_ctrl_c_saves_a_checkpoint_and_returns(tmp_path: Path) -> None:
+    res = train(interrupting_factory, _cfg(total_steps=10**6), tmp_path, progress=False)
+    assert res.status == "interrupted" and res.latest_checkpoint.is_file()
+    assert read_checkpoint(res.latest_checkpoint)["counters"]["global_step"] >= 400
+
+
+class WeightsEnv(gym.Env[np.ndarray, np.ndarray]):
+    """Toy portfolio-like env: reward = weights . obs; 8 steps per episode."""
+
+    observation_space = gym.spaces.Box(-1.0, 1.0, (3,), np.float32)
+    action_space = gym.spaces.Box(0.0, 1.0, (3,), np.float32)
+
+    def reset(self, *, seed: int | None = None, options: Any = None) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        self.t = 0
+        self.obs = self.np_random.uniform(-1, 1, 3).astype(np.float32)
+        return self.obs, {}
+
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        assert np.all(action >= 0) and abs(float(np.sum(action)) - 1) < 1e-4
+        reward = float(np.dot(action, self.obs))
+        self.t += 1
+        self.obs = self.np_random.uniform(-1, 1, 3).astype(np.float32)
+        return self.obs, reward, False, self.t >= 8, {}
+
+
+def weights_vector_factory(worker_index: int) -> Any:
+    return gym.vector.SyncVectorEnv([WeightsEnv] * 2, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+
+
+@pytest.mark.parametrize("kind", ["mlp", "lstm"])
+def test_simplex_policy_and_lstm_through_the_engine(tmp_path: Path, kind: str) -> None:
+    cfg = _cfg(
+        mode="a2c", workers=2, total_steps=1500, model=ModelConfig(kind=kind, hidden=(8,), lstm_size=8)
+    )
+    res = train(weights_vector_factory, cfg, tmp_path, progress=False)
+    assert res.episodes > 0 and np.isfinite(res.mean_return)
+    model, _, _ = load_checkpoint(res.latest_checkpoint)
+    assert model.recurrent == (kind == "lstm")

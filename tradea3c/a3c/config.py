@@ -1,0 +1,91 @@
+"""A3CConfig: every knob of the generic A3C/A2C engine, loadable from TOML with ``tradea3c.config``.
+
+Nothing here knows about markets: the engine sees environments only through a factory.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of the built-in actor-critic (see ``tradea3c.a3c.models.build_model``)."""
+
+    kind: Literal["mlp", "lstm"] = "mlp"
+    """"mlp": feed-forward actor-critic; "lstm": MLP encoder + LSTMCell, state carried across t_max."""
+    hidden: tuple[int, ...] = (64, 64)
+    """Hidden layer widths of the MLP trunk(s) (for "lstm": of the encoder before the LSTM)."""
+    lstm_size: int = 64
+    """LSTM hidden/cell size (kind = "lstm" only)."""
+    activation: Literal["tanh", "relu"] = "tanh"
+    """Non-linearity of the MLP layers."""
+    shared_trunk: bool = False
+    """MLP only: one trunk for actor and critic (True) or two separate trunks (False, more stable)."""
+    policy: Literal["auto", "categorical", "dirichlet"] = "auto"
+    """Policy head: "auto" = categorical for Discrete, Dirichlet (simplex weights) for Box actions."""
+
+
+@dataclass(frozen=True)
+class A3CConfig:
+    """Hyper-parameters of one training run. Steps are environment transitions summed over all envs."""
+
+    mode: Literal["a3c", "a2c"] = "a3c"
+    """"a3c": Hogwild worker processes; "a2c": synchronous, one process, all worker envs batched."""
+    workers: int = 0
+    """Worker processes (a3c) or env groups (a2c); 0 = os.cpu_count(). workers=1 runs in-process."""
+    total_steps: int = 1_000_000
+    """Training budget in global env steps (all workers, all vector sub-envs)."""
+    t_max: int = 20
+    """Rollout length per update (steps per env before each gradient push)."""
+    gamma: float = 0.99
+    """Discount factor."""
+    gae_lambda: float = 1.0
+    """GAE lambda; 1.0 = n-step returns bootstrapped with V(s_{t+n}), as in the A3C paper."""
+    entropy_coef: float = 0.01
+    """Entropy bonus beta."""
+    value_coef: float = 0.5
+    """Weight of the value loss (mean squared error to the returns)."""
+    max_grad_norm: float = 0.5
+    """Global L2 clip of each worker's gradient before the push (0 = no clipping)."""
+    optimizer: Literal["adam", "rmsprop"] = "adam"
+    """Shared optimiser: fused Adam (fast on CPU) or the paper's shared RMSProp."""
+    lr: float = 1e-3
+    """Initial learning rate."""
+    lr_anneal: bool = True
+    """Anneal the learning rate linearly from lr to 0 over total_steps."""
+    adam_betas: tuple[float, float] = (0.9, 0.999)
+    """Adam (beta1, beta2)."""
+    rmsprop_alpha: float = 0.99
+    """RMSProp decay of the squared-gradient average."""
+    eps: float = 1e-5
+    """Optimiser epsilon (Adam and RMSProp; the paper's RMSProp used 0.1)."""
+    seed: int = 0
+    """Master seed: per-worker torch/numpy seeds and env reset seeds are derived from it."""
+    start_method: Literal["forkserver", "spawn", "fork"] = "forkserver"
+    """multiprocessing start method for worker and evaluator processes (see engine docstring)."""
+    eval_every: int = 0
+    """Global steps between evaluations of the shared weights (0 = only a final evaluation)."""
+    checkpoint_every: int = 100_000
+    """Global steps between periodic latest.pt checkpoints (0 = off)."""
+    checkpoint_every_s: float = 300.0
+    """Seconds between periodic latest.pt checkpoints (0 = off); whichever comes first."""
+    log_every_s: float = 2.0
+    """Seconds between rows of metrics.csv / TensorBoard training scalars."""
+    tensorboard: bool = True
+    """Write TensorBoard events under <run_dir>/tb (main process only)."""
+    model: ModelConfig = field(default_factory=ModelConfig)
+    """Built-in model architecture (ignored when train() gets a model_factory)."""
+
+    def __post_init__(self) -> None:
+        if self.workers < 0 or self.t_max < 1 or self.total_steps < 1:
+            raise ValueError("workers must be >= 0, t_max >= 1 and total_steps >= 1")
+        if not 0.0 <= self.gae_lambda <= 1.0 or not 0.0 <= self.gamma <= 1.0:
+            raise ValueError("gamma and gae_lambda must be in [0, 1]")
+
+    @property
+    def num_workers(self) -> int:
+        """Resolved worker count (``workers`` or the number of CPU cores)."""
+        return self.workers or (os.cpu_count() or 1)

@@ -1,0 +1,187 @@
+"""Main-process bookkeeping: worker reports, evaluations, best/latest checkpoints, logs, progress.
+
+Shared by the in-process drivers (``workers=1``, A2C) and the Hogwild process driver.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tradea3c.a3c import checkpoint as ckpt
+from tradea3c.a3c.config import A3CConfig
+from tradea3c.a3c.evaluator import Evaluator
+from tradea3c.a3c.run import Progress, RunDir
+from tradea3c.a3c.shared_optim import annealed_lr
+from tradea3c.a3c.worker import UpdateStats
+
+
+class Coordinator:
+    """Main-process bookkeeping shared by the in-process and multi-process drivers."""
+
+    def __init__(
+        self,
+        cfg: A3CConfig,
+        run: RunDir,
+        model: Any,
+        optimizer: Any,
+        factory: Any,
+        spaces: tuple[Any, Any],
+        extra: dict[str, Any],
+        evaluator: Evaluator | None,
+        select_metric: str,
+        maximize: bool,
+        should_stop: Callable[[dict[str, float]], bool] | None,
+        progress: bool,
+        global_step: Any,
+        counters: dict[str, Any],
+    ) -> None:
+        self.cfg, self.run, self.model, self.optimizer, self.factory = cfg, run, model, optimizer, factory
+        self.spaces, self.extra, self.evaluator = spaces, extra, evaluator
+        self.select_metric, self.maximize, self.should_stop = select_metric, maximize, should_stop
+        self.global_step = global_step
+        self.episodes = int(counters.get("episodes", 0))
+        self.updates = int(counters.get("updates", 0))
+        self.epoch = int(counters.get("epoch", 0))
+        self.elapsed_before = float(counters.get("elapsed_s", 0.0))
+        self.best_metric: float | None = counters.get("best_metric")
+        self.best_step: int | None = counters.get("best_step")
+        self.returns: collections.deque[float] = collections.deque(maxlen=100)
+        self.lengths: collections.deque[int] = collections.deque(maxlen=100)
+        self.loss_sums = np.zeros(3)
+        self.loss_n = 0
+        self.t0 = time.monotonic()
+        self.start_step = self.step
+        self.last_log = self.last_ckpt_time = self.t0
+        self.last_ckpt_step = self.step
+        self.eval_submitted = self.step if cfg.eval_every else -1
+        self.last_eval: dict[str, float] | None = None
+        self.stop_requested = False
+        self.rng: Callable[[], dict[str, Any] | None] = lambda: None
+        self.progress = Progress(progress, cfg.total_steps, select_metric if evaluator else "-")
+
+    @property
+    def step(self) -> int:
+        return int(self.global_step.value)
+
+    def sps(self) -> float:
+        return (self.step - self.start_step) / max(time.monotonic() - self.t0, 1e-9)
+
+    def on_stats(self, s: UpdateStats) -> None:
+        self.updates += s.updates
+        for ret, length in s.episodes:
+            self.returns.append(ret)
+            self.lengths.append(length)
+        self.episodes += len(s.episodes)
+        self.loss_sums += (s.policy_loss, s.value_loss, s.entropy)
+        self.loss_n += s.updates
+
+    def counters(self) -> dict[str, Any]:
+        return {
+            "global_step": self.step,
+            "episodes": self.episodes,
+            "updates": self.updates,
+            "epoch": self.epoch,
+            "elapsed_s": self.elapsed_before + time.monotonic() - self.t0,
+            "best_metric": self.best_metric,
+            "best_step": self.best_step,
+        }
+
+    def save(self, path: Path, model: Any, optimizer: Any, metrics: dict[str, float] | None = None) -> None:
+        ckpt.save_checkpoint(
+            path,
+            model=model,
+            optimizer=optimizer,
+            config=self.cfg,
+            model_factory=self.factory,
+            observation_space=self.spaces[0],
+            action_space=self.spaces[1],
+            counters=self.counters(),
+            extra=self.extra,
+            rng=self.rng(),
+            metrics=metrics,
+        )
+
+    def save_latest(self) -> None:
+        self.save(self.run.latest, self.model, self.optimizer, self.last_eval)
+        self.last_ckpt_step, self.last_ckpt_time = self.step, time.monotonic()
+
+    def on_eval(self, step: int, metrics: dict[str, float], snapshot: dict[str, Any]) -> None:
+        if self.select_metric not in metrics:
+            raise KeyError(
+                f"evaluate_fn returned {sorted(metrics)} but select_metric is {self.select_metric!r}"
+            )
+        self.last_eval = metrics
+        self.run.log_eval(step, round(time.monotonic() - self.t0, 3), metrics)
+        value = metrics[self.select_metric]
+        better = self.best_metric is None or (
+            value > self.best_metric if self.maximize else value < self.best_metric
+        )
+        if better and np.isfinite(value):
+            self.best_metric, self.best_step = value, step
+            self.save(self.run.best, snapshot, None, metrics)
+        if self.should_stop is not None and self.should_stop(metrics):
+            self.stop_requested = True
+
+    def tick(self) -> None:
+        """Evaluations, checkpoints, logs and progress; cheap enough to call after every update."""
+        cfg, step, now = self.cfg, self.step, time.monotonic()
+        if self.evaluator is not None:
+            result = self.evaluator.poll()
+            if result is not None:
+                self.on_eval(*result)
+            if cfg.eval_every and not self.evaluator.busy and step - self.eval_submitted >= cfg.eval_every:
+                self.evaluator.submit(step, self.model)
+                self.eval_submitted = step
+        if (cfg.checkpoint_every and step - self.last_ckpt_step >= cfg.checkpoint_every) or (
+            cfg.checkpoint_every_s and now - self.last_ckpt_time >= cfg.checkpoint_every_s
+        ):
+            self.save_latest()
+        if now - self.last_log >= cfg.log_every_s:
+            self.log_row()
+        self.progress.update(step, self.sps(), self.episodes, self.mean_return(), self.eval_value())
+
+    def mean_return(self) -> float:
+        return float(np.mean(self.returns)) if self.returns else float("nan")
+
+    def eval_value(self) -> float | None:
+        return None if self.last_eval is None else self.last_eval.get(self.select_metric)
+
+    def log_row(self) -> None:
+        n = max(self.loss_n, 1)
+        self.run.log_train(
+            {
+                "wall_s": round(time.monotonic() - self.t0, 3),
+                "global_step": self.step,
+                "steps_per_s": round(self.sps(), 1),
+                "episodes": self.episodes,
+                "mean_return": self.mean_return(),
+                "mean_length": float(np.mean(self.lengths)) if self.lengths else float("nan"),
+                "policy_loss": self.loss_sums[0] / n,
+                "value_loss": self.loss_sums[1] / n,
+                "entropy": self.loss_sums[2] / n,
+                "lr": annealed_lr(self.cfg, self.step),
+            }
+        )
+        self.loss_sums[:] = 0
+        self.loss_n = 0
+        self.last_log = time.monotonic()
+
+    def final_eval(self) -> None:
+        if self.evaluator is None:
+            return
+        while self.evaluator.busy:
+            result = self.evaluator.poll(timeout=0.5)
+            if result is not None:
+                self.on_eval(*result)
+        if self.eval_submitted != self.step:
+            self.evaluator.submit(self.step, self.model)
+            self.eval_submitted = self.step
+            while (result := self.evaluator.poll(timeout=0.5)) is None:
+                pass
+            self.on_eval(*result)

@@ -1,0 +1,263 @@
+"""The trainer: ``train(env_factory, config, run_dir, ...)`` for A3C (Hogwild) and A2C.
+
+Read top to bottom:
+
+1. build the model from the env's spaces, put its parameters and the optimiser state in shared
+   memory; on ``resume`` load ``latest.pt`` (weights, optimiser, counters, RNG);
+2. run the workers: ``workers > 1`` starts N processes (:func:`worker.worker_main`) that update the
+   shared weights lock-free; ``workers == 1`` runs the same worker in this process (reproducible);
+   ``mode = "a2c"`` runs one synchronous learner over all N workers' envs batched;
+3. meanwhile the main process drains worker reports, watches worker liveness, sends weight
+   snapshots to the evaluator process, keeps ``best.pt`` by ``select_metric``, writes metrics,
+   TensorBoard and periodic ``latest.pt`` checkpoints, and shows a rich progress line;
+4. at the end (budget spent, ``should_stop``, or Ctrl-C) it stops the workers, runs a final
+   evaluation, saves ``latest.pt`` and ``summary.json``.
+
+Start method: ``forkserver`` by default. Plain ``fork`` is fastest but copies a parent that may
+already run OpenMP/intra-op threads, TensorBoard writer threads and queue feeder threads, and
+forking a multi-threaded process can deadlock the child; ``forkserver`` forks workers from a clean
+single-threaded server (torch preloaded once), at a fraction of ``spawn``'s start-up cost. Both
+need picklable env factories, model factories and evaluate functions (module-level functions,
+``functools.partial`` or small dataclasses). ``fork`` and ``spawn`` remain configurable.
+
+Reproducibility: ``workers=1`` and ``mode="a2c"`` are bit-reproducible from ``seed`` (single
+process, single thread, fixed order of operations). Multi-worker Hogwild runs are not: workers
+read and write the shared weights and optimiser statistics without locks, so which gradients were
+computed on which weights depends on OS scheduling.
+"""
+
+from __future__ import annotations
+
+import functools
+import queue as queue_mod
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.multiprocessing as mp
+
+import tradea3c
+from tradea3c.a3c import checkpoint as ckpt
+from tradea3c.a3c.a2c import run_in_process
+from tradea3c.a3c.config import A3CConfig
+from tradea3c.a3c.coordinator import Coordinator
+from tradea3c.a3c.evaluator import EvaluateFn, Evaluator
+from tradea3c.a3c.models import build_model
+from tradea3c.a3c.run import RunDir
+from tradea3c.a3c.shared_optim import make_optimizer
+from tradea3c.a3c.worker import (
+    EnvFactory,
+    configure_torch_for_worker,
+    worker_main,
+)
+from tradea3c.config import to_dict
+
+
+class WorkerError(RuntimeError):
+    """A worker process raised or died; training was stopped."""
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    status: str  # "completed" | "stopped" (should_stop) | "interrupted" (Ctrl-C)
+    global_step: int
+    episodes: int
+    wall_s: float  # this session
+    steps_per_s: float  # this session
+    mean_return: float  # over the last 100 training episodes (nan if none)
+    best_metric: float | None
+    best_step: int | None
+    last_eval: dict[str, float] | None
+    latest_checkpoint: Path
+    best_checkpoint: Path | None
+
+
+def _spaces(env: Any) -> tuple[Any, Any]:
+    if hasattr(env, "single_observation_space"):
+        return env.single_observation_space, env.single_action_space
+    return env.observation_space, env.action_space
+
+
+def _run_processes(co: Coordinator, cfg: A3CConfig, env_factory: EnvFactory, ctx: Any) -> None:
+    """workers > 1: Hogwild worker processes; the main process only coordinates."""
+    stop, q = ctx.Event(), ctx.Queue()
+    procs = [
+        ctx.Process(
+            target=worker_main,
+            name=f"a3c-worker-{i}",
+            daemon=True,
+            args=(i, cfg, env_factory, co.model, co.optimizer, co.global_step, stop, q, co.epoch),
+        )
+        for i in range(cfg.num_workers)
+    ]
+    for p in procs:
+        p.start()
+    done: set[int] = set()
+
+    def drain(timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                msg = q.get(timeout=max(deadline - time.monotonic(), 0.0)) if timeout else q.get_nowait()
+            except queue_mod.Empty:
+                return
+            if msg[0] == "stats":
+                co.on_stats(msg[1])
+            elif msg[0] == "done":
+                done.add(msg[1])
+            else:
+                raise WorkerError(
+                    f"A3C worker {msg[1]} failed; training stopped. Worker traceback:\n{msg[2]}"
+                )
+            timeout = 0.0
+
+    try:
+        while len(done) < len(procs):
+            drain(0.05)
+            for i, p in enumerate(procs):
+                if i not in done and p.exitcode is not None:
+                    drain(0.5)  # its last message may still be in the pipe
+                    if i not in done:
+                        raise WorkerError(
+                            f"A3C worker {i} died with exit code {p.exitcode} "
+                            "(killed or crashed without a traceback); training stopped"
+                        )
+            co.tick()
+            if co.stop_requested:
+                stop.set()
+    finally:
+        stop.set()
+        deadline = time.monotonic() + 5.0
+        while any(p.is_alive() for p in procs) and time.monotonic() < deadline:
+            try:
+                msg = q.get(timeout=0.05)
+                if msg[0] == "stats":
+                    co.on_stats(msg[1])
+            except queue_mod.Empty:
+                pass
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+            p.join(2.0)
+        q.close()
+        q.cancel_join_thread()
+
+
+def train(
+    env_factory: EnvFactory,
+    config: A3CConfig,
+    run_dir: str | Path,
+    *,
+    model_factory: Callable[[Any, Any], Any] | None = None,
+    evaluate_fn: EvaluateFn | None = None,
+    select_metric: str = "score",
+    maximize: bool = True,
+    should_stop: Callable[[dict[str, float]], bool] | None = None,
+    resume: bool = False,
+    extra_metadata: dict[str, Any] | None = None,
+    progress: bool = True,
+) -> TrainResult:
+    """Train an actor-critic on ``env_factory(worker_index)`` envs; see the module docstring.
+
+    ``model_factory(observation_space, action_space)`` defaults to ``build_model(config.model, ...)``;
+    ``evaluate_fn(model) -> dict`` runs in a separate process every ``config.eval_every`` steps and
+    at the end, ``best.pt`` keeps the best ``select_metric``; ``should_stop(metrics)`` may end
+    training early. Raises :class:`WorkerError` if a worker fails; Ctrl-C returns status
+    "interrupted" after saving ``latest.pt``.
+    """
+    cfg = config
+    run_dir = Path(run_dir)
+    ctx = mp.get_context(cfg.start_method)
+    if cfg.start_method == "forkserver":
+        ctx.set_forkserver_preload(["torch", "tradea3c.a3c.worker"])
+    factory = model_factory or functools.partial(build_model, cfg.model)
+    probe = env_factory(0)
+    spaces = _spaces(probe)
+    probe.close()
+    torch.manual_seed(cfg.seed)
+    model = factory(*spaces)
+    model.share_memory()
+    optimizer = make_optimizer(cfg, model.parameters())
+    counters: dict[str, Any] = {}
+    rng = None
+    if resume and (run_dir / "latest.pt").is_file():
+        payload = ckpt.read_checkpoint(run_dir / "latest.pt")
+        model.load_state_dict(payload["model"])
+        optimizer.load_state_dict(payload["optimizer"])
+        counters = dict(payload["counters"], epoch=payload["counters"].get("epoch", 0) + 1)
+        rng = payload["rng"]
+    global_step = ctx.Value("q", int(counters.get("global_step", 0)))
+    run = RunDir(run_dir, cfg, cfg.tensorboard)
+    evaluator = Evaluator(ctx, evaluate_fn, factory, spaces) if evaluate_fn is not None else None
+    co = Coordinator(
+        cfg,
+        run,
+        model,
+        optimizer,
+        factory,
+        spaces,
+        dict(extra_metadata or {}),
+        evaluator,
+        select_metric,
+        maximize,
+        should_stop,
+        progress,
+        global_step,
+        counters,
+    )
+    in_process = cfg.mode == "a2c" or cfg.num_workers == 1
+    status, threads = "completed", torch.get_num_threads()
+    try:
+        if in_process:
+            configure_torch_for_worker()
+            run_in_process(co, cfg, env_factory, rng)
+        else:
+            _run_processes(co, cfg, env_factory, ctx)
+        if co.stop_requested:
+            status = "stopped"
+        co.final_eval()
+    except KeyboardInterrupt:
+        status = "interrupted"
+    except BaseException:
+        status = "failed"
+        raise
+    finally:
+        torch.set_num_threads(threads)
+        co.progress.close()
+        if evaluator is not None:
+            evaluator.close()
+        if status == "failed":
+            run.write_summary({"status": "failed", "global_step": co.step, "version": tradea3c.__version__})
+            run.close()
+    co.log_row()
+    co.save_latest()
+    wall = time.monotonic() - co.t0
+    result = TrainResult(
+        run_dir,
+        status,
+        co.step,
+        co.episodes,
+        wall,
+        co.sps(),
+        co.mean_return(),
+        co.best_metric,
+        co.best_step,
+        co.last_eval,
+        run.latest,
+        run.best if run.best.exists() else None,
+    )
+    run.write_summary(
+        {
+            **{k: v for k, v in result.__dict__.items()},
+            "version": tradea3c.__version__,
+            "config": to_dict(cfg),
+            "extra": co.extra,
+            "updates": co.updates,
+        }
+    )
+    run.close()
+    return result

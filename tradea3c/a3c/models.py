@@ -1,0 +1,218 @@
+"""Actor-critic models behind one small interface, so the engine never depends on an architecture.
+
+The interface (all the engine uses; a CNN for Atari only has to implement it)::
+
+    class MyNet(ActorCritic):
+        recurrent = False                      # True if it carries a hidden state
+        def initial_state(self, batch): ...    # tuple of [batch, ...] tensors, or None
+        def forward(self, obs, state):         # obs: float [B, *obs_shape]
+            return distribution, value[B], new_state
+
+The distribution is a ``torch.distributions.Distribution`` over a batch of B actions. A model
+factory ``f(observation_space, action_space) -> ActorCritic`` must be picklable (module-level
+function or ``functools.partial``) so worker processes and checkpoints can rebuild the network.
+
+Policy heads: :class:`CategoricalHead` for ``Discrete`` actions and :class:`DirichletHead` for
+portfolio weights on the simplex.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.distributions import Categorical, Dirichlet, Distribution
+
+from tradea3c.a3c.config import ModelConfig
+
+State = tuple[Tensor, ...] | None
+
+
+class ActorCritic(nn.Module):
+    """Base class: ``forward(obs, state) -> (Distribution, value [B], new_state)``."""
+
+    recurrent: bool = False
+
+    def initial_state(self, batch: int) -> State:
+        return None
+
+
+def reset_state(state: State, start: Tensor) -> State:
+    """Zero the hidden state of the envs whose episode starts (``start`` bool [B])."""
+    if state is None or not bool(start.any()):
+        return state
+    keep = (~start).to(state[0].dtype).unsqueeze(-1)
+    return tuple(s * keep for s in state)
+
+
+class CategoricalHead(nn.Module):
+    """Logits for a ``Discrete(n)`` action; greedy action = argmax."""
+
+    def __init__(self, in_features: int, n: int) -> None:
+        super().__init__()
+        self.linear = nn.Linear(in_features, n)
+        nn.init.orthogonal_(self.linear.weight, 0.01)
+        nn.init.zeros_(self.linear.bias)
+
+    def forward(self, x: Tensor) -> Distribution:
+        return Categorical(logits=self.linear(x), validate_args=False)
+
+
+class DirichletHead(nn.Module):
+    """Dirichlet policy over portfolio weights (non-negative, summing to 1).
+
+    Why Dirichlet rather than a softmax-Gaussian (logistic-normal): the Dirichlet is a proper
+    density *on the simplex*, so ``log_prob(weights)`` and the entropy are exact and closed-form;
+    with a softmax-Gaussian the executed weights are a non-invertible transform of the Gaussian
+    sample, so the log-probability and entropy are those of the pre-softmax vector (the weights
+    themselves have no tractable density) and the policy has a redundant degree of freedom. The
+    Dirichlet mean ``alpha / sum(alpha)`` is a natural greedy action, and ``sum(alpha)`` expresses
+    confidence. Concentrations are ``1 + softplus(x)`` (>= 1): unimodal, no density spikes at the
+    simplex boundary (so log-probs stay finite), yet the mean can still approach a corner.
+    """
+
+    def __init__(self, in_features: int, n: int) -> None:
+        super().__init__()
+        self.linear = nn.Linear(in_features, n)
+        nn.init.orthogonal_(self.linear.weight, 0.01)
+        nn.init.zeros_(self.linear.bias)
+
+    def forward(self, x: Tensor) -> Distribution:
+        alpha = 1.0 + nn.functional.softplus(self.linear(x))
+        return Dirichlet(alpha.clamp_max(1e4), validate_args=False)
+
+
+def _mlp(in_features: int, hidden: tuple[int, ...], activation: str) -> tuple[nn.Sequential, int]:
+    act = {"tanh": nn.Tanh, "relu": nn.ReLU}[activation]
+    layers: list[nn.Module] = []
+    for width in hidden:
+        lin = nn.Linear(in_features, width)
+        nn.init.orthogonal_(lin.weight, float(np.sqrt(2)))
+        nn.init.zeros_(lin.bias)
+        layers += [lin, act()]
+        in_features = width
+    return nn.Sequential(*layers), in_features
+
+
+def _value_head(in_features: int) -> nn.Linear:
+    lin = nn.Linear(in_features, 1)
+    nn.init.orthogonal_(lin.weight, 1.0)
+    nn.init.zeros_(lin.bias)
+    return lin
+
+
+def _policy_head(cfg: ModelConfig, in_features: int, action_space: gym.Space[Any]) -> nn.Module:
+    kind = cfg.policy
+    if kind == "auto":
+        kind = "categorical" if isinstance(action_space, gym.spaces.Discrete) else "dirichlet"
+    if kind == "categorical":
+        if not isinstance(action_space, gym.spaces.Discrete):
+            raise ValueError(f"categorical policy needs a Discrete action space, got {action_space}")
+        return CategoricalHead(in_features, int(action_space.n))
+    if not isinstance(action_space, gym.spaces.Box) or len(action_space.shape) != 1:
+        raise ValueError(f"dirichlet policy needs a 1-D Box action space (weights), got {action_space}")
+    return DirichletHead(in_features, int(action_space.shape[0]))
+
+
+class MLPActorCritic(ActorCritic):
+    """Feed-forward actor-critic: separate (default) or shared MLP trunks, linear heads."""
+
+    def __init__(self, cfg: ModelConfig, obs_dim: int, action_space: gym.Space[Any]) -> None:
+        super().__init__()
+        self.actor_trunk, out = _mlp(obs_dim, cfg.hidden, cfg.activation)
+        self.critic_trunk = None if cfg.shared_trunk else _mlp(obs_dim, cfg.hidden, cfg.activation)[0]
+        self.policy = _policy_head(cfg, out, action_space)
+        self.value = _value_head(out)
+
+    def forward(self, obs: Tensor, state: State = None) -> tuple[Distribution, Tensor, State]:
+        obs = obs.flatten(1)
+        h = self.actor_trunk(obs)
+        hv = h if self.critic_trunk is None else self.critic_trunk(obs)
+        return self.policy(h), self.value(hv).squeeze(-1), None
+
+
+class LSTMActorCritic(ActorCritic):
+    """MLP encoder -> LSTMCell -> policy and value heads; state = (h, c), each [B, lstm_size]."""
+
+    recurrent = True
+
+    def __init__(self, cfg: ModelConfig, obs_dim: int, action_space: gym.Space[Any]) -> None:
+        super().__init__()
+        self.encoder, out = _mlp(obs_dim, cfg.hidden, cfg.activation)
+        self.lstm = nn.LSTMCell(out, cfg.lstm_size)
+        self.lstm_size = cfg.lstm_size
+        self.policy = _policy_head(cfg, cfg.lstm_size, action_space)
+        self.value = _value_head(cfg.lstm_size)
+
+    def initial_state(self, batch: int) -> State:
+        zeros = torch.zeros(batch, self.lstm_size)
+        return (zeros, zeros.clone())
+
+    def forward(self, obs: Tensor, state: State = None) -> tuple[Distribution, Tensor, State]:
+        if state is None:
+            state = self.initial_state(obs.shape[0])
+        h, c = self.lstm(self.encoder(obs.flatten(1)), state)
+        return self.policy(h), self.value(h).squeeze(-1), (h, c)
+
+
+def build_model(
+    cfg: ModelConfig, observation_space: gym.Space[Any], action_space: gym.Space[Any]
+) -> ActorCritic:
+    """Default model factory: ``functools.partial(build_model, cfg)`` is a picklable factory."""
+    if observation_space.shape is None:
+        raise ValueError(f"observation space {observation_space} has no shape; flatten it first")
+    obs_dim = int(np.prod(observation_space.shape))
+    cls = {"mlp": MLPActorCritic, "lstm": LSTMActorCritic}[cfg.kind]
+    return cls(cfg, obs_dim, action_space)
+
+
+def sample_action(dist: Distribution) -> Tensor:
+    """Sample one action per batch row (Dirichlet samples are kept strictly inside the simplex)."""
+    action = dist.sample()
+    if isinstance(dist, Dirichlet):
+        action = action.clamp_min(1e-6)
+        action = action / action.sum(-1, keepdim=True)
+    return action
+
+
+def greedy_from(dist: Distribution) -> Tensor:
+    """Deterministic action: argmax for Categorical, mean weights for Dirichlet, else ``mean``."""
+    if isinstance(dist, Categorical):
+        return dist.logits.argmax(-1)
+    return dist.mean
+
+
+@torch.no_grad()
+def greedy_action(model: ActorCritic, obs: Any, state: State = None) -> tuple[np.ndarray, State]:
+    """Greedy action(s) for a batch of observations (add the batch dim yourself), and the new state."""
+    x = torch.as_tensor(np.asarray(obs), dtype=torch.float32)
+    dist, _, state = model(x, state)
+    return greedy_from(dist).numpy(), state
+
+
+class Policy:
+    """Stateful single-env policy for evaluation and backtests.
+
+    ``act(obs)`` takes one unbatched observation and returns one action (greedy by default);
+    call ``reset()`` at each episode start (it clears the LSTM state).
+    """
+
+    def __init__(self, model: ActorCritic, greedy: bool = True) -> None:
+        self.model = model.eval()
+        self.greedy = greedy
+        self.state: State = None
+        self.reset()
+
+    def reset(self) -> None:
+        self.state = self.model.initial_state(1)
+
+    @torch.no_grad()
+    def act(self, obs: Any) -> Any:
+        x = torch.as_tensor(np.asarray(obs), dtype=torch.float32).unsqueeze(0)
+        dist, _, self.state = self.model(x, self.state)
+        action = greedy_from(dist) if self.greedy else sample_action(dist)
+        out = action[0].numpy()
+        return int(out) if out.ndim == 0 else out

@@ -1,0 +1,196 @@
+"""Environment batching and t_max-step rollouts, for single envs and Gymnasium 1.x vector envs.
+
+A worker's factory returns either a ``gymnasium.Env`` (classic A3C, K = 1) or a
+``gymnasium.vector.VectorEnv`` with K sub-envs; A2C concatenates several of them. :class:`EnvBatch`
+hides the difference and reports, per sub-env and step:
+
+* ``valid``: False for the transition a NEXT_STEP vector env spends on its automatic reset (the
+  step after a done returns the reset observation, ignores the action, pays reward 0). Those
+  transitions are masked out of the loss and are not counted as episode steps.
+* ``start``: the returned observation is the first of a new episode (recurrent state is reset
+  before it is processed).
+* time-limit truncation: the final observation is returned so the rollout can bootstrap with
+  ``gamma * V(final_obs)`` instead of treating truncation as termination.
+
+Autoreset modes: single envs are reset by us (SAME_STEP semantics); vector envs must declare
+``metadata["autoreset_mode"]`` NEXT_STEP (Gymnasium's default; assumed when missing) or SAME_STEP
+(final observation taken from ``info["final_obs"]``); DISABLED is rejected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import Tensor
+
+from tradea3c.a3c.models import ActorCritic, State, reset_state, sample_action
+
+
+def _mode(env: gym.vector.VectorEnv) -> str:
+    mode = env.metadata.get("autoreset_mode", gym.vector.AutoresetMode.NEXT_STEP)
+    mode = getattr(mode, "value", mode)
+    if mode not in ("NextStep", "SameStep"):
+        raise ValueError(f"vector env autoreset_mode {mode!r} is not supported; use NEXT_STEP or SAME_STEP")
+    return str(mode)
+
+
+class EnvBatch:
+    """Several envs (single or vector) stepped together as one batch of K sub-envs."""
+
+    def __init__(self, envs: list[Any]) -> None:
+        self.envs = envs
+        self.sizes = [e.num_envs if isinstance(e, gym.vector.VectorEnv) else 1 for e in envs]
+        self.modes = [_mode(e) if isinstance(e, gym.vector.VectorEnv) else "single" for e in envs]
+        first = envs[0]
+        vec = isinstance(first, gym.vector.VectorEnv)
+        self.observation_space = first.single_observation_space if vec else first.observation_space
+        self.action_space = first.single_action_space if vec else first.action_space
+        self.num_envs = sum(self.sizes)
+        self._pending = np.zeros(self.num_envs, dtype=bool)  # NEXT_STEP: next step is the autoreset one
+
+    def reset(self, seed: int) -> np.ndarray:
+        obs = []
+        for i, env in enumerate(self.envs):
+            o, _ = env.reset(seed=seed + 7919 * i)
+            obs.append(o if self.sizes[i] > 1 or self.modes[i] != "single" else np.asarray(o)[None])
+        self._pending[:] = False
+        return np.concatenate(obs)
+
+    def step(self, actions: np.ndarray) -> dict[str, Any]:
+        parts: dict[str, list[Any]] = {k: [] for k in ("obs", "rew", "term", "trunc", "valid", "start")}
+        finals: dict[int, Any] = {}
+        offset = 0
+        for env, size, mode in zip(self.envs, self.sizes, self.modes, strict=True):
+            act = actions[offset : offset + size]
+            pending = self._pending[offset : offset + size]
+            if mode == "single":
+                o, r, te, tr, _ = env.step(act[0])
+                o, r, te, tr = np.asarray(o)[None], np.array([r]), np.array([te]), np.array([tr])
+                if tr[0] and not te[0]:  # time limit: keep the final obs to bootstrap from
+                    finals[offset] = o[0]
+                if te[0] or tr[0]:
+                    o = np.asarray(env.reset()[0])[None]
+                valid, start = np.ones(1, bool), te | tr
+            else:
+                o, r, te, tr, info = env.step(act)
+                te, tr = np.asarray(te, bool), np.asarray(tr, bool)
+                if mode == "SameStep":
+                    valid, start = np.ones(size, bool), te | tr
+                    for j in np.flatnonzero(tr & ~te):
+                        finals[offset + j] = info["final_obs"][j]
+                else:  # NextStep: this call's obs is the final obs; the next call resets
+                    valid, start = ~pending, pending.copy()
+                    te, tr = te & valid, tr & valid
+                    for j in np.flatnonzero(tr & ~te):
+                        finals[offset + j] = o[j]
+                    self._pending[offset : offset + size] = te | tr
+            for k, v in zip(parts, (o, r, te, tr, valid, start), strict=True):
+                parts[k].append(np.asarray(v))
+            offset += size
+        out: dict[str, Any] = {k: np.concatenate(v) for k, v in parts.items()}
+        out["finals"] = finals
+        return out
+
+    def close(self) -> None:
+        for env in self.envs:
+            env.close()
+
+
+def _obs_tensor(obs: Any) -> Tensor:
+    return torch.as_tensor(np.asarray(obs), dtype=torch.float32)
+
+
+@dataclass
+class Rollout:
+    obs: Tensor  # [T, K, *obs_shape]
+    actions: Tensor  # [T, K, ...]
+    rewards: Tensor  # [T, K] (truncations already bootstrapped)
+    dones: Tensor  # [T, K] float, 1 = do not bootstrap across
+    valid: Tensor  # [T, K] float mask of real transitions
+    starts: Tensor  # [T, K] bool, reset state before obs[t]
+    init_state: State  # recurrent state before obs[0] (before applying starts[0])
+    last_value: Tensor  # [K] V(s_T)
+    episodes: list[tuple[float, int]]  # (return, length) of episodes finished in this rollout
+
+
+class RolloutCollector:
+    """Steps an :class:`EnvBatch` t_max times under ``model`` (no grad), carrying state between calls."""
+
+    def __init__(self, envs: EnvBatch, model: ActorCritic, gamma: float, seed: int) -> None:
+        self.envs, self.gamma = envs, gamma
+        self.obs = _obs_tensor(envs.reset(seed))
+        k = envs.num_envs
+        self.state = model.initial_state(k)
+        self.start = torch.ones(k, dtype=torch.bool)
+        self.ep_return = np.zeros(k)
+        self.ep_len = np.zeros(k, dtype=np.int64)
+
+    @torch.no_grad()
+    def collect(self, model: ActorCritic, t_max: int) -> Rollout:
+        obs, actions, rewards, dones, valid, starts = [], [], [], [], [], []
+        episodes: list[tuple[float, int]] = []
+        init_state = self.state
+        state = self.state
+        for _ in range(t_max):
+            state = reset_state(state, self.start)
+            dist, _, new_state = model(self.obs, state)
+            action = sample_action(dist)
+            out = self.envs.step(action.numpy())
+            reward = out["rew"].astype(np.float64)
+            for j, final in out["finals"].items():  # time-limit truncation: bootstrap V(final_obs)
+                sub = None if new_state is None else tuple(s[j : j + 1] for s in new_state)
+                reward[j] += self.gamma * float(model(_obs_tensor(final)[None], sub)[1][0])
+            done = out["term"] | out["trunc"]
+            obs.append(self.obs)
+            actions.append(action)
+            rewards.append(torch.as_tensor(reward, dtype=torch.float32))
+            dones.append(torch.as_tensor(done, dtype=torch.float32))
+            valid.append(torch.as_tensor(out["valid"], dtype=torch.float32))
+            starts.append(self.start)
+            self.ep_return += np.where(out["valid"], out["rew"], 0.0)
+            self.ep_len += out["valid"]
+            for j in np.flatnonzero(done):
+                episodes.append((float(self.ep_return[j]), int(self.ep_len[j])))
+                self.ep_return[j], self.ep_len[j] = 0.0, 0
+            self.obs = _obs_tensor(out["obs"])
+            self.start = torch.as_tensor(out["start"], dtype=torch.bool)
+            state = new_state
+        self.state = state
+        last_value = model(self.obs, reset_state(state, self.start))[1]
+        return Rollout(
+            torch.stack(obs),
+            torch.stack(actions),
+            torch.stack(rewards),
+            torch.stack(dones),
+            torch.stack(valid),
+            torch.stack(starts),
+            init_state,
+            last_value,
+            episodes,
+        )
+
+
+def evaluate_rollout(model: ActorCritic, roll: Rollout) -> tuple[Tensor, Tensor, Tensor]:
+    """Re-run the model with gradients over a rollout: (log_probs, values, entropies), each [T, K].
+
+    Feed-forward models see the whole [T*K] batch in one call; recurrent ones are unrolled from
+    ``init_state`` with the same episode-start resets as during collection (truncated BPTT).
+    """
+    t, k = roll.rewards.shape
+    if not model.recurrent:
+        dist, values, _ = model(roll.obs.reshape(t * k, *roll.obs.shape[2:]), None)
+        flat_actions = roll.actions.reshape(t * k, *roll.actions.shape[2:])
+        return (dist.log_prob(flat_actions).reshape(t, k), values.reshape(t, k), dist.entropy().reshape(t, k))
+    state = roll.init_state
+    logps, values, ents = [], [], []
+    for i in range(t):
+        state = reset_state(state, roll.starts[i])
+        dist, value, state = model(roll.obs[i], state)
+        logps.append(dist.log_prob(roll.actions[i]))
+        values.append(value)
+        ents.append(dist.entropy())
+    return torch.stack(logps), torch.stack(values), torch.stack(ents)

@@ -1,0 +1,133 @@
+"""Run directory: resolved config, metrics.csv, eval.csv, TensorBoard events, summary.json, progress.
+
+Layout of ``<run_dir>``::
+
+    config.toml     resolved A3CConfig (tradea3c.config.dump_toml)
+    latest.pt       periodic / final / Ctrl-C checkpoint (resume point)
+    best.pt         weights with the best evaluation metric so far
+    metrics.csv     training rows: wall_s, global_step, steps_per_s, episodes, mean_return, losses, lr
+    eval.csv        one row per evaluation: wall_s, global_step, <metrics of evaluate_fn>
+    tb/             TensorBoard events (main process only)
+    summary.json    final status, counters, timings, best metric
+
+Only the trainer (main) process writes here.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from tradea3c.a3c.config import A3CConfig
+from tradea3c.atomic import atomic_write_text
+from tradea3c.config import dump_toml
+
+TRAIN_COLUMNS = (
+    "wall_s",
+    "global_step",
+    "steps_per_s",
+    "episodes",
+    "mean_return",
+    "mean_length",
+    "policy_loss",
+    "value_loss",
+    "entropy",
+    "lr",
+)
+
+
+class RunDir:
+    def __init__(self, path: str | Path, config: A3CConfig, tensorboard: bool) -> None:
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.path / "config.toml", dump_toml(config))
+        self.latest = self.path / "latest.pt"
+        self.best = self.path / "best.pt"
+        self._writer: Any = None
+        if tensorboard:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self._writer = SummaryWriter(str(self.path / "tb"))
+        self._eval_columns: list[str] | None = None
+
+    def _append(self, name: str, columns: list[str] | tuple[str, ...], row: dict[str, Any]) -> None:
+        file = self.path / name
+        new = not file.exists() or file.stat().st_size == 0
+        with file.open("a", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
+            if new:
+                w.writeheader()
+            w.writerow(row)
+
+    def log_train(self, row: dict[str, Any]) -> None:
+        self._append("metrics.csv", TRAIN_COLUMNS, row)
+        if self._writer is not None:
+            for k in TRAIN_COLUMNS[2:]:
+                v = row.get(k)
+                if isinstance(v, int | float) and math.isfinite(v):
+                    self._writer.add_scalar(f"train/{k}", v, row["global_step"])
+
+    def log_eval(self, global_step: int, wall_s: float, metrics: dict[str, float]) -> None:
+        if self._eval_columns is None:
+            file = self.path / "eval.csv"
+            if file.exists() and file.stat().st_size:
+                with file.open() as fh:
+                    self._eval_columns = next(csv.reader(fh))
+            else:
+                self._eval_columns = ["wall_s", "global_step", *sorted(metrics)]
+        self._append(
+            "eval.csv", self._eval_columns, {"wall_s": wall_s, "global_step": global_step, **metrics}
+        )
+        if self._writer is not None:
+            for k, v in metrics.items():
+                if isinstance(v, int | float):
+                    self._writer.add_scalar(f"eval/{k}", v, global_step)
+
+    def write_summary(self, summary: dict[str, Any]) -> None:
+        atomic_write_text(self.path / "summary.json", json.dumps(summary, indent=2, default=str) + "\n")
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+
+class Progress:
+    """rich progress bar: global steps of the budget, steps/s, episodes, mean return, latest eval."""
+
+    def __init__(self, enabled: bool, total: int, metric: str) -> None:
+        self.enabled, self.total, self.metric = enabled, total, metric
+        self._bar: Any = None
+        if enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            console = Console()
+            if not console.is_terminal:  # logs and CI: one final line, wide enough to read
+                console.width = 150
+            self._bar = Progress(
+                TextColumn("[bold]A3C[/]"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[stats]}"),
+                console=console,
+            )
+            self._task = self._bar.add_task("train", total=total, stats="starting workers...")
+            self._bar.start()
+
+    def update(
+        self, step: int, sps: float, episodes: int, mean_return: float, eval_value: float | None
+    ) -> None:
+        if self._bar is None:
+            return
+        ev = "-" if eval_value is None else f"{eval_value:.4g}"
+        stats = f"{sps:,.0f} steps/s  episodes {episodes:,}  mean return {mean_return:.4g}  {self.metric} {ev}"
+        self._bar.update(self._task, completed=min(step, self.total), stats=stats)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None

@@ -1,0 +1,111 @@
+"""`StrategyConfig`: one whole experiment (market, dates, features, env, costs, worker profiles,
+A3C hyper-parameters) as a frozen dataclass, written as TOML under `strategies/`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from tradea3c.a3c.config import A3CConfig
+from tradea3c.config import load_toml
+from tradea3c.data.market import Market
+from tradea3c.envs.config import DateSplit, MarketEnvConfig, PortfolioEnvConfig
+from tradea3c.envs.profiles import PROFILES_DIR, WorkerProfile, load_profile
+
+STRATEGIES_DIR = PROFILES_DIR.parent
+
+
+@dataclass(frozen=True)
+class MarketSpec:
+    """Which prices to trade."""
+
+    source: str = "demo"
+    """"demo" (embedded GOOGL), "signal" (synthetic planted signal), a universe ("sp500", "dow30",
+    "nasdaq100"), "cached", or tickers "AAPL,MSFT" (read from the data cache)."""
+    data_dir: str | None = None
+    """Cache folder (default: $TRADEA3C_DATA or data/cache)."""
+    max_tickers: int | None = None
+    """Keep only the first N tickers of a universe (laptop-sized runs)."""
+    start: str | None = None
+    """First date to load (ISO), None = all history."""
+    end: str | None = None
+    """Last date to load (ISO), None = all history."""
+    synthetic_bars: int = 2000
+    """Bars of the synthetic "signal" market."""
+    synthetic_seed: int = 0
+    """Seed of the synthetic "signal" market (use another seed for unseen test data)."""
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    """Train / validation / test date ranges. Unset dates default to 70% / 15% / 15% of the bars."""
+
+    train_end: str | None = None
+    """Last training date (ISO)."""
+    val_end: str | None = None
+    """Last validation date (ISO); later bars are the out-of-sample test range."""
+
+    def resolve(self, market: Market) -> DateSplit:
+        def at(frac: float) -> str:
+            return str(pd.Timestamp(market.dates[int(frac * (market.n_bars - 1))]).date())
+
+        return DateSplit(self.train_end or at(0.70), self.val_end or at(0.85))
+
+
+@dataclass(frozen=True)
+class StrategyConfig:
+    """A whole experiment. Every field has a default, so an empty file (or no file) is the demo run."""
+
+    name: str = "default"
+    """Label used in run names and reports."""
+    market: MarketSpec = field(default_factory=MarketSpec)
+    split: SplitSpec = field(default_factory=SplitSpec)
+    env_kind: Literal["auto", "market", "portfolio"] = "auto"
+    """"market": one asset, discrete positions; "portfolio": N assets + cash, simplex weights;
+    "auto": market for one ticker, portfolio for several."""
+    env: MarketEnvConfig = field(default_factory=lambda: MarketEnvConfig(positions=(-1.0, 0.0, 1.0)))
+    """One-asset env (window, positions, fill, features, costs, reward...). Its positions are the
+    action set every worker shares; a profile can only narrow the range (e.g. long-only)."""
+    portfolio: PortfolioEnvConfig = field(default_factory=lambda: PortfolioEnvConfig(action="simplex", window=10))
+    """Multi-asset env."""
+    profiles: tuple[str, ...] = ("aggressive", "conservative", "volatility")
+    """Worker profiles: names of strategies/profiles/*.toml or paths; worker i gets profile i mod P.
+    Empty = every worker trades the env config as is (with its own seed)."""
+    envs_per_worker: int = 1
+    """K: perturbed replays each worker steps in one native vector env (1 = classic A3C)."""
+    a3c: A3CConfig = field(
+        default_factory=lambda: A3CConfig(total_steps=200_000, t_max=20, lr=3e-4, eval_every=25_000)
+    )
+    """Engine hyper-parameters (workers, steps, t_max, gamma, lr, optimiser, model...)."""
+
+    def __post_init__(self) -> None:
+        if self.envs_per_worker < 1:
+            raise ValueError("envs_per_worker must be >= 1")
+
+    def kind_for(self, market: Market) -> Literal["market", "portfolio"]:
+        if self.env_kind != "auto":
+            return self.env_kind
+        return "market" if market.n_assets == 1 else "portfolio"
+
+    def worker_profiles(self) -> tuple[WorkerProfile, ...]:
+        out = []
+        for name in self.profiles:
+            path = Path(name)
+            if path.suffix != ".toml":
+                path = PROFILES_DIR / f"{name}.toml"
+            out.append(load_profile(path))
+        return tuple(out)
+
+
+def load_strategy(path: str | Path) -> StrategyConfig:
+    """Read a strategy TOML (unknown keys fail with a did-you-mean hint)."""
+    return load_toml(StrategyConfig, path)
+
+
+def shipped_strategies() -> list[Path]:
+    """The strategy files that ship in strategies/ (each is loaded by a test)."""
+    return sorted(p for p in STRATEGIES_DIR.glob("*.toml"))
+

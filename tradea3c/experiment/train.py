@@ -1,0 +1,92 @@
+"""`train_strategy`: market + strategy -> an A3C run directory (the library behind `tradea3c train`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from tradea3c.a3c import TrainResult, read_checkpoint, train
+from tradea3c.atomic import atomic_write_text
+from tradea3c.config import ConfigError, dump_toml, to_dict
+from tradea3c.data.market import Market
+from tradea3c.experiment.factory import TradingEnvFactory, ValidationEvaluator, env_kind_config
+from tradea3c.experiment.strategy import MarketSpec, StrategyConfig, load_strategy
+
+STRATEGY_FILE = "strategy.toml"
+
+
+def load_strategy_market(spec: MarketSpec, log: Callable[[str], None] | None = None) -> Market:
+    """The `Market` a strategy trades (demo, synthetic signal, universe or cached tickers); universe
+    members that are not cached are reported through ``log``."""
+    if spec.source == "signal":
+        from tradea3c.data.synthetic import planted_signal_market
+
+        return planted_signal_market(spec.synthetic_bars, seed=spec.synthetic_seed)
+    from tradea3c.data import load_market_with_report
+
+    market, report = load_market_with_report(spec.source, data_dir=spec.data_dir, start=spec.start,
+                                             end=spec.end, max_tickers=spec.max_tickers)
+    if log is not None:
+        for f in report.findings:
+            if f.check == "universe":
+                log(f"{spec.source}: {f.detail}; training on the {market.n_assets} cached members")
+    return market
+
+
+def default_run_dir(strategy: StrategyConfig, root: str | Path = "runs") -> Path:
+    return Path(root) / f"{strategy.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def latest_run_dir(root: str | Path = "runs") -> Path | None:
+    """Most recently modified run directory under ``root`` that has a ``latest.pt``."""
+    runs = [p.parent for p in Path(root).glob("*/latest.pt")]
+    return max(runs, key=lambda p: (p / "latest.pt").stat().st_mtime) if runs else None
+
+
+def train_strategy(
+    strategy: StrategyConfig,
+    run_dir: str | Path,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    market: Market | None = None,
+    log: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """Train on ``strategy`` into ``run_dir``; ``resume`` continues from ``run_dir/latest.pt`` with the
+    run's saved strategy and refuses if the market data changed (fingerprint mismatch)."""
+    run_dir = Path(run_dir)
+    saved = run_dir / STRATEGY_FILE
+    if resume:
+        if not (run_dir / "latest.pt").is_file():
+            raise ConfigError(f"nothing to resume in {run_dir}: no latest.pt; start a run without --resume")
+        strategy = replace(load_strategy(saved), a3c=replace(load_strategy(saved).a3c,
+                                                              total_steps=strategy.a3c.total_steps))
+    market = market if market is not None else load_strategy_market(strategy.market, log)
+    if resume:
+        before = read_checkpoint(run_dir / "latest.pt")["extra"].get("market_fingerprint")
+        if before != market.fingerprint:
+            raise ConfigError(
+                f"market data changed since {run_dir} was trained (fingerprint {before} -> "
+                f"{market.fingerprint}); start a new run instead of --resume"
+            )
+    split = strategy.split.resolve(market)
+    kind = strategy.kind_for(market)
+    env_cfg = env_kind_config(kind, strategy.env, strategy.portfolio)
+    factory = TradingEnvFactory(market, env_cfg, split, strategy.worker_profiles(), strategy.a3c.seed,
+                                strategy.envs_per_worker)
+    evaluator = ValidationEvaluator(market, env_cfg, split, "val")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    resolved = replace(strategy, split=replace(strategy.split, train_end=split.train_end, val_end=split.val_end))
+    atomic_write_text(saved, dump_toml(resolved))
+    extra = {
+        "strategy": to_dict(resolved),
+        "market_fingerprint": market.fingerprint,
+        "tickers": list(market.tickers),
+        "market_range": [str(market.start.date()), str(market.end.date())],
+        "split": {"train_end": split.train_end, "val_end": split.val_end},
+        "env_kind": kind,
+    }
+    return train(factory, strategy.a3c, run_dir, evaluate_fn=evaluator, select_metric="sharpe",
+                 resume=resume, extra_metadata=extra, progress=progress)
