@@ -39,6 +39,12 @@ class ActorCritic(nn.Module):
     def initial_state(self, batch: int) -> State:
         return None
 
+    def act_distribution(self, obs: Tensor, state: State = None) -> tuple[Distribution, State]:
+        """The policy alone, for acting during rollouts (values are recomputed in the update).
+        Models with a separate critic override this to skip the critic's forward pass."""
+        dist, _, new_state = self(obs, state)
+        return dist, new_state
+
 
 def reset_state(state: State, start: Tensor) -> State:
     """Zero the hidden state of the envs whose episode starts (``start`` bool [B])."""
@@ -132,6 +138,9 @@ class MLPActorCritic(ActorCritic):
         h = self.actor_trunk(obs)
         hv = h if self.critic_trunk is None else self.critic_trunk(obs)
         return self.policy(h), self.value(hv).squeeze(-1), None
+
+    def act_distribution(self, obs: Tensor, state: State = None) -> tuple[Distribution, State]:
+        return self.policy(self.actor_trunk(obs.flatten(1))), None
 
 
 class LSTMActorCritic(ActorCritic):

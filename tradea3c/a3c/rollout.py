@@ -137,7 +137,7 @@ class RolloutCollector:
         state = self.state
         for _ in range(t_max):
             state = reset_state(state, self.start)
-            dist, _, new_state = model(self.obs, state)
+            dist, new_state = model.act_distribution(self.obs, state)
             action = sample_action(dist)
             out = self.envs.step(action.numpy())
             reward = out["rew"].astype(np.float64)
