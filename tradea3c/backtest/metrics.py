@@ -1,8 +1,11 @@
 """Performance metrics: pure functions of an equity path or a return series.
 
 Conventions: ``returns`` are simple per-bar returns; annualisation uses ``periods`` bars per year
-(252 for daily bars); the risk-free rate is 0 unless given (per year). Degenerate inputs (flat
-equity, fewer than two returns) give 0.0 rather than NaN/inf so that "did nothing" scores 0.
+(252 for daily bars); standard deviations are sample ones (ddof=1); the risk-free rate is 0 unless
+given (per year). Degenerate inputs (flat equity, fewer than two returns) give 0.0 rather than
+NaN/inf so that "did nothing" scores 0. Definitions match quantstats where quantstats has the
+metric (CAGR from bar counts, Sortino with the downside deviation over all bars, win rate over
+non-zero bars); the tests cross-check them.
 """
 
 from __future__ import annotations
@@ -12,33 +15,161 @@ import numpy as np
 PERIODS_PER_YEAR = 252
 
 
+def _arr(x: np.ndarray) -> np.ndarray:
+    return np.asarray(x, dtype=np.float64)
+
+
 def returns_from_equity(equity: np.ndarray) -> np.ndarray:
     """Simple returns ``E[t]/E[t-1] - 1`` of an equity path (length n -> n-1)."""
-    e = np.asarray(equity, dtype=np.float64)
+    e = _arr(equity)
     return e[1:] / e[:-1] - 1.0
 
 
 def total_return(returns: np.ndarray) -> float:
     """Compounded return over the whole series."""
-    return float(np.prod(1.0 + np.asarray(returns, dtype=np.float64)) - 1.0)
+    return float(np.prod(1.0 + _arr(returns)) - 1.0)
+
+
+def cagr(returns: np.ndarray, periods: int = PERIODS_PER_YEAR) -> float:
+    """Compound annual growth rate, years = bars / periods (as quantstats); -1 after a wipe-out."""
+    r = _arr(returns)
+    if len(r) == 0:
+        return 0.0
+    wealth = float(np.prod(1.0 + r))
+    return wealth ** (periods / len(r)) - 1.0 if wealth > 0 else -1.0
 
 
 def annual_volatility(returns: np.ndarray, periods: int = PERIODS_PER_YEAR) -> float:
     """Sample standard deviation (ddof=1) times sqrt(periods)."""
-    r = np.asarray(returns, dtype=np.float64)
+    r = _arr(returns)
     return float(np.std(r, ddof=1) * np.sqrt(periods)) if len(r) > 1 else 0.0
 
 
 def sharpe_ratio(returns: np.ndarray, periods: int = PERIODS_PER_YEAR, risk_free: float = 0.0) -> float:
     """Annualised Sharpe ratio: mean excess return / sample std * sqrt(periods); 0 when std is 0."""
-    r = np.asarray(returns, dtype=np.float64) - risk_free / periods
+    r = _arr(returns) - risk_free / periods
     if len(r) < 2:
         return 0.0
     sd = np.std(r, ddof=1)
     return float(np.mean(r) / sd * np.sqrt(periods)) if sd > 1e-12 else 0.0
 
 
+def sortino_ratio(returns: np.ndarray, periods: int = PERIODS_PER_YEAR, risk_free: float = 0.0) -> float:
+    """Annualised Sortino ratio: mean excess return / downside deviation * sqrt(periods), where the
+    downside deviation is ``sqrt(sum(min(r, 0)^2) / n)`` over all n bars (Red Rock / quantstats)."""
+    r = _arr(returns) - risk_free / periods
+    if len(r) < 2:
+        return 0.0
+    down = np.sqrt(np.sum(np.minimum(r, 0.0) ** 2) / len(r))
+    return float(np.mean(r) / down * np.sqrt(periods)) if down > 1e-12 else 0.0
+
+
+def drawdown_series(returns: np.ndarray) -> np.ndarray:
+    """Drawdown (<= 0) of the compounded equity at each bar, starting from an equity of 1 before bar 0."""
+    eq = np.concatenate([[1.0], np.cumprod(1.0 + _arr(returns))])
+    return (eq / np.maximum.accumulate(eq) - 1.0)[1:]
+
+
 def max_drawdown(returns: np.ndarray) -> float:
     """Largest peak-to-trough fall of the compounded equity, as a negative fraction (0 = none)."""
-    eq = np.concatenate([[1.0], np.cumprod(1.0 + np.asarray(returns, dtype=np.float64))])
+    eq = np.concatenate([[1.0], np.cumprod(1.0 + _arr(returns))])
     return float(np.min(eq / np.maximum.accumulate(eq) - 1.0))
+
+
+def max_drawdown_duration(returns: np.ndarray) -> int:
+    """Longest run of bars spent below a previous equity peak (recovered or not), in bars."""
+    under = drawdown_series(returns) < -1e-12
+    best = run = 0
+    for u in under:
+        run = run + 1 if u else 0
+        best = max(best, run)
+    return best
+
+
+def calmar_ratio(returns: np.ndarray, periods: int = PERIODS_PER_YEAR) -> float:
+    """CAGR / |max drawdown|; 0 without a drawdown."""
+    mdd = max_drawdown(returns)
+    return cagr(returns, periods) / abs(mdd) if mdd < -1e-12 else 0.0
+
+
+def hit_rate(returns: np.ndarray) -> float:
+    """Share of non-zero bars with a positive return (quantstats' win rate); 0 if never invested."""
+    r = _arr(returns)
+    nz = r[r != 0.0]
+    return float(np.mean(nz > 0)) if len(nz) else 0.0
+
+
+def turnover(traded: np.ndarray, equity: np.ndarray, periods: int = PERIODS_PER_YEAR) -> float:
+    """Annualised one-sided turnover: mean of traded notional / equity before the step, times periods.
+
+    ``traded[i]`` is the notional traded in step i, ``equity`` the path (len(traded) + 1); 1.0 means
+    the account's whole value changed hands once per year (a round trip counts 2)."""
+    t, e = _arr(traded), _arr(equity)
+    return float(np.mean(t / e[:-1]) * periods) if len(t) else 0.0
+
+
+def exposure(invested: np.ndarray) -> float:
+    """Share of bars that ended holding a position."""
+    inv = np.asarray(invested, dtype=bool)
+    return float(np.mean(inv)) if len(inv) else 0.0
+
+
+def trade_returns(returns: np.ndarray, trades: np.ndarray, invested: np.ndarray) -> np.ndarray:
+    """Compounded return of each trade: the steps from one fill up to the next fill.
+
+    Step i's return includes the fill at its open, so an entry's cost and the move after it belong
+    to the new trade; a fill that goes flat (an exit) is counted with the trade it closes, so the
+    exit's overnight gap and cost are charged to it. Spans that hold nothing are not trades."""
+    r, fill = _arr(returns), np.asarray(trades, dtype=bool)
+    inv = np.asarray(invested, dtype=bool)
+    if len(r) == 0:
+        return np.zeros(0)
+    group = np.cumsum(fill)
+    exits = fill & ~inv
+    group = np.where(exits, group - 1, group)
+    out = []
+    for g in np.unique(group):
+        members = group == g
+        if inv[members].any():
+            out.append(np.prod(1.0 + r[members]) - 1.0)
+    return np.asarray(out)
+
+
+def average_trade(returns: np.ndarray, trades: np.ndarray, invested: np.ndarray) -> float:
+    """Mean compounded return per trade (see `trade_returns`); 0 without trades."""
+    tr = trade_returns(returns, trades, invested)
+    return float(np.mean(tr)) if len(tr) else 0.0
+
+
+def summarize(
+    equity: np.ndarray,
+    traded: np.ndarray,
+    costs: np.ndarray,
+    trades: np.ndarray,
+    invested: np.ndarray,
+    periods: int = PERIODS_PER_YEAR,
+) -> dict[str, float]:
+    """Every headline metric of one equity path (the numbers the tables, JSON and HTML show).
+
+    ``costs_paid`` is the sum of costs as a fraction of the initial equity."""
+    equity = _arr(equity)
+    r = returns_from_equity(equity)
+    trs = trade_returns(r, trades, invested)
+    return {
+        "total_return": total_return(r),
+        "cagr": cagr(r, periods),
+        "volatility": annual_volatility(r, periods),
+        "sharpe": sharpe_ratio(r, periods),
+        "sortino": sortino_ratio(r, periods),
+        "max_drawdown": max_drawdown(r),
+        "max_dd_bars": float(max_drawdown_duration(r)),
+        "calmar": calmar_ratio(r, periods),
+        "turnover": turnover(traded, equity, periods),
+        "exposure": exposure(invested),
+        "hit_rate": hit_rate(r),
+        "n_trades": float(len(trs)),
+        "avg_trade": float(np.mean(trs)) if len(trs) else 0.0,
+        "costs_paid": float(np.sum(_arr(costs)) / equity[0]),
+        "final_equity": float(equity[-1] / equity[0]),
+        "bars": float(len(r)),
+    }

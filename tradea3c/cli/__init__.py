@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from tradea3c.cli import bench, data, demo, train
+from tradea3c.cli import backtest, bench, data, demo, train
 
 app = typer.Typer(
     name="tradea3c",
@@ -23,6 +23,12 @@ app.add_typer(data.data_app, name="data", help="Inspect the local data cache: li
 app.command("demo", help="The offline quick start: demo market -> summary (-> train -> backtest).")(demo.demo)
 app.command("train", help="Train an A3C agent on a market (defaults: embedded demo market, a few minutes).")(
     train.train
+)
+app.command("backtest", help="Backtest a run out of sample vs baselines, costs included; HTML tear sheet.")(
+    backtest.backtest
+)
+app.command("walkforward", help="Walk-forward: train on each fold's past, test on its future.")(
+    backtest.walkforward
 )
 app.add_typer(bench.bench_app, name="bench", help="Benchmarks, reported as ratios against baselines run in-process.")
 

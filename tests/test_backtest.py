@@ -1,0 +1,220 @@
+"""Backtest engine: one execution model, honest baselines, in-sample refusal, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from tradea3c.backtest.baselines import RuleConfig, baselines, load_rules, replay_periodic, rule_signal
+from tradea3c.backtest.engine import BacktestError, BarRange, LoadedPolicy, load_policy, policy_curve
+from tradea3c.backtest.runner import backtest_run
+from tradea3c.data.market import synthetic_market
+from tradea3c.data.synthetic import planted_signal_market
+from tradea3c.envs.config import DateSplit
+from tradea3c.envs.execution import CostConfig, cost_rates
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tiny(strategy: str, run_dir: Path, seed: int = 0, steps: int = 2000, **a3c):
+    from tradea3c.experiment import load_strategy, train_strategy
+
+    cfg = load_strategy(ROOT / "strategies" / strategy)
+    cfg = replace(
+        cfg,
+        a3c=replace(
+            cfg.a3c, workers=1, total_steps=steps, tensorboard=False, seed=seed, eval_every=steps // 2, **a3c
+        ),
+    )
+    train_strategy(cfg, run_dir, progress=False)
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("bt")
+    return _tiny("signal.toml", root / "s0", seed=0), _tiny("signal.toml", root / "s1", seed=1)
+
+
+def test_policy_backtest_equals_env_equity(runs) -> None:
+    """The replayed targets reproduce the evaluation env's own equity path (run_greedy) to 1e-9."""
+    from tradea3c.experiment.factory import evaluation_config, make_env, run_greedy
+
+    pol = load_policy(runs[0])
+    market = planted_signal_market(2000)
+    env = make_env(market, evaluation_config(pol.env_config), pol.split, "test")
+    env_equity = run_greedy(pol.model, env)
+    ep = env.unwrapped.episode
+    curve = policy_curve(pol, market, BarRange(ep.start, market.n_bars - 1, False))
+    assert curve.dates[0] == market.dates[ep.start]
+    np.testing.assert_allclose(curve.equity, env_equity, rtol=0, atol=1e-9)
+    assert curve.trades.any()
+
+
+def test_portfolio_policy_matches_env(tmp_path: Path) -> None:
+    """Same check for the multi-asset env (rebalanced every step: replay mode "always")."""
+    from tradea3c.a3c.config import ModelConfig
+    from tradea3c.a3c.models import build_model
+    from tradea3c.experiment import StrategyConfig
+    from tradea3c.experiment.factory import evaluation_config, make_env, run_greedy
+
+    market = synthetic_market(500, 3, seed=3)
+    strat = StrategyConfig(name="pf")
+    split = DateSplit("2000-11-01", "2001-04-02")
+    env = make_env(market, evaluation_config(strat.portfolio), split, "test")
+    model = build_model(ModelConfig(), env.observation_space, env.action_space)
+    pol = LoadedPolicy(
+        tmp_path / "x.pt", model, strat, "portfolio", split, market.fingerprint, market.tickers, {}
+    )
+    env_equity = run_greedy(model, env)
+    ep = env.unwrapped.episode
+    curve = policy_curve(pol, market, BarRange(ep.start, market.n_bars - 1, False))
+    np.testing.assert_allclose(curve.equity, env_equity, rtol=0, atol=1e-9)
+    assert curve.weights.shape == (len(curve.costs), 3) and (curve.costs > 0).all()
+
+
+def test_buy_and_hold_is_price_ratio_minus_entry_cost() -> None:
+    market = synthetic_market(300, 1, seed=1)
+    costs = CostConfig(5.0, 2.0, 1.0)
+    start, n = 50, 200
+    bh = baselines(market, start, n, costs, rules=[])[0]
+    rate = 8e-4
+    expected = market.close[start + n, 0] / market.open[start + 1, 0] - rate
+    assert bh.name == "buy_and_hold"
+    assert abs(bh.equity[-1] - expected) < 1e-9
+    assert bh.trades.sum() == 1 and bh.costs.sum() == pytest.approx(rate)
+    np.testing.assert_allclose(
+        bh.equity[1:],
+        market.close[start + 1 : start + n + 1, 0] / market.open[start + 1, 0] - rate,
+        atol=1e-9,
+    )
+
+
+def test_equal_weight_baselines_pay_costs() -> None:
+    market = synthetic_market(300, 4, seed=2)
+    costs = CostConfig(10.0, 0.0, 0.0)
+    curves = baselines(market, 10, 100, costs, rules=[])
+    assert [c.name for c in curves] == ["equal_weight_hold", "equal_weight_rebal21"]
+    hold, rebal = curves
+    assert hold.trades.sum() == 1
+    np.testing.assert_allclose(hold.weights[0], np.full(4, 0.25), atol=0.03)
+    assert list(np.flatnonzero(rebal.trades)) == [0, 21, 42, 63, 84]
+    rates = cost_rates(market, costs)
+    rep = replay_periodic(market, np.full(4, 0.25), start=10, n_steps=100, every=21, costs=costs)
+    np.testing.assert_allclose(rep.costs, rep.traded * rates[11:111, 0], atol=1e-15)
+    np.testing.assert_allclose(rebal.weights[21], np.full(4, 0.25), atol=0.02)
+
+
+def test_rules_are_causal_and_shipped() -> None:
+    names = {r.name for r in load_rules()}
+    assert {"sma_50_200", "ts_mom_252"} <= names
+    close = synthetic_market(400, 1, seed=4).close[:, 0]
+    rule = RuleConfig(kind="sma_crossover", fast=5, slow=20)
+    sig = rule_signal(close, rule)[:, 0]
+    t = 100
+    assert sig[t] == float(close[t - 4 : t + 1].mean() > close[t - 19 : t + 1].mean())
+    assert (sig[:19] == 0).all()
+    changed = close.copy()
+    changed[t + 1 :] *= 3.0
+    assert (rule_signal(changed, rule)[: t + 1] == rule_signal(close, rule)[: t + 1]).all()
+    mom = rule_signal(close, RuleConfig(kind="ts_momentum", lookback=50, short=True))[:, 0]
+    assert mom[200] == (1.0 if close[200] > close[150] else -1.0)
+
+
+def test_backtest_run_default_range_costs_and_seeds(runs, tmp_path: Path) -> None:
+    out = tmp_path / "m.json"
+    rep = backtest_run(list(runs), costs_bps=(0, 25), json_path=out, n_trials=4)
+    assert rep.label == "out-of-sample"
+    assert rep.ranges["backtest"][0] == rep.ranges["val"][1]  # base bar = last validation bar
+    assert rep.ranges["test"][0] > rep.strategy["split"]["val_end"]
+    assert {"policy", "buy_and_hold", "sma_50_200", "ts_mom_252"} <= set(rep.metrics)
+    # buy-and-hold in the sweep: exactly the price ratio minus c bps (signal market: open = prev close)
+    close = rep.market.close[:, 0]
+    lo = int(np.searchsorted(rep.market.dates, rep.policy.dates[0]))
+    for row in rep.cost_sweep:
+        bh = row["metrics"]["buy_and_hold"]["total_return"]
+        assert bh == pytest.approx(close[-1] / close[lo] - 1 - row["cost_bps"] / 1e4, abs=1e-9)
+    p0, p25 = (row["metrics"]["policy"] for row in rep.cost_sweep)
+    assert p0["costs_paid"] == 0.0 and p25["costs_paid"] > 0
+    assert p25["total_return"] < p0["total_return"]
+    seeds = rep.seeds
+    assert [r["seed"] for r in seeds["runs"]] == [0, 1]
+    assert seeds["dsr"]["n_trials"] == 4.0 and seeds["dsr"]["dsr"] <= seeds["dsr"]["psr"]
+    data = json.loads(out.read_text())
+    assert data["metrics"]["policy"]["sharpe"] == pytest.approx(rep.metrics["policy"]["sharpe"])
+    assert data["label"] == "out-of-sample" and data["fingerprint"]["changed"] is False
+
+
+def test_in_sample_refused_then_labelled(runs) -> None:
+    with pytest.raises(BacktestError, match="--allow-in-sample"):
+        backtest_run(runs[0], "2003-01-01", "2004-01-01", costs_bps=())
+    rep = backtest_run(runs[0], "2003-01-01", "2004-01-01", costs_bps=(), allow_in_sample=True, rules=[])
+    assert rep.label == "in-sample" and rep.to_json()["label"] == "in-sample"
+
+
+def test_changed_data_is_reported(runs) -> None:
+    other = planted_signal_market(2000, seed=5)
+    rep = backtest_run(runs[0], costs_bps=(), market=other, rules=[])
+    assert rep.fingerprint["changed"] and "market data changed" in rep.warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--start", "notadate"], "is not a date"),
+        (["--start", "2007-06-01", "--end", "2007-01-01"], "is not before"),
+        (["--start", "2030-01-01"], "fewer than 3 bars"),
+        (["--start", "2002-01-01"], "--allow-in-sample"),
+        (["--costs", "0,x"], "--costs"),
+    ],
+)
+def test_cli_bad_inputs_are_one_line(runs, args: list[str], needle: str) -> None:
+    from tradea3c.cli import app
+
+    res = CliRunner().invoke(app, ["backtest", str(runs[0]), *args])
+    assert res.exit_code == 2, res.output
+    assert needle in res.output and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1
+
+
+def test_cli_missing_and_corrupt_checkpoints(tmp_path: Path) -> None:
+    from tradea3c.cli import app
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "best.pt").write_bytes(b"not a checkpoint at all")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for target, needle in [
+        (tmp_path / "nope", "no such run directory"),
+        (empty, "no best.pt or latest.pt"),
+        (bad, "not a readable tradea3c checkpoint"),
+    ]:
+        res = CliRunner().invoke(app, ["backtest", str(target)])
+        assert res.exit_code == 2 and needle in res.output and str(target) in res.output, res.output
+        assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
+
+
+def test_cli_backtest_writes_outputs(runs, tmp_path: Path) -> None:
+    from tradea3c.cli import app
+
+    js = tmp_path / "m.json"
+    res = CliRunner().invoke(app, ["backtest", str(runs[0]), "--costs", "0,10", "--json", str(js)])
+    assert res.exit_code == 0, res.output
+    data = json.loads(js.read_text())
+    assert [r["cost_bps"] for r in data["cost_sweep"]] == [0.0, 10.0]
+    assert "buy_and_hold" in res.output and "out-of-sample" in res.output
+
+
+def test_demo_market_tiny_run(tmp_path: Path) -> None:
+    """The GOOGL demo strategy end to end: window 30, short/flat/long, profiles, tiny budget."""
+    run = _tiny("default.toml", tmp_path / "demo", steps=600, t_max=5)
+    rep = backtest_run(run, costs_bps=(10,))
+    assert rep.label == "out-of-sample" and rep.tickers == ["GOOGL"]
+    assert rep.benchmark.name == "buy_and_hold"
+    assert len(rep.policy.equity) == len(rep.benchmark.equity) > 200

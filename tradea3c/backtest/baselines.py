@@ -1,0 +1,165 @@
+"""Baselines that pay the same costs as the policy: buy-and-hold, equal weight, rule strategies.
+
+Every baseline is a schedule of target weights replayed through `tradea3c.envs.execution` (the
+envs' own fill and cost functions), so a baseline can never look cheaper than the policy.
+Rule signals at bar t use closes up to t only (the decision fills at the next bar, as the
+policy's). Rules are small TOML files under ``strategies/rules/``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from tradea3c.backtest.curve import Curve, curve_from_replay
+from tradea3c.config import load_toml
+from tradea3c.data.market import Market
+from tradea3c.envs.execution import CostConfig, Fill, Replay, cost_rates, fill_prices, mark, rebalance, replay
+
+RULES_DIR = Path(__file__).resolve().parents[2] / "strategies" / "rules"
+REBALANCE_EVERY = 21  # bars: monthly rebalancing of the equal-weight baseline
+
+
+@dataclass(frozen=True)
+class RuleConfig:
+    """A rule strategy. Each asset gets weight signal / n_assets, signal in {0, 1} (or -1 with short)."""
+
+    name: str = "rule"
+    kind: Literal["sma_crossover", "ts_momentum"] = "sma_crossover"
+    """sma_crossover: long while SMA(fast) > SMA(slow); ts_momentum: long while the return over
+    lookback bars (ending skip bars ago) is positive."""
+    fast: int = 50
+    slow: int = 200
+    lookback: int = 252
+    skip: int = 0
+    short: bool = False
+    """Short (-1) instead of flat when the signal is negative."""
+
+    def __post_init__(self) -> None:
+        if min(self.fast, self.slow, self.lookback) < 1 or self.skip < 0 or self.fast >= self.slow:
+            raise ValueError(f"rule {self.name}: need 1 <= fast < slow, lookback >= 1, skip >= 0")
+
+
+def load_rules(folder: Path = RULES_DIR) -> list[RuleConfig]:
+    """The shipped rule strategies (``strategies/rules/*.toml``), sorted by file name."""
+    return [load_toml(RuleConfig, p) for p in sorted(Path(folder).glob("*.toml"))]
+
+
+def rule_signal(close: np.ndarray, rule: RuleConfig) -> np.ndarray:
+    """Signal in {-1, 0, 1} per bar and asset from closes up to that bar; 0 before enough history."""
+    c = np.asarray(close, dtype=np.float64).reshape(len(close), -1)
+    sig = np.zeros_like(c)
+    if rule.kind == "sma_crossover":
+        cs = np.vstack([np.zeros((1, c.shape[1])), np.cumsum(c, axis=0)])
+        t = np.arange(rule.slow - 1, len(c))
+        fast = (cs[t + 1] - cs[t + 1 - rule.fast]) / rule.fast
+        slow = (cs[t + 1] - cs[t + 1 - rule.slow]) / rule.slow
+        sig[t] = np.where(fast > slow, 1.0, -1.0)
+    else:
+        t = np.arange(rule.lookback + rule.skip, len(c))
+        mom = c[t - rule.skip] / c[t - rule.skip - rule.lookback] - 1.0
+        sig[t] = np.where(mom > 0, 1.0, -1.0)
+    return sig if rule.short else np.maximum(sig, 0.0)
+
+
+def _run(
+    name: str,
+    market: Market,
+    start: int,
+    targets: np.ndarray,
+    costs: CostConfig,
+    fill: Fill,
+    latency: int,
+    initial: float,
+) -> Curve:
+    rep = replay(
+        market,
+        targets,
+        start=start,
+        costs=costs,
+        fill=fill,
+        latency=latency,
+        initial_equity=initial,
+        mode="on_change",
+    )
+    return curve_from_replay(name, market, start, targets, rep)
+
+
+def replay_periodic(
+    market: Market,
+    weights: np.ndarray,
+    *,
+    start: int,
+    n_steps: int,
+    every: int,
+    costs: CostConfig,
+    fill: Fill = "open",
+    initial_equity: float = 1.0,
+) -> Replay:
+    """Rebalance to fixed ``weights`` at the first step and every ``every`` steps after, holding the
+    drifting units in between; fills and costs through `execution.rebalance` (no second cost model)."""
+    price, close = fill_prices(market, fill), market.close
+    rates = cost_rates(market, costs)
+    units, cash = np.zeros(market.n_assets), float(initial_equity)
+    eq, cst, trd = np.empty(n_steps + 1), np.zeros(n_steps), np.zeros(n_steps)
+    held, fills = np.empty((n_steps, market.n_assets)), np.zeros(n_steps, dtype=bool)
+    eq[0] = initial_equity
+    for i in range(n_steps):
+        t1 = start + i + 1
+        if i % every == 0:
+            units, cash, trd[i], cst[i] = rebalance(units, cash, weights, price[t1], rates[t1])
+            fills[i] = True
+        held[i] = units
+        eq[i + 1] = mark(units, cash, close[t1])
+    return Replay(eq, cst, trd, held, fills)
+
+
+def baselines(
+    market: Market,
+    start: int,
+    n_steps: int,
+    costs: CostConfig,
+    *,
+    fill: Fill = "open",
+    latency: int = 0,
+    initial_equity: float = 1.0,
+    rules: list[RuleConfig] | None = None,
+) -> list[Curve]:
+    """Buy-and-hold (one asset) or equal-weight buy-and-hold plus monthly-rebalanced equal weight
+    (several assets), then each rule; all over steps ``start .. start + n_steps`` with the policy's
+    fill, latency and costs."""
+    n = market.n_assets
+    ew = np.full(n, 1.0 / n)
+    hold = np.tile(ew, (n_steps, 1))
+    out = [
+        _run(
+            "buy_and_hold" if n == 1 else "equal_weight_hold",
+            market,
+            start,
+            hold,
+            costs,
+            fill,
+            latency,
+            initial_equity,
+        )
+    ]
+    if n > 1:
+        rep = replay_periodic(
+            market,
+            ew,
+            start=start,
+            n_steps=n_steps,
+            every=REBALANCE_EVERY,
+            costs=costs,
+            fill=fill,
+            initial_equity=initial_equity,
+        )
+        out.append(curve_from_replay(f"equal_weight_rebal{REBALANCE_EVERY}", market, start, hold, rep))
+    close = market.close[: start + n_steps]
+    for rule in load_rules() if rules is None else rules:
+        targets = rule_signal(close, rule)[start : start + n_steps] / n
+        out.append(_run(rule.name, market, start, targets, costs, fill, latency, initial_equity))
+    return out

@@ -1,0 +1,225 @@
+"""Replay a checkpoint's policy out of sample through the envs' own execution model.
+
+The policy acts in an unperturbed env (`evaluation_config`) over the requested bars; its target
+weights are then replayed through `execution.replay`, and the two equity paths must agree to
+1e-9 (one execution model, checked on every backtest). Decisions at bar t see data up to the close
+of t (features are causal and may use history before the range), fills are at the next bar.
+
+Ranges: the base bar ``lo`` is the first bar on/after ``start`` (equity 1 at its close, first
+decision there); returns are earned on bars ``lo + 1 .. hi``. A range is in-sample when any of its
+return bars falls on or before the checkpoint's ``val_end`` (training and validation data; the
+validation range picked ``best.pt``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from tradea3c.backtest.curve import Curve, curve_from_replay
+from tradea3c.data.market import Market
+from tradea3c.envs.config import DateSplit, MarketEnvConfig
+from tradea3c.envs.execution import CostConfig, replay
+
+EQUITY_TOL = 1e-9
+
+
+class BacktestError(ValueError):
+    """A user-facing backtest problem: one line naming the input and the fix."""
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedPolicy:
+    """A checkpoint with everything needed to rebuild its env: strategy, split, market identity."""
+
+    path: Path
+    model: Any
+    strategy: Any  # StrategyConfig
+    kind: Literal["market", "portfolio"]
+    split: DateSplit
+    fingerprint: str
+    tickers: tuple[str, ...]
+    metadata: dict[str, Any]
+
+    @property
+    def env_config(self) -> Any:
+        return self.strategy.env if self.kind == "market" else self.strategy.portfolio
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A run directory means its ``best.pt`` (else ``latest.pt``); a file is used as is."""
+    p = Path(path)
+    if p.is_dir():
+        for name in ("best.pt", "latest.pt"):
+            if (p / name).is_file():
+                return p / name
+        raise BacktestError(
+            f"{p}: no best.pt or latest.pt in this run directory; train it first "
+            "(tradea3c train --out DIR) or pass a checkpoint file"
+        )
+    if not p.is_file():
+        raise BacktestError(
+            f"{p}: no such run directory or checkpoint; pass a run directory from "
+            "`tradea3c train` or its best.pt"
+        )
+    return p
+
+
+def load_policy(path: str | Path) -> LoadedPolicy:
+    """Load a checkpoint written by `train_strategy`; every failure is a one-line `BacktestError`."""
+    from tradea3c.a3c import load_checkpoint
+    from tradea3c.config import from_dict
+    from tradea3c.experiment import StrategyConfig
+
+    ckpt = resolve_checkpoint(path)
+    try:
+        model, _, meta = load_checkpoint(ckpt)
+    except Exception as exc:  # torch/pickle raise many types for a damaged file
+        raise BacktestError(
+            f"{ckpt}: not a readable tradea3c checkpoint ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:120] if str(exc) else 'corrupt'}); re-train the run or "
+            "pass another checkpoint"
+        ) from None
+    extra = meta.get("extra") or {}
+    if "strategy" not in extra or "split" not in extra:
+        raise BacktestError(
+            f"{ckpt}: checkpoint has no strategy/split metadata (not written by "
+            "`tradea3c train`); backtest a run trained with tradea3c train"
+        )
+    strategy = from_dict(StrategyConfig, extra["strategy"])
+    split = DateSplit(extra["split"]["train_end"], extra["split"]["val_end"])
+    return LoadedPolicy(
+        ckpt,
+        model,
+        strategy,
+        extra.get("env_kind", "market"),
+        split,
+        extra.get("market_fingerprint", ""),
+        tuple(extra.get("tickers", ())),
+        meta,
+    )
+
+
+def _date(value: str | None, flag: str) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        return pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise BacktestError(f"{flag} {value!r} is not a date; use YYYY-MM-DD") from None
+
+
+@dataclass(frozen=True)
+class BarRange:
+    lo: int  # base bar: first decision at its close
+    hi: int  # last bar
+    in_sample: bool
+
+    @property
+    def label(self) -> str:
+        return "in-sample" if self.in_sample else "out-of-sample"
+
+
+def resolve_range(
+    market: Market, split: DateSplit, start: str | None, end: str | None, allow_in_sample: bool = False
+) -> BarRange:
+    """Bars of a backtest. Default: base bar = the last validation bar, so returns cover the whole
+    test range (dates after val_end); refuses in-sample ranges unless ``allow_in_sample``."""
+    d = market.dates
+    val_end = np.datetime64(pd.Timestamp(split.val_end), "ns")
+    s, e = _date(start, "--start"), _date(end, "--end")
+    if s is not None and e is not None and s >= e:
+        raise BacktestError(f"--start {start} is not before --end {end}; pass an earlier start")
+    if s is None:
+        lo = max(int(np.searchsorted(d, val_end, side="right")) - 1, 0)
+    else:
+        lo = int(np.searchsorted(d, np.datetime64(s, "ns"), side="left"))
+    hi = len(d) - 1 if e is None else int(np.searchsorted(d, np.datetime64(e, "ns"), side="right")) - 1
+    span = f"{market.start.date()}..{market.end.date()}"
+    if lo >= len(d) or hi < 0 or hi - lo < 2:
+        raise BacktestError(
+            f"range {start or 'after val_end ' + split.val_end}..{end or 'end'} has fewer than "
+            f"3 bars of the market ({span}); pick dates inside it"
+        )
+    in_sample = bool(d[lo + 1] <= val_end)
+    if in_sample and not allow_in_sample:
+        raise BacktestError(
+            f"range {pd.Timestamp(d[lo]).date()}..{pd.Timestamp(d[hi]).date()} overlaps the checkpoint's "
+            f"training/validation data (train <= {split.train_end}, val <= {split.val_end}); start on or "
+            f"after {split.val_end} or pass --allow-in-sample (outputs are then labelled in-sample)"
+        )
+    return BarRange(lo, hi, in_sample)
+
+
+def _env_split(market: Market, rng: BarRange) -> DateSplit:
+    """A DateSplit whose "val" range is exactly bars lo..hi (how the env is pointed at any range)."""
+    d = market.dates
+    before = pd.Timestamp(d[rng.lo - 1]) if rng.lo > 0 else pd.Timestamp(d[0]) - pd.Timedelta(days=1)
+    return DateSplit(str(before.date()), str(pd.Timestamp(d[rng.hi]).date()))
+
+
+def policy_curve(
+    pol: LoadedPolicy,
+    market: Market,
+    rng: BarRange,
+    costs: CostConfig | None = None,
+    *,
+    greedy: bool = True,
+    seed: int = 0,
+    name: str = "policy",
+) -> Curve:
+    """Run the policy through the evaluation env over ``rng`` and replay its targets; raises if the
+    env's equity and the replay's differ by more than 1e-9 (relative)."""
+    import torch
+
+    from tradea3c.a3c.models import Policy
+    from tradea3c.experiment.factory import evaluation_config, make_env
+
+    cfg = evaluation_config(pol.env_config)
+    if costs is not None:
+        cfg = replace(cfg, costs=costs)
+    try:
+        env = make_env(market, cfg, _env_split(market, rng), "val")
+    except ValueError as exc:
+        raise BacktestError(
+            f"cannot trade {pd.Timestamp(market.dates[rng.lo]).date()}.."
+            f"{pd.Timestamp(market.dates[rng.hi]).date()}: {exc}"
+        ) from None
+    u = env.unwrapped
+    policy = Policy(pol.model, greedy=greedy)
+    targets, env_eq = [], []
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        obs, info = env.reset(seed=seed)
+        env_eq.append(info["equity"])
+        done = False
+        while not done:
+            action = policy.act(obs)
+            if isinstance(cfg, MarketEnvConfig):
+                targets.append([float(cfg.positions[int(action)])])
+            else:
+                targets.append(u.target_weights(action))
+            obs, _, term, trunc, info = env.step(action)
+            env_eq.append(info["equity"])
+            done = term or trunc
+    ep = u.episode
+    src = ep.track.market
+    tg = np.asarray(targets, dtype=np.float64)
+    rep = replay(
+        src,
+        tg,
+        start=ep.start,
+        costs=cfg.costs,
+        fill=cfg.fill,
+        latency=cfg.latency,
+        initial_equity=cfg.initial_equity,
+        mode="on_change" if isinstance(cfg, MarketEnvConfig) else "always",
+    )
+    gap = float(np.max(np.abs(rep.equity - np.asarray(env_eq)) / np.maximum(np.abs(rep.equity), 1.0)))
+    if gap > EQUITY_TOL:
+        raise RuntimeError(f"env and execution.replay disagree by {gap:.2e} (> {EQUITY_TOL}); please report")
+    return curve_from_replay(name, src, ep.start, tg, rep)

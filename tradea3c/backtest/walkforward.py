@@ -1,0 +1,163 @@
+"""Walk-forward evaluation: train on each fold's past, test on its future, chain the test returns.
+
+The bars are cut into ``folds + 1`` equal blocks. Fold k (1..folds) tests on block k (its base bar
+is the last bar of block k - 1, so the chained out-of-sample returns are contiguous); it trains on
+blocks 0..k-1 (anchored) or block k-1 only (rolling), the last ``val_frac`` of that window being
+its validation range (which picks its best.pt). Each fold is a normal run directory under ``out``,
+backtested with `backtest_run`, so folds pay the same costs as everything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tradea3c.backtest.baselines import baselines
+from tradea3c.backtest.curve import Curve
+from tradea3c.backtest.engine import BacktestError
+from tradea3c.backtest.runner import _finite, backtest_run
+from tradea3c.data.market import Market
+
+
+@dataclass(frozen=True)
+class FoldBounds:
+    train_lo: int  # first bar of the training window
+    train_end: int  # last training bar
+    val_end: int  # last validation bar = base bar of the test
+    test_end: int  # last test bar
+
+
+def fold_bounds(n_bars: int, folds: int, *, anchored: bool = True, val_frac: float = 0.2) -> list[FoldBounds]:
+    """Bar indices of each fold (see module doc)."""
+    if folds < 1 or not 0 < val_frac < 1:
+        raise BacktestError(f"--folds {folds}: need folds >= 1 (and 0 < val_frac < 1)")
+    edges = np.linspace(0, n_bars - 1, folds + 2).astype(int)
+    out = []
+    for k in range(1, folds + 1):
+        lo = 0 if anchored else int(edges[k - 1])
+        ve = int(edges[k])
+        te = lo + int((1 - val_frac) * (ve - lo))
+        if not lo < te < ve < edges[k + 1]:
+            raise BacktestError(f"{n_bars} bars are too few for {folds} folds; use fewer folds")
+        out.append(FoldBounds(lo, te, ve, int(edges[k + 1])))
+    return out
+
+
+@dataclass(eq=False)
+class WalkForwardReport:
+    anchored: bool
+    folds: list[dict[str, Any]]
+    overall: dict[str, dict[str, float]]
+    policy: Curve
+    benchmark: Curve
+
+    def to_json(self) -> dict[str, Any]:
+        return _finite(
+            {
+                "anchored": self.anchored,
+                "folds": self.folds,
+                "overall": self.overall,
+                "benchmark": self.benchmark.name,
+            }
+        )
+
+
+def _chain(curves: list[Curve]) -> Curve:
+    """One curve from consecutive test curves (each starting at equity 1): scale each by the
+    equity reached at its start, so returns, costs and turnover stay exact."""
+    eq, traded, costs = [np.array([1.0])], [], []
+    for c in curves:
+        scale = eq[-1][-1] / c.equity[0]
+        eq.append(c.equity[1:] * scale)
+        traded.append(c.traded * scale)
+        costs.append(c.costs * scale)
+    cat = np.concatenate
+    return Curve(
+        "policy",
+        cat([curves[0].dates[:1], *(c.dates[1:] for c in curves)]),
+        cat(eq),
+        cat([c.targets for c in curves]),
+        cat([c.weights for c in curves]),
+        cat(traded),
+        cat(costs),
+        cat([c.trades for c in curves]),
+    )
+
+
+def walkforward(
+    strategy: Any,
+    out: str | Path,
+    *,
+    folds: int = 3,
+    anchored: bool = True,
+    steps: int | None = None,
+    market: Market | None = None,
+    progress: bool = True,
+    json_path: str | Path | None = None,
+) -> WalkForwardReport:
+    """Train and test ``strategy`` (a `StrategyConfig`) on each fold; ``steps`` overrides its budget."""
+    from tradea3c.experiment import load_strategy_market, train_strategy
+    from tradea3c.experiment.strategy import SplitSpec
+
+    market = market if market is not None else load_strategy_market(strategy.market)
+    bounds = fold_bounds(market.n_bars, folds, anchored=anchored)
+    a3c = replace(strategy.a3c, total_steps=steps) if steps else strategy.a3c
+    day = lambda i: str(pd.Timestamp(market.dates[i]).date())  # noqa: E731
+    rows, curves = [], []
+    from rich.progress import Progress
+
+    with Progress(disable=not progress, transient=True) as bar:
+        task = bar.add_task("walk-forward folds", total=len(bounds))
+        for k, b in enumerate(bounds, 1):
+            fold_market = market.take(slice(b.train_lo, b.test_end + 1))
+            cfg = replace(strategy, split=SplitSpec(day(b.train_end), day(b.val_end)), a3c=a3c)
+            run_dir = Path(out) / f"fold{k}"
+            try:
+                train_strategy(cfg, run_dir, progress=False, market=fold_market)
+            except ValueError as exc:
+                raise BacktestError(f"fold {k} ({day(b.train_lo)}..{day(b.val_end)}): {exc}") from None
+            rep = backtest_run(
+                run_dir, day(b.val_end), day(b.test_end), costs_bps=(), market=fold_market, rules=[]
+            )
+            curves.append(rep.policy)
+            rows.append(
+                {
+                    "fold": k,
+                    "train": [day(b.train_lo), day(b.train_end)],
+                    "val_end": day(b.val_end),
+                    "test": [day(b.val_end), day(b.test_end)],
+                    "run": str(run_dir),
+                    "label": rep.label,
+                    "policy": rep.metrics["policy"],
+                    "benchmark": rep.metrics[rep.benchmark.name],
+                }
+            )
+            bar.advance(task)
+    policy = _chain(curves)
+    cfg_env = strategy.env if strategy.kind_for(market) == "market" else strategy.portfolio
+    start = bounds[0].val_end
+    bench = baselines(
+        market,
+        start,
+        bounds[-1].test_end - start,
+        cfg_env.costs,
+        fill=cfg_env.fill,
+        latency=cfg_env.latency,
+        rules=[],
+    )[0]
+    if len(bench.equity) != len(policy.equity):
+        raise RuntimeError("walk-forward test ranges are not contiguous; please report")
+    report = WalkForwardReport(
+        anchored, rows, {"policy": policy.metrics(), bench.name: bench.metrics()}, policy, bench
+    )
+    if json_path is not None:
+        import json
+
+        from tradea3c.atomic import atomic_write_text
+
+        atomic_write_text(json_path, json.dumps(report.to_json(), indent=2, allow_nan=False) + "\n")
+    return report

@@ -1,0 +1,214 @@
+"""CLI: `tradea3c backtest` and `tradea3c walkforward` (thin wrappers over `tradea3c.backtest`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from tradea3c.backtest.runner import BacktestReport
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _costs(text: str) -> tuple[float, ...]:
+    try:
+        vals = tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise _fail(f"--costs {text!r}: give bps levels like 0,5,10,25") from None
+    if any(v < 0 for v in vals):
+        raise _fail(f"--costs {text!r}: cost levels must be >= 0 bps")
+    return vals
+
+
+def print_report(report: BacktestReport) -> None:
+    """Policy vs baselines, the cost sweep and the seed table as rich tables."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from tradea3c.backtest.report import fmt
+
+    con = Console()
+    names = list(report.metrics)
+    (d0, d1), colour = report.ranges["backtest"], "red" if report.label == "in-sample" else "green"
+    t = Table(title=f"{report.strategy.get('name', '')}: {d0}..{d1} [{colour}]{report.label}[/]")
+    t.add_column("metric")
+    for n in names:
+        t.add_column(n, justify="right")
+    for k in (
+        "total_return",
+        "cagr",
+        "volatility",
+        "sharpe",
+        "sortino",
+        "max_drawdown",
+        "calmar",
+        "turnover",
+        "exposure",
+        "hit_rate",
+        "n_trades",
+        "avg_trade",
+        "costs_paid",
+    ):
+        t.add_row(k, *(fmt(k, report.metrics[n][k]) for n in names))
+    con.print(t)
+    if report.cost_sweep:
+        pol, bench = names[0], names[1]
+        s = Table(title="cost sweep (flat bps per side)")
+        for c in ("bps", f"{pol} return", f"{pol} Sharpe", f"{bench} return", f"{bench} Sharpe"):
+            s.add_column(c, justify="right")
+        for row in report.cost_sweep:
+            m = row["metrics"]
+            s.add_row(
+                f"{row['cost_bps']:g}",
+                fmt("total_return", m[pol]["total_return"]),
+                fmt("sharpe", m[pol]["sharpe"]),
+                fmt("total_return", m[bench]["total_return"]),
+                fmt("sharpe", m[bench]["sharpe"]),
+            )
+        con.print(s)
+    if report.seeds and len(report.seeds["runs"]) > 1:
+        sh, tr = report.seeds["summary"]["sharpe"], report.seeds["summary"]["total_return"]
+        con.print(
+            f"seeds: {len(report.seeds['runs'])} runs, Sharpe {sh['mean']:.2f} ± {sh['std']:.2f}, "
+            f"return {fmt('total_return', tr['mean'])} ± {fmt('total_return', tr['std'])}"
+        )
+    if report.seeds:
+        d = report.seeds["dsr"]
+        con.print(f"deflated Sharpe (N={d['n_trials']:.0f} trials): {d['dsr']:.3f}; PSR(0) {d['psr']:.3f}")
+    for w in report.warnings:
+        con.print(f"[red]warning:[/] {w}")
+
+
+def backtest(
+    runs: Annotated[
+        list[Path], typer.Argument(help="Run directory (uses best.pt) or checkpoint; several = seeds.")
+    ],
+    start: Annotated[
+        str | None, typer.Option(help="First date (base bar; default: the checkpoint's val_end).")
+    ] = None,
+    end: Annotated[str | None, typer.Option(help="Last date (default: end of the data).")] = None,
+    costs: Annotated[
+        str, typer.Option(help="Cost sweep, flat bps per side replacing the strategy's costs.")
+    ] = "0,5,10,25",
+    html: Annotated[Path | None, typer.Option(help="Write the HTML tear sheet here.")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write every number shown to this JSON file.")
+    ] = None,
+    allow_in_sample: Annotated[
+        bool, typer.Option("--allow-in-sample", help="Allow dates up to val_end (labelled in-sample).")
+    ] = False,
+    sampled: Annotated[
+        bool, typer.Option("--sampled", help="Sample actions instead of the greedy policy.")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the sampled policy.")] = 0,
+    trials: Annotated[
+        int | None, typer.Option(help="Configurations tried, for the DSR (default: number of runs).")
+    ] = None,
+) -> None:
+    """Backtest a checkpoint out of sample against buy-and-hold and rule baselines, costs included."""
+    from tradea3c.backtest.engine import BacktestError
+    from tradea3c.backtest.runner import backtest_run
+
+    levels = _costs(costs)
+    try:
+        report = backtest_run(
+            runs,
+            start,
+            end,
+            costs_bps=levels,
+            html=html,
+            json_path=json_out,
+            allow_in_sample=allow_in_sample,
+            greedy=not sampled,
+            seed=seed,
+            n_trials=trials,
+        )
+    except BacktestError as exc:
+        raise _fail(str(exc)) from None
+    print_report(report)
+    for p in (html, json_out):
+        if p is not None:
+            typer.echo(f"wrote {p}")
+
+
+def walkforward(
+    strategy: Annotated[
+        Path | None, typer.Option(help="Strategy TOML (default: the built-in demo strategy).")
+    ] = None,
+    folds: Annotated[int, typer.Option(help="Number of test folds.")] = 3,
+    rolling: Annotated[
+        bool, typer.Option("--rolling", help="Train on the previous block only (default: anchored).")
+    ] = False,
+    steps: Annotated[
+        int | None, typer.Option(help="Training steps per fold (default: the strategy's).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for the fold runs (default: runs/wf-<name>-<time>).")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write per-fold and overall metrics here.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
+) -> None:
+    """Anchored/rolling walk-forward: train on each fold's past, test on its future, chain the tests."""
+    import time
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from tradea3c.backtest.engine import BacktestError
+    from tradea3c.backtest.report import fmt
+    from tradea3c.backtest.walkforward import walkforward as run_wf
+    from tradea3c.config import ConfigError
+    from tradea3c.data import DataError
+    from tradea3c.experiment import StrategyConfig, load_strategy
+
+    try:
+        cfg = load_strategy(strategy) if strategy else StrategyConfig()
+        out = out or Path("runs") / f"wf-{cfg.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        rep = run_wf(
+            cfg, out, folds=folds, anchored=not rolling, steps=steps, progress=not quiet, json_path=json_out
+        )
+    except (BacktestError, ConfigError, DataError, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from None
+    t = Table(title=f"walk-forward ({'anchored' if rep.anchored else 'rolling'}), runs in {out}")
+    for c in (
+        "fold",
+        "test",
+        "return",
+        "Sharpe",
+        "max DD",
+        f"{rep.benchmark.name} return",
+        f"{rep.benchmark.name} Sharpe",
+    ):
+        t.add_column(c, justify="right")
+    for f in rep.folds:
+        p, b = f["policy"], f["benchmark"]
+        t.add_row(
+            str(f["fold"]),
+            f"{f['test'][0]}..{f['test'][1]}",
+            fmt("total_return", p["total_return"]),
+            fmt("sharpe", p["sharpe"]),
+            fmt("max_drawdown", p["max_drawdown"]),
+            fmt("total_return", b["total_return"]),
+            fmt("sharpe", b["sharpe"]),
+        )
+    p, b = rep.overall["policy"], rep.overall[rep.benchmark.name]
+    t.add_row(
+        "all",
+        "chained",
+        fmt("total_return", p["total_return"]),
+        fmt("sharpe", p["sharpe"]),
+        fmt("max_drawdown", p["max_drawdown"]),
+        fmt("total_return", b["total_return"]),
+        fmt("sharpe", b["sharpe"]),
+    )
+    Console().print(t)
+    if json_out is not None:
+        typer.echo(f"wrote {json_out}")
