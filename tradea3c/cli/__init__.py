@@ -20,7 +20,7 @@ app.command("fetch", help="Download daily OHLCV (yfinance) or import CSVs / the 
     data.fetch
 )
 app.add_typer(data.data_app, name="data", help="Inspect the local data cache: list, validate.")
-app.command("demo", help="The offline quick start: demo market -> summary (-> train -> backtest).")(demo.demo)
+app.command("demo", help="The offline quick start: demo market -> summary -> train -> backtest -> tear sheet.")(demo.demo)
 app.command("train", help="Train an A3C agent on a market (defaults: embedded demo market, a few minutes).")(
     train.train
 )

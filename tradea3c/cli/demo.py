@@ -1,5 +1,6 @@
 """CLI: `tradea3c demo`, the offline quick start: cache the demo market, summarise it, train A3C
-briefly on it (the built-in default strategy with a smaller step budget)."""
+briefly on it (the built-in default strategy with a smaller step budget), then backtest the best
+checkpoint out of sample against the baselines and write an HTML tear sheet."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def demo(
     out: Annotated[Path | None, typer.Option(help="Run directory (default: runs/demo-<time>).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No live progress display.")] = False,
 ) -> None:
-    """Cache the embedded demo market (GOOGL, gym-anytrading), summarise it, train A3C on it briefly."""
+    """Cache the demo market (GOOGL, gym-anytrading), train A3C briefly, backtest it, write a tear sheet."""
     from rich.table import Table
 
     from tradea3c.cli.data import _console
@@ -63,4 +64,13 @@ def demo(
     cfg = replace(cfg, a3c=replace(cfg.a3c, total_steps=steps, eval_every=max(steps // 4, 1)))
     run_dir = out or default_run_dir(cfg)
     con.print(f"training A3C on the demo market: {steps:,} steps, {cfg.a3c.num_workers} workers -> {run_dir}")
-    print_result(train_strategy(cfg, run_dir, progress=not quiet, market=m))
+    result = train_strategy(cfg, run_dir, progress=not quiet, market=m)
+    print_result(result)
+
+    from tradea3c.backtest import backtest_run
+    from tradea3c.cli.backtest import print_report
+
+    html, metrics = Path(run_dir) / "tearsheet.html", Path(run_dir) / "metrics.json"
+    con.print(f"backtesting {run_dir} on the test range (after the validation end), costs 0/5/10/25 bps")
+    print_report(backtest_run(run_dir, html=html, json_path=metrics, market=m))
+    con.print(f"tear sheet: {html}\nmetrics:    {metrics}")
