@@ -19,3 +19,5 @@ def test_train_benchmark_reports_every_candidate_against_sb3() -> None:
         assert r.steps_per_s == pytest.approx(r.steps / r.wall_s)
         assert r.ratio == pytest.approx(r.steps_per_s / rows[-1].steps_per_s)
     assert [r.envs for r in rows] == [2, 8, 8, 4]
+    assert rows[-1].steady_steps_per_s == pytest.approx(rows[-1].steps_per_s)  # SB3: learn() wall only
+    assert all(r.steady_steps_per_s > 0 for r in rows[:2])  # measured from the runs' metrics logs

@@ -28,16 +28,29 @@ class TrainBenchRow:
     envs: int  # total envs stepped (workers x K)
     steps: int
     wall_s: float
-    steps_per_s: float
+    steps_per_s: float  # end to end: steps / wall (process start-up included)
     ratio: float  # steps_per_s / SB3 A2C's
+    steady_steps_per_s: float  # after start-up: from the run's own metrics log (SB3: = steps_per_s)
 
 
-def _ours(market: Market, cfg: MarketEnvConfig, split: DateSplit, a3c: A3CConfig, k: int) -> tuple[int, float]:
+def _steady_rate(metrics_csv: Path) -> float:
+    """Steps/s between the first and the last logged row that saw progress (start-up excluded)."""
+    import numpy as np
+
+    rows = np.loadtxt(metrics_csv, delimiter=",", skiprows=1, usecols=(0, 1), ndmin=2)
+    rows = rows[rows[:, 1] > 0]
+    if len(rows) < 2 or rows[-1, 0] <= rows[0, 0]:
+        return float("nan")
+    return float((rows[-1, 1] - rows[0, 1]) / (rows[-1, 0] - rows[0, 0]))
+
+
+def _ours(market: Market, cfg: MarketEnvConfig, split: DateSplit, a3c: A3CConfig, k: int) -> tuple[int, float, float]:
     factory = TradingEnvFactory(market, cfg, split, base_seed=a3c.seed, num_envs=k)
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         result = train(factory, a3c, Path(tmp), progress=False)
-        return result.global_step, time.perf_counter() - t0
+        wall = time.perf_counter() - t0
+        return result.global_step, wall, _steady_rate(Path(tmp) / "metrics.csv")
 
 
 def _sb3(market: Market, cfg: MarketEnvConfig, split: DateSplit, steps: int, n_envs: int, hidden: tuple[int, ...],
@@ -82,14 +95,15 @@ def run_train_benchmark(
     split = DateSplit(str(market.dates[int(0.7 * market.n_bars)])[:10], str(market.dates[-2])[:10])
     model = ModelConfig(hidden=hidden)
     base = A3CConfig(total_steps=steps, workers=workers, t_max=20, tensorboard=False, checkpoint_every=0,
-                     checkpoint_every_s=0.0, model=model)
-    raw: list[tuple[str, int, int, float]] = []
+                     checkpoint_every_s=0.0, log_every_s=0.25, model=model)
+    raw: list[tuple[str, int, int, float, float]] = []
     for k in ks:
-        n, wall = _ours(market, cfg, split, base, k)
-        raw.append((f"tradea3c A3C ({workers} workers, K={k})", workers * k, n, wall))
-    n, wall = _ours(market, cfg, split, replace(base, mode="a2c"), max(ks))
-    raw.append((f"tradea3c A2C mode (1 process, {workers}x{max(ks)} envs)", workers * max(ks), n, wall))
+        n, wall, steady = _ours(market, cfg, split, base, k)
+        raw.append((f"tradea3c A3C ({workers} workers, K={k})", workers * k, n, wall, steady))
+    n, wall, steady = _ours(market, cfg, split, replace(base, mode="a2c"), max(ks))
+    raw.append((f"tradea3c A2C mode (1 process, {workers}x{max(ks)} envs)", workers * max(ks), n, wall, steady))
     n, wall = _sb3(market, cfg, split, steps, sb3_envs, hidden, threads=workers)
-    raw.append((f"stable-baselines3 A2C ({sb3_envs} envs, {workers} threads)", sb3_envs, n, wall))
+    raw.append((f"stable-baselines3 A2C ({sb3_envs} envs, {workers} threads)", sb3_envs, n, wall, n / wall))
     sb3_sps = raw[-1][2] / raw[-1][3]
-    return [TrainBenchRow(name, envs, n, wall, n / wall, (n / wall) / sb3_sps) for name, envs, n, wall in raw]
+    return [TrainBenchRow(name, envs, n, wall, n / wall, (n / wall) / sb3_sps, steady)
+            for name, envs, n, wall, steady in raw]
