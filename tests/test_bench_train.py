@@ -10,7 +10,9 @@ from tradea3c.data.market import synthetic_market
 
 @pytest.mark.slow
 def test_train_benchmark_reports_every_candidate_against_sb3() -> None:
-    rows = run_train_benchmark(steps=3000, workers=2, ks=(1, 4), sb3_envs=4, market=synthetic_market(800, seed=2))
+    rows = run_train_benchmark(
+        steps=3000, workers=2, ks=(1, 4), sb3_envs=4, market=synthetic_market(800, seed=2)
+    )
     names = [r.name for r in rows]
     assert len(rows) == 4 and "stable-baselines3" in names[-1] and "A2C mode" in names[2]
     assert rows[-1].ratio == pytest.approx(1.0)

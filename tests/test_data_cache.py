@@ -99,4 +99,8 @@ def test_universe_uses_cached_members_and_reports_the_rest(tmp_path: Path) -> No
     m, report = load_market_with_report("dow30", data_dir=tmp_path)
     assert m.tickers == tuple(members[:2])
     note = [f for f in report.findings if f.check == "universe"]
-    assert len(note) == 1 and note[0].action == "dropped" and f"{len(members) - 2} of {len(members)}" in note[0].detail
+    assert (
+        len(note) == 1
+        and note[0].action == "dropped"
+        and f"{len(members) - 2} of {len(members)}" in note[0].detail
+    )

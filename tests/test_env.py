@@ -35,8 +35,9 @@ VARIANTS = {
     "dsr_latency": MarketEnvConfig(reward=RewardConfig(kind="dsr"), latency=1, episode_length=100),
     "drawdown_atr": MarketEnvConfig(reward=RewardConfig(kind="drawdown"), costs=CostConfig(slippage_atr=0.1)),
     "perturbed": MarketEnvConfig(
-        perturb=PerturbConfig(bootstrap_block=5, vol_scale=(0.7, 1.5), price_noise=0.002, cost_jitter=0.2,
-                              latency_prob=0.5),
+        perturb=PerturbConfig(
+            bootstrap_block=5, vol_scale=(0.7, 1.5), price_noise=0.002, cost_jitter=0.2, latency_prob=0.5
+        ),
         episode_length=64,
     ),
 }
@@ -87,7 +88,7 @@ def test_same_seed_same_trajectory(name: str) -> None:
     assert not np.array_equal(run(a, actions, seed=7)[0], run(a, actions, seed=8)[0])
 
 
-def _leak_check(make, n_actions: int, seed: int = 3) -> None:
+def assert_no_leak(make, n_actions: int, seed: int = 3) -> None:
     """Mutate every bar after the decision bar t: observations up to t and rewards of fills up to t
     are unchanged (the rewards of later steps legitimately change)."""
     env = make(ONE)
@@ -106,12 +107,12 @@ def _leak_check(make, n_actions: int, seed: int = 3) -> None:
 @pytest.mark.parametrize("name", ["default", "short_close_fill", "dsr_latency", "drawdown_atr"])
 def test_market_env_does_not_see_the_future(name: str) -> None:
     cfg = VARIANTS[name]
-    _leak_check(lambda m: MarketEnv(m, cfg), len(cfg.positions))
+    assert_no_leak(lambda m: MarketEnv(m, cfg), len(cfg.positions))
 
 
 def test_noise_perturbed_env_does_not_see_the_future() -> None:
     cfg = MarketEnvConfig(perturb=PerturbConfig(price_noise=0.003, vol_scale=(0.8, 1.2), cost_jitter=0.2))
-    _leak_check(lambda m: MarketEnv(m, cfg), 2)
+    assert_no_leak(lambda m: MarketEnv(m, cfg), 2)
 
 
 def test_portfolio_env_does_not_see_the_future() -> None:
@@ -172,10 +173,24 @@ def test_zero_cost_flat_policy_has_zero_return() -> None:
 def test_ruin_terminates() -> None:
     crash = ONE.close.copy()
     crash[300:] *= 0.2
-    m = Market(ONE.tickers, ONE.dates, np.minimum(ONE.open, crash * 5), ONE.high, np.minimum(ONE.low, crash),
-               crash, ONE.volume)
-    m = Market(m.tickers, m.dates, np.where(np.arange(700)[:, None] >= 300, crash, m.open),
-               np.maximum(m.high, crash), np.minimum(m.low, crash), crash, m.volume)
+    m = Market(
+        ONE.tickers,
+        ONE.dates,
+        np.minimum(ONE.open, crash * 5),
+        ONE.high,
+        np.minimum(ONE.low, crash),
+        crash,
+        ONE.volume,
+    )
+    m = Market(
+        m.tickers,
+        m.dates,
+        np.where(np.arange(700)[:, None] >= 300, crash, m.open),
+        np.maximum(m.high, crash),
+        np.minimum(m.low, crash),
+        crash,
+        m.volume,
+    )
     env = MarketEnv(m, MarketEnvConfig(perturb=PerturbConfig(random_start=False), episode_length=0))
     env.reset(seed=0)
     for _ in range(1000):
@@ -195,8 +210,15 @@ def test_replay_matches_env_equity(name: str) -> None:
     _, _, eq = run(env, actions, seed=4)
     ep = env.episode
     targets = np.asarray(cfg.positions)[actions[: len(eq) - 1]]
-    rep = replay(env.source.market, targets, start=ep.start, costs=cfg.costs, fill=cfg.fill,
-                 latency=ep.latency, rates=ep.track.rates * ep.rate_mult)
+    rep = replay(
+        env.source.market,
+        targets,
+        start=ep.start,
+        costs=cfg.costs,
+        fill=cfg.fill,
+        latency=ep.latency,
+        rates=ep.track.rates * ep.rate_mult,
+    )
     np.testing.assert_allclose(rep.equity, eq, rtol=0, atol=1e-9)
 
 

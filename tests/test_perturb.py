@@ -75,7 +75,11 @@ def test_shipped_profiles_load_and_run() -> None:
 def test_profile_for_worker() -> None:
     ps = [WorkerProfile("a"), WorkerProfile("b"), WorkerProfile("c")]
     assert [(p.name, s) for p, s in (profile_for_worker(ps, i, 10) for i in range(5))] == [
-        ("a", 10), ("b", 11), ("c", 12), ("a", 13), ("b", 14)
+        ("a", 10),
+        ("b", 11),
+        ("c", 12),
+        ("a", 13),
+        ("b", 14),
     ]
 
 

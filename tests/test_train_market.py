@@ -8,17 +8,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from typer.testing import CliRunner
 
-from tradea3c.a3c import A3CConfig, load_checkpoint, read_checkpoint
+from tradea3c.a3c import load_checkpoint, read_checkpoint
 from tradea3c.cli import app
-from tradea3c.config import ConfigError, from_dict
+from tradea3c.config import ConfigError
 from tradea3c.data.synthetic import oracle_targets, planted_signal_market
-from tradea3c.envs.config import DateSplit, MarketEnvConfig
+from tradea3c.envs.config import DateSplit
 from tradea3c.envs.execution import replay
 from tradea3c.experiment import (
-    MarketSpec,
     StrategyConfig,
     TradingEnvFactory,
     ValidationEvaluator,
@@ -27,7 +25,6 @@ from tradea3c.experiment import (
     train_strategy,
 )
 from tradea3c.experiment.factory import apply_profile, evaluation_config, run_greedy
-from tradea3c.experiment.train import load_strategy_market
 
 runner = CliRunner()
 SIGNAL = Path(__file__).resolve().parents[1] / "strategies" / "signal.toml"
@@ -74,8 +71,21 @@ def test_factory_and_evaluator_pickle_for_worker_processes() -> None:
 
 def test_train_cli_writes_a_complete_run_dir(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    res = runner.invoke(app, ["train", "--strategy", str(SIGNAL), "--steps", "1500", "--workers", "1",
-                              "--quiet", "--out", str(out)])
+    res = runner.invoke(
+        app,
+        [
+            "train",
+            "--strategy",
+            str(SIGNAL),
+            "--steps",
+            "1500",
+            "--workers",
+            "1",
+            "--quiet",
+            "--out",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "validation (greedy): Sharpe" in res.output
     for name in ("strategy.toml", "latest.pt", "best.pt", "metrics.csv", "summary.json", "config.toml"):
@@ -93,8 +103,10 @@ def test_train_cli_one_line_errors(tmp_path: Path) -> None:
         (["train", "--market", "nosuchmarket", "--out", str(tmp_path / "a")], "unknown market"),
         (["train", "--strategy", str(tmp_path / "none.toml")], "not found"),
         (["train", "--resume", "--out", str(tmp_path / "empty")], "nothing to resume"),
-        (["train", "--market", "AAPL", "--data-dir", str(tmp_path / "c"), "--out", str(tmp_path / "b")],
-         "tradea3c fetch"),
+        (
+            ["train", "--market", "AAPL", "--data-dir", str(tmp_path / "c"), "--out", str(tmp_path / "b")],
+            "tradea3c fetch",
+        ),
         (["train", "--mode", "ppo", "--out", str(tmp_path / "d")], "a3c or a2c"),
     ]
     for args, message in cases:
@@ -116,8 +128,23 @@ def test_resume_refuses_changed_market_data(tmp_path: Path) -> None:
 def test_dow30_portfolio_trains_from_imported_djia_csvs(djia_dir: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     assert runner.invoke(app, ["fetch", "--from-csv", str(djia_dir), "--data-dir", str(cache)]).exit_code == 0
-    res = runner.invoke(app, ["train", "--strategy", str(SIGNAL.parent / "dow30.toml"), "--data-dir", str(cache),
-                              "--steps", "600", "--workers", "1", "--quiet", "--out", str(tmp_path / "run")])
+    res = runner.invoke(
+        app,
+        [
+            "train",
+            "--strategy",
+            str(SIGNAL.parent / "dow30.toml"),
+            "--data-dir",
+            str(cache),
+            "--steps",
+            "600",
+            "--workers",
+            "1",
+            "--quiet",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "members not cached" in res.output
     meta = read_checkpoint(tmp_path / "run" / "latest.pt")
@@ -143,8 +170,13 @@ def test_agent_captures_most_of_the_oracle_on_unseen_planted_signal(tmp_path: Pa
     ep = env.episode
     moves = np.abs(np.diff(np.log(unseen.close[:, 0])))[ep.start :]
     assert moves.min() > 2 * env_cfg.costs.base_rate  # the oracle below is exactly optimal
-    oracle = replay(unseen, oracle_targets(unseen, ep.start, ep.n_steps), start=ep.start,
-                    costs=env_cfg.costs, fill=env_cfg.fill)
+    oracle = replay(
+        unseen,
+        oracle_targets(unseen, ep.start, ep.n_steps),
+        start=ep.start,
+        costs=env_cfg.costs,
+        fill=env_cfg.fill,
+    )
     agent_log, oracle_log = np.log(agent_equity[-1]), np.log(oracle.equity[-1])
     assert oracle_log > 1.0
     assert agent_log >= 0.7 * oracle_log, (agent_log, oracle_log)
@@ -183,10 +215,25 @@ def test_sigkill_mid_run_then_resume_completes(tmp_path: Path) -> None:
     import time
 
     strategy = tmp_path / "s.toml"
-    strategy.write_text(SIGNAL.read_text().replace("[a3c]\n", "[a3c]\ncheckpoint_every = 2000\ntensorboard = false\n"))
+    strategy.write_text(
+        SIGNAL.read_text().replace("[a3c]\n", "[a3c]\ncheckpoint_every = 2000\ntensorboard = false\n")
+    )
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "tradea3c", "train", "--strategy", str(strategy), "--workers", "2",
-           "--steps", "30000", "--quiet", "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "tradea3c",
+        "train",
+        "--strategy",
+        str(strategy),
+        "--workers",
+        "2",
+        "--steps",
+        "30000",
+        "--quiet",
+        "--out",
+        str(out),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     killed_at = 0
@@ -213,7 +260,9 @@ def test_sigkill_mid_run_then_resume_completes(tmp_path: Path) -> None:
         read_checkpoint(ckpt)
     before = read_checkpoint(out / "latest.pt")["counters"]["global_step"]
     assert before >= killed_at > 0
-    rows_before = len((out / "metrics.csv").read_text().splitlines()) - 1 if (out / "metrics.csv").exists() else 0
+    rows_before = (
+        len((out / "metrics.csv").read_text().splitlines()) - 1 if (out / "metrics.csv").exists() else 0
+    )
 
     done = subprocess.run([*cmd, "--resume"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr

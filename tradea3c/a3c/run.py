@@ -124,7 +124,9 @@ class Progress:
         if self._bar is None:
             return
         ev = "-" if eval_value is None else f"{eval_value:.4g}"
-        stats = f"{sps:,.0f} steps/s  episodes {episodes:,}  mean return {mean_return:.4g}  {self.metric} {ev}"
+        stats = (
+            f"{sps:,.0f} steps/s  episodes {episodes:,}  mean return {mean_return:.4g}  {self.metric} {ev}"
+        )
         self._bar.update(self._task, completed=min(step, self.total), stats=stats)
 
     def close(self) -> None:

@@ -148,7 +148,8 @@ def tradea3c_section(report: BacktestReport) -> str:
         ],
         [
             "A3C steps / workers / lr / seed",
-            f"{a3c.get('total_steps')} / {a3c.get('workers') or 'one per core'} / {a3c.get('lr')} / {a3c.get('seed')}",
+            f"{a3c.get('total_steps')} / {a3c.get('workers') or 'one per core'} / "
+            f"{a3c.get('lr')} / {a3c.get('seed')}",
         ],
     ]
     parts += ["<h3>Run</h3>", _table(["", ""], config)]

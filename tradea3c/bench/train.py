@@ -44,7 +44,9 @@ def _steady_rate(metrics_csv: Path) -> float:
     return float((rows[-1, 1] - rows[0, 1]) / (rows[-1, 0] - rows[0, 0]))
 
 
-def _ours(market: Market, cfg: MarketEnvConfig, split: DateSplit, a3c: A3CConfig, k: int) -> tuple[int, float, float]:
+def _ours(
+    market: Market, cfg: MarketEnvConfig, split: DateSplit, a3c: A3CConfig, k: int
+) -> tuple[int, float, float]:
     factory = TradingEnvFactory(market, cfg, split, base_seed=a3c.seed, num_envs=k)
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
@@ -53,8 +55,15 @@ def _ours(market: Market, cfg: MarketEnvConfig, split: DateSplit, a3c: A3CConfig
         return result.global_step, wall, _steady_rate(Path(tmp) / "metrics.csv")
 
 
-def _sb3(market: Market, cfg: MarketEnvConfig, split: DateSplit, steps: int, n_envs: int, hidden: tuple[int, ...],
-         threads: int) -> tuple[int, float]:
+def _sb3(
+    market: Market,
+    cfg: MarketEnvConfig,
+    split: DateSplit,
+    steps: int,
+    n_envs: int,
+    hidden: tuple[int, ...],
+    threads: int,
+) -> tuple[int, float]:
     from stable_baselines3 import A2C
     from stable_baselines3.common.vec_env import DummyVecEnv
 
@@ -68,9 +77,18 @@ def _sb3(market: Market, cfg: MarketEnvConfig, split: DateSplit, steps: int, n_e
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        model = A2C("MlpPolicy", venv, n_steps=20, device="cpu", seed=0, verbose=0,
-                    policy_kwargs={"net_arch": {"pi": list(hidden), "vf": list(hidden)},
-                                   "activation_fn": torch.nn.Tanh})
+        model = A2C(
+            "MlpPolicy",
+            venv,
+            n_steps=20,
+            device="cpu",
+            seed=0,
+            verbose=0,
+            policy_kwargs={
+                "net_arch": {"pi": list(hidden), "vf": list(hidden)},
+                "activation_fn": torch.nn.Tanh,
+            },
+        )
         t0 = time.perf_counter()
         model.learn(total_timesteps=steps)
         return int(model.num_timesteps), time.perf_counter() - t0
@@ -94,16 +112,28 @@ def run_train_benchmark(
     cfg = MarketEnvConfig(positions=(-1.0, 0.0, 1.0))
     split = DateSplit(str(market.dates[int(0.7 * market.n_bars)])[:10], str(market.dates[-2])[:10])
     model = ModelConfig(hidden=hidden)
-    base = A3CConfig(total_steps=steps, workers=workers, t_max=20, tensorboard=False, checkpoint_every=0,
-                     checkpoint_every_s=0.0, log_every_s=0.25, model=model)
+    base = A3CConfig(
+        total_steps=steps,
+        workers=workers,
+        t_max=20,
+        tensorboard=False,
+        checkpoint_every=0,
+        checkpoint_every_s=0.0,
+        log_every_s=0.25,
+        model=model,
+    )
     raw: list[tuple[str, int, int, float, float]] = []
     for k in ks:
         n, wall, steady = _ours(market, cfg, split, base, k)
         raw.append((f"tradea3c A3C ({workers} workers, K={k})", workers * k, n, wall, steady))
     n, wall, steady = _ours(market, cfg, split, replace(base, mode="a2c"), max(ks))
-    raw.append((f"tradea3c A2C mode (1 process, {workers}x{max(ks)} envs)", workers * max(ks), n, wall, steady))
+    raw.append(
+        (f"tradea3c A2C mode (1 process, {workers}x{max(ks)} envs)", workers * max(ks), n, wall, steady)
+    )
     n, wall = _sb3(market, cfg, split, steps, sb3_envs, hidden, threads=workers)
     raw.append((f"stable-baselines3 A2C ({sb3_envs} envs, {workers} threads)", sb3_envs, n, wall, n / wall))
     sb3_sps = raw[-1][2] / raw[-1][3]
-    return [TrainBenchRow(name, envs, n, wall, n / wall, (n / wall) / sb3_sps, steady)
-            for name, envs, n, wall, steady in raw]
+    return [
+        TrainBenchRow(name, envs, n, wall, n / wall, (n / wall) / sb3_sps, steady)
+        for name, envs, n, wall, steady in raw
+    ]

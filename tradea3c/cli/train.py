@@ -20,21 +20,31 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 def train(
     market: Annotated[
         str | None,
-        typer.Option(help="demo | signal | sp500 | dow30 | nasdaq100 | cached | tickers 'AAPL,MSFT' (overrides the strategy)."),
+        typer.Option(
+            help="demo | signal | sp500 | dow30 | nasdaq100 | cached | tickers 'AAPL,MSFT' "
+            "(overrides the strategy)."
+        ),
     ] = None,
     strategy: Annotated[
         Path | None, typer.Option(help="Strategy TOML (see strategies/); default: built-in demo strategy.")
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: number of cores).")] = None,
     steps: Annotated[int | None, typer.Option(help="Training budget in global env steps.")] = None,
-    envs_per_worker: Annotated[int | None, typer.Option(help="K perturbed replays per worker (vector env).")] = None,
+    envs_per_worker: Annotated[
+        int | None, typer.Option(help="K perturbed replays per worker (vector env).")
+    ] = None,
     mode: Annotated[str | None, typer.Option(help="a3c (Hogwild processes) or a2c (synchronous).")] = None,
     train_end: Annotated[str | None, typer.Option(help="Last training date (ISO).")] = None,
-    val_end: Annotated[str | None, typer.Option(help="Last validation date (ISO); later = test range.")] = None,
+    val_end: Annotated[
+        str | None, typer.Option(help="Last validation date (ISO); later = test range.")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Master seed (worker i uses seed + i).")] = None,
-    max_tickers: Annotated[int | None, typer.Option(help="Use only the first N tickers of a universe.")] = None,
+    max_tickers: Annotated[
+        int | None, typer.Option(help="Use only the first N tickers of a universe.")
+    ] = None,
     data_dir: Annotated[
-        Path | None, typer.Option("--data-dir", help="Cache folder (default: $TRADEA3C_DATA or ./data/cache).")
+        Path | None,
+        typer.Option("--data-dir", help="Cache folder (default: $TRADEA3C_DATA or ./data/cache)."),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Run directory (default: runs/<name>-<time>).")] = None,
     resume: Annotated[
@@ -61,8 +71,11 @@ def train(
             split = replace(split, train_end=train_end)
         if val_end is not None:
             split = replace(split, val_end=val_end)
-        a3c_over = {k: v for k, v in {"workers": workers, "total_steps": steps, "seed": seed, "mode": mode}.items()
-                    if v is not None}
+        a3c_over = {
+            k: v
+            for k, v in {"workers": workers, "total_steps": steps, "seed": seed, "mode": mode}.items()
+            if v is not None
+        }
         if mode is not None and mode not in ("a3c", "a2c"):
             raise ConfigError(f"--mode {mode!r}: use a3c or a2c")
         a3c = replace(a3c, **a3c_over)

@@ -146,7 +146,13 @@ def load_market_with_report(
         # A universe is today's membership; a historical import (e.g. the 2006-2017 DJIA CSVs) holds
         # only part of it. Train on the cached members and say which ones are left out, loudly.
         universe_note.append(
-            Finding(name, None, "universe", "dropped", f"{len(missing)} of {len(tickers)} members not cached: {shown}")
+            Finding(
+                name,
+                None,
+                "universe",
+                "dropped",
+                f"{len(missing)} of {len(tickers)} members not cached: {shown}",
+            )
         )
         missing = []
     if missing:

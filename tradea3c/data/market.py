@@ -81,7 +81,9 @@ class Market:
         return self._fingerprint[0]
 
     # ---------------------------------------------------------- selection
-    def between(self, start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None) -> Market:
+    def between(
+        self, start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None
+    ) -> Market:
         """Bars with ``start <= date <= end`` (either bound optional)."""
         mask = np.ones(self.n_bars, dtype=bool)
         if start is not None:
@@ -133,12 +135,19 @@ class Market:
         if field_name not in FIELDS:
             raise KeyError(f"unknown field {field_name!r}; choose one of {FIELDS}")
         return pd.DataFrame(
-            getattr(self, field_name), index=pd.DatetimeIndex(self.dates, name="date"), columns=list(self.tickers)
+            getattr(self, field_name),
+            index=pd.DatetimeIndex(self.dates, name="date"),
+            columns=list(self.tickers),
         )
 
     @classmethod
     def from_frames(
-        cls, frames: dict[str, pd.DataFrame], *, source: str = "unknown", adjusted: bool = True, name: str = ""
+        cls,
+        frames: dict[str, pd.DataFrame],
+        *,
+        source: str = "unknown",
+        adjusted: bool = True,
+        name: str = "",
     ) -> Market:
         """Build from already clean, already aligned per-ticker frames (same DatetimeIndex, lower-case
         OHLCV columns). Alignment of ragged calendars is the job of `tradea3c.data.align`."""
@@ -149,8 +158,12 @@ class Market:
         for t, df in frames.items():
             if not df.index.equals(index):
                 raise ValueError(f"{t}: dates differ from {tickers[0]}; align the frames first")
-        arrays = {f: np.column_stack([frames[t][f].to_numpy(dtype=np.float64) for t in tickers]) for f in FIELDS}
-        return cls(tickers=tickers, dates=index.to_numpy(), **arrays, source=source, adjusted=adjusted, name=name)
+        arrays = {
+            f: np.column_stack([frames[t][f].to_numpy(dtype=np.float64) for t in tickers]) for f in FIELDS
+        }
+        return cls(
+            tickers=tickers, dates=index.to_numpy(), **arrays, source=source, adjusted=adjusted, name=name
+        )
 
     def summary(self) -> pd.DataFrame:
         """Per-ticker summary: first/last date, bars, first/last close, total return, annualised vol."""
@@ -174,7 +187,8 @@ class Market:
 
     def __repr__(self) -> str:
         span = f"{self.start.date()}..{self.end.date()}" if self.n_bars else "empty"
-        return f"Market({self.name or self.source}: {self.n_assets} tickers, {self.n_bars} bars, {span}, fp={self.fingerprint})"
+        label = self.name or self.source
+        return f"Market({label}: {self.n_assets} tickers, {self.n_bars} bars, {span}, fp={self.fingerprint})"
 
 
 def synthetic_market(

@@ -66,8 +66,14 @@ class EpisodeSource:
                 "or a shorter episode_length / window"
             )
         self.n_steps = n
-        self.base = Track(fs.values, fill_prices(self.market, cfg.fill), self.market.close,
-                          cost_rates(self.market, cfg.costs), 0, self.market)
+        self.base = Track(
+            fs.values,
+            fill_prices(self.market, cfg.fill),
+            self.market.close,
+            cost_rates(self.market, cfg.costs),
+            0,
+            self.market,
+        )
 
     @property
     def n_features(self) -> int:

@@ -103,8 +103,12 @@ class MarketEnv(gym.Env):
         tr = ep.track
         cached = self._lists.get(id(tr)) if tr is self.source.base else None
         if cached is None:
-            cached = (tr.fill[:, 0].tolist(), tr.close[:, 0].tolist(), tr.rates[:, 0].tolist(),
-                      window_rows(tr.features, self.config.window))
+            cached = (
+                tr.fill[:, 0].tolist(),
+                tr.close[:, 0].tolist(),
+                tr.rates[:, 0].tolist(),
+                window_rows(tr.features, self.config.window),
+            )
             if tr is self.source.base:
                 self._lists[id(tr)] = cached
         self._fill, self._close, rates, self._rows = cached

@@ -60,8 +60,16 @@ def _rebuild(m: Market, close0: np.ndarray, ret, o, h, lo, volume=None) -> Marke
     h = np.maximum(h, np.maximum(o, 0.0))
     lo = np.minimum(lo, np.minimum(o, 0.0))
     return Market(
-        m.tickers, m.dates, np.exp(lc + o), np.exp(lc + h), np.exp(lc + lo), np.exp(lc),
-        m.volume if volume is None else volume, source=m.source, adjusted=m.adjusted, name=m.name,
+        m.tickers,
+        m.dates,
+        np.exp(lc + o),
+        np.exp(lc + h),
+        np.exp(lc + lo),
+        np.exp(lc),
+        m.volume if volume is None else volume,
+        source=m.source,
+        adjusted=m.adjusted,
+        name=m.name,
     )
 
 
@@ -93,8 +101,18 @@ def scale_volatility(m: Market, factor: float) -> Market:
 def price_noise(m: Market, rng: np.random.Generator, sigma: float) -> Market:
     """Measurement/microstructure noise: every bar's OHLC multiplied by one factor exp(sigma*eps)."""
     f = np.exp(sigma * rng.standard_normal(m.close.shape))
-    return Market(m.tickers, m.dates, m.open * f, m.high * f, m.low * f, m.close * f, m.volume,
-                  source=m.source, adjusted=m.adjusted, name=m.name)
+    return Market(
+        m.tickers,
+        m.dates,
+        m.open * f,
+        m.high * f,
+        m.low * f,
+        m.close * f,
+        m.volume,
+        source=m.source,
+        adjusted=m.adjusted,
+        name=m.name,
+    )
 
 
 def perturb_prices(m: Market, cfg: PerturbConfig, rng: np.random.Generator) -> Market:

@@ -133,9 +133,7 @@ class MarketVectorEnv(VectorEnv):
         obs[:, self._wf + 2] = self._in_state / BARS_PER_YEAR
         return obs
 
-    def reset(
-        self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
-    ):
+    def reset(self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None):
         if isinstance(seed, int):
             super().reset(seed=seed)
             seeds: list[int | None] = [seed + i for i in range(self.num_envs)]

@@ -4,7 +4,13 @@ This is the one place where the market stack (data, features, envs) meets the ge
 """
 
 from tradea3c.experiment.factory import TradingEnvFactory, ValidationEvaluator, run_greedy, score_equity
-from tradea3c.experiment.strategy import MarketSpec, SplitSpec, StrategyConfig, load_strategy, shipped_strategies
+from tradea3c.experiment.strategy import (
+    MarketSpec,
+    SplitSpec,
+    StrategyConfig,
+    load_strategy,
+    shipped_strategies,
+)
 from tradea3c.experiment.train import latest_run_dir, load_strategy_market, train_strategy
 
 __all__ = [

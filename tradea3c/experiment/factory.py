@@ -78,8 +78,13 @@ class TradingEnvFactory:
 def evaluation_config(cfg: EnvConfig) -> EnvConfig:
     """The unperturbed env used to score a policy: the whole range in one episode, fixed start,
     plain log-return reward, the strategy's own costs, no ruin stop before the end."""
-    return replace(cfg, perturb=PerturbConfig(random_start=False), episode_length=0,
-                   reward=RewardConfig(), ruin_floor=0.0)
+    return replace(
+        cfg,
+        perturb=PerturbConfig(random_start=False),
+        episode_length=0,
+        reward=RewardConfig(),
+        ruin_floor=0.0,
+    )
 
 
 def run_greedy(model: Any, env: gym.Env, greedy: bool = True) -> np.ndarray:
@@ -121,5 +126,7 @@ class ValidationEvaluator:
         return metrics
 
 
-def env_kind_config(kind: Literal["market", "portfolio"], env: MarketEnvConfig, portfolio: PortfolioEnvConfig) -> EnvConfig:
+def env_kind_config(
+    kind: Literal["market", "portfolio"], env: MarketEnvConfig, portfolio: PortfolioEnvConfig
+) -> EnvConfig:
     return env if kind == "market" else portfolio

@@ -69,7 +69,9 @@ class StrategyConfig:
     env: MarketEnvConfig = field(default_factory=lambda: MarketEnvConfig(positions=(-1.0, 0.0, 1.0)))
     """One-asset env (window, positions, fill, features, costs, reward...). Its positions are the
     action set every worker shares; a profile can only narrow the range (e.g. long-only)."""
-    portfolio: PortfolioEnvConfig = field(default_factory=lambda: PortfolioEnvConfig(action="simplex", window=10))
+    portfolio: PortfolioEnvConfig = field(
+        default_factory=lambda: PortfolioEnvConfig(action="simplex", window=10)
+    )
     """Multi-asset env."""
     profiles: tuple[str, ...] = ("aggressive", "conservative", "volatility")
     """Worker profiles: names of strategies/profiles/*.toml or paths; worker i gets profile i mod P.
@@ -108,4 +110,3 @@ def load_strategy(path: str | Path) -> StrategyConfig:
 def shipped_strategies() -> list[Path]:
     """The strategy files that ship in strategies/ (each is loaded by a test)."""
     return sorted(p for p in STRATEGIES_DIR.glob("*.toml"))
-

@@ -26,8 +26,9 @@ def load_strategy_market(spec: MarketSpec, log: Callable[[str], None] | None = N
         return planted_signal_market(spec.synthetic_bars, seed=spec.synthetic_seed)
     from tradea3c.data import load_market_with_report
 
-    market, report = load_market_with_report(spec.source, data_dir=spec.data_dir, start=spec.start,
-                                             end=spec.end, max_tickers=spec.max_tickers)
+    market, report = load_market_with_report(
+        spec.source, data_dir=spec.data_dir, start=spec.start, end=spec.end, max_tickers=spec.max_tickers
+    )
     if log is not None:
         for f in report.findings:
             if f.check == "universe":
@@ -61,8 +62,9 @@ def train_strategy(
     if resume:
         if not (run_dir / "latest.pt").is_file():
             raise ConfigError(f"nothing to resume in {run_dir}: no latest.pt; start a run without --resume")
-        strategy = replace(load_strategy(saved), a3c=replace(load_strategy(saved).a3c,
-                                                              total_steps=strategy.a3c.total_steps))
+        strategy = replace(
+            load_strategy(saved), a3c=replace(load_strategy(saved).a3c, total_steps=strategy.a3c.total_steps)
+        )
     market = market if market is not None else load_strategy_market(strategy.market, log)
     if resume:
         before = read_checkpoint(run_dir / "latest.pt")["extra"].get("market_fingerprint")
@@ -74,11 +76,14 @@ def train_strategy(
     split = strategy.split.resolve(market)
     kind = strategy.kind_for(market)
     env_cfg = env_kind_config(kind, strategy.env, strategy.portfolio)
-    factory = TradingEnvFactory(market, env_cfg, split, strategy.worker_profiles(), strategy.a3c.seed,
-                                strategy.envs_per_worker)
+    factory = TradingEnvFactory(
+        market, env_cfg, split, strategy.worker_profiles(), strategy.a3c.seed, strategy.envs_per_worker
+    )
     evaluator = ValidationEvaluator(market, env_cfg, split, "val")
     run_dir.mkdir(parents=True, exist_ok=True)
-    resolved = replace(strategy, split=replace(strategy.split, train_end=split.train_end, val_end=split.val_end))
+    resolved = replace(
+        strategy, split=replace(strategy.split, train_end=split.train_end, val_end=split.val_end)
+    )
     atomic_write_text(saved, dump_toml(resolved))
     extra = {
         "strategy": to_dict(resolved),
@@ -88,5 +93,13 @@ def train_strategy(
         "split": {"train_end": split.train_end, "val_end": split.val_end},
         "env_kind": kind,
     }
-    return train(factory, strategy.a3c, run_dir, evaluate_fn=evaluator, select_metric="sharpe",
-                 resume=resume, extra_metadata=extra, progress=progress)
+    return train(
+        factory,
+        strategy.a3c,
+        run_dir,
+        evaluate_fn=evaluator,
+        select_metric="sharpe",
+        resume=resume,
+        extra_metadata=extra,
+        progress=progress,
+    )
