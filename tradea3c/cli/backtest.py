@@ -31,7 +31,7 @@ def print_report(report: BacktestReport) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from tradea3c.backtest.report import fmt
+    from tradea3c.backtest.report import SHOWN, fmt
 
     con = Console()
     names = list(report.metrics)
@@ -40,21 +40,7 @@ def print_report(report: BacktestReport) -> None:
     t.add_column("metric")
     for n in names:
         t.add_column(n, justify="right")
-    for k in (
-        "total_return",
-        "cagr",
-        "volatility",
-        "sharpe",
-        "sortino",
-        "max_drawdown",
-        "calmar",
-        "turnover",
-        "exposure",
-        "hit_rate",
-        "n_trades",
-        "avg_trade",
-        "costs_paid",
-    ):
+    for k in SHOWN:  # the tear sheet's metric rows, same order
         t.add_row(k, *(fmt(k, report.metrics[n][k]) for n in names))
     con.print(t)
     if report.cost_sweep:
