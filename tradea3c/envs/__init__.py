@@ -23,8 +23,6 @@ from tradea3c.envs.profiles import (
     WorkerProfile,
     load_profile,
     load_profiles,
-    make_env_factory,
-    make_vector_env,
     profile_for_worker,
 )
 from tradea3c.envs.vector import MarketVectorEnv
@@ -59,8 +57,6 @@ __all__ = [
     "fill_prices",
     "load_profile",
     "load_profiles",
-    "make_env_factory",
-    "make_vector_env",
     "mark",
     "perturb_prices",
     "profile_for_worker",

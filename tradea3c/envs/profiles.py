@@ -1,4 +1,4 @@
-"""Worker profiles (TOML under ``strategies/profiles``) and the env factories the A3C engine uses.
+"""Worker profiles (TOML under ``strategies/profiles``).
 
 A profile = price/episode perturbations + reward/risk settings + cost level (+ optional horizon
 and position set). Worker ``i`` trades profile ``i mod P`` with seed ``base_seed + i``.
@@ -6,15 +6,12 @@ and position set). Worker ``i`` trades profile ``i mod P`` with seed ``base_seed
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import gymnasium as gym
-
 from tradea3c.config import load_toml
-from tradea3c.data.market import Market
-from tradea3c.envs.config import DateSplit, MarketEnvConfig, RewardConfig, Split
+from tradea3c.envs.config import MarketEnvConfig, RewardConfig
 from tradea3c.envs.execution import CostConfig
 from tradea3c.envs.perturb import PerturbConfig
 
@@ -64,53 +61,3 @@ def profile_for_worker(
         raise ValueError("need at least one profile")
     return profiles[worker % len(profiles)], base_seed + worker
 
-
-def make_env_factory(
-    market: Market | None = None,
-    config: MarketEnvConfig | None = None,
-    *,
-    profiles: Sequence[WorkerProfile] | None = None,
-    base_seed: int = 0,
-    ticker: str | None = None,
-    split: DateSplit | None = None,
-    split_name: Split = "train",
-) -> Callable[[int], gym.Env]:
-    """``factory(i)`` -> a `MarketEnv` for worker i (profile i mod P applied), already reset with
-    seed ``base_seed + i`` so later ``reset()`` calls continue a worker-specific stream."""
-    from tradea3c.envs.market_env import MarketEnv
-
-    def factory(worker: int) -> gym.Env:
-        cfg = config or MarketEnvConfig()
-        seed = base_seed + worker
-        if profiles:
-            profile, seed = profile_for_worker(profiles, worker, base_seed)
-            cfg = profile.apply(cfg)
-        env = MarketEnv(market, cfg, ticker=ticker, split=split, split_name=split_name)
-        env.reset(seed=seed)
-        return env
-
-    return factory
-
-
-def make_vector_env(
-    num_envs: int,
-    worker: int = 0,
-    market: Market | None = None,
-    config: MarketEnvConfig | None = None,
-    *,
-    profiles: Sequence[WorkerProfile] | None = None,
-    base_seed: int = 0,
-    ticker: str | None = None,
-    split: DateSplit | None = None,
-    split_name: Split = "train",
-):
-    """A `MarketVectorEnv` of ``num_envs`` replays for worker ``worker`` (its profile applied);
-    it is reset with seed ``(base_seed + worker) * num_envs`` so workers' sub-envs never share seeds."""
-    from tradea3c.envs.vector import MarketVectorEnv
-
-    cfg = config or MarketEnvConfig()
-    if profiles:
-        cfg = profile_for_worker(profiles, worker, base_seed)[0].apply(cfg)
-    venv = MarketVectorEnv(num_envs, market, cfg, ticker=ticker, split=split, split_name=split_name)
-    venv.reset(seed=(base_seed + worker) * num_envs)
-    return venv
