@@ -8,7 +8,7 @@ import pytest
 from tradea3c.config import ConfigError, from_dict
 from tradea3c.data.demo import demo_market
 from tradea3c.data.market import Market, synthetic_market
-from tradea3c.envs import MarketEnv, PerturbConfig, load_profiles, make_env_factory, profile_for_worker
+from tradea3c.envs import MarketEnv, PerturbConfig, load_profiles, profile_for_worker
 from tradea3c.envs.perturb import block_bootstrap, perturb_prices, price_noise, scale_volatility
 from tradea3c.envs.profiles import WorkerProfile
 
@@ -61,10 +61,11 @@ def test_bootstrap_uses_only_window_bars() -> None:
 def test_shipped_profiles_load_and_run() -> None:
     profiles = load_profiles()
     assert {p.name for p in profiles} >= {"aggressive", "conservative", "volatility"}
-    factory = make_env_factory(demo_market(), profiles=profiles, base_seed=100)
-    for i in range(len(profiles)):
-        env = factory(i)
-        assert isinstance(env, MarketEnv) and env.config.perturb == profiles[i].perturb
+    market = demo_market()
+    for i, profile in enumerate(profiles):
+        env = MarketEnv(market, profile.apply())
+        env.reset(seed=100 + i)
+        assert env.config.perturb == profile.perturb and env.config.reward == profile.reward
         for _ in range(70):
             obs, r, term, trunc, _ = env.step(env.action_space.sample())
             assert np.isfinite(obs).all() and np.isfinite(r)

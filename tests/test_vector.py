@@ -55,10 +55,14 @@ def test_vector_api() -> None:
 
 
 def test_profile_vector_env_runs() -> None:
-    v = E.make_vector_env(4, worker=1, market=ONE, profiles=E.load_profiles())
-    for _ in range(80):
-        obs, r, *_ = v.step(v.action_space.sample())
-        assert np.isfinite(obs).all() and np.isfinite(r).all()
+    profiles = E.load_profiles()
+    assert any(p.perturb.changes_prices for p in profiles)
+    for i, profile in enumerate(profiles):  # price-perturbed, latency and cost-jitter profiles
+        v = MarketVectorEnv(4, ONE, profile.apply())
+        v.reset(seed=i)
+        for _ in range(80):
+            obs, r, *_ = v.step(v.action_space.sample())
+            assert np.isfinite(obs).all() and np.isfinite(r).all()
 
 
 def test_vector_on_djia() -> None:
