@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from tradea3c.cli import backtest, bench, data, demo, train
+from tradea3c.cli import atari, backtest, bench, data, demo, train
 
 app = typer.Typer(
     name="tradea3c",
@@ -30,6 +30,7 @@ app.command("backtest", help="Backtest a run out of sample vs baselines, costs i
 app.command("walkforward", help="Walk-forward: train on each fold's past, test on its future.")(
     backtest.walkforward
 )
+app.add_typer(atari.atari_app, name="atari", help="A3C on Atari (ale-py): train, eval, benchmark.")
 app.add_typer(bench.bench_app, name="bench", help="Benchmarks, reported as ratios against baselines run in-process.")
 
 

@@ -51,3 +51,28 @@ def train_bench(
         table.add_row(r.name, str(r.envs), f"{r.steps:,}", f"{r.wall_s:.1f}", f"{r.steps_per_s:,.0f}", f"{r.ratio:.2f}",
                       f"{r.steady_steps_per_s:,.0f}", f"{r.steady_steps_per_s / sb3:.2f}")
     Console(width=140).print(table)
+
+
+@bench_app.command("atari")
+def atari_bench(
+    game: str = typer.Option("Pong", help="Atari game."),
+    env_steps: int = typer.Option(20_000, help="Agent steps per raw env-stepping row."),
+    train_steps: int = typer.Option(60_000, help="Agent steps of the training row (fast preset)."),
+    workers: int = typer.Option(2, help="A3C worker processes."),
+    num_envs: int = typer.Option(16, help="Envs in the AtariVectorEnv rows."),
+    paper: bool = typer.Option(True, "--paper/--no-paper", help="Also time the paper preset (RMSProp)."),
+) -> None:
+    """Atari (ale-py) agent-steps/s and frames/s: A3C training on N workers next to raw env stepping."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from tradea3c.atari.bench import run_atari_benchmark
+
+    rows = run_atari_benchmark(game, env_steps, train_steps, workers, num_envs, paper)
+    table = Table(title=f"Atari {game}: agent steps/s and frames/s (frame skip 4)")
+    for col in ("what", "envs", "agent steps", "wall s", "agent-steps/s", "after warm-up", "frames/s"):
+        table.add_column(col, justify="left" if col == "what" else "right")
+    for r in rows:
+        table.add_row(r.name, str(r.envs), f"{r.steps:,}", f"{r.wall_s:.1f}", f"{r.steps_per_s:,.0f}",
+                      f"{r.steady_steps_per_s:,.0f}", f"{r.frames_per_s:,.0f}")
+    Console(width=150).print(table)

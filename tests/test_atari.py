@@ -1,0 +1,174 @@
+"""Atari suite unit tests: preprocessing spec, models, presets, references, table format (fast)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("ale_py")
+pytest.importorskip("cv2")
+
+from tradea3c.atari import (  # noqa: E402
+    AtariEnvFactory,
+    AtariModelFactory,
+    AtariTrainConfig,
+    a3c_config,
+    camel_name,
+    make_atari_env,
+    make_vector_env,
+    rom_name,
+)
+from tradea3c.atari.benchmark import game_row, human_normalized, references, write_table  # noqa: E402
+
+
+def test_game_names():
+    assert rom_name("SpaceInvaders") == "space_invaders"
+    assert rom_name("BeamRider") == "beam_rider"
+    assert rom_name("Pong") == "pong"
+    assert camel_name("space_invaders") == "SpaceInvaders"
+    assert camel_name("Qbert") == "Qbert"
+
+
+@pytest.mark.parametrize("backend", ["gym", "vector"])
+def test_observation_spec_and_stacking_order(backend):
+    env = AtariEnvFactory("Pong", num_envs=1, backend=backend)(0)
+    vec = backend == "vector"
+    space = env.single_observation_space if vec else env.observation_space
+    assert space.shape == (4, 84, 84) and space.dtype == np.uint8
+    n_actions = (env.single_action_space if vec else env.action_space).n
+    assert n_actions == 6  # Pong's minimal action set
+    obs, _ = env.reset(seed=3)
+    obs = obs[0] if vec else obs
+    assert obs.shape == (4, 84, 84) and obs.dtype == np.uint8
+    frames = [obs]
+    for _ in range(40):
+        o = env.step(np.array([2]) if vec else 2)[0]
+        frames.append(o[0] if vec else o)
+    env.close()
+    for prev, cur in zip(frames[:-1], frames[1:], strict=True):
+        np.testing.assert_array_equal(cur[:3], prev[1:])  # oldest frame first, newest last
+    assert any(not np.array_equal(a[3], b[3]) for a, b in zip(frames[:-1], frames[1:], strict=True))
+
+
+def _lives_run(env, vec: bool, steps: int = 4000, seed: int = 0):
+    """Random play; returns (terminated_while_lives_left, lives_lost_without_terminal)."""
+    rng = np.random.default_rng(seed)
+    _, info = env.reset(seed=seed)
+    lives = int(np.asarray(info["lives"]).reshape(-1)[0])
+    term_with_lives = lost_silently = False
+    for _ in range(steps):
+        a = rng.integers(0, 4)
+        _, _, te, tr, info = env.step(np.array([a]) if vec else int(a))
+        te = bool(np.asarray(te).reshape(-1)[0]) or bool(np.asarray(tr).reshape(-1)[0])
+        now = int(np.asarray(info["lives"]).reshape(-1)[0])
+        if te and now > 0:
+            term_with_lives = True
+            break
+        if now < lives and not te:
+            lost_silently = True
+            break
+        lives = now
+        if te:
+            env.reset()
+    env.close()
+    return term_with_lives, lost_silently
+
+
+def test_life_loss_terminal_only_in_training_gym():
+    assert _lives_run(make_atari_env("Breakout", training=True), vec=False) == (True, False)
+    assert _lives_run(make_atari_env("Breakout", training=False), vec=False) == (False, True)
+
+
+def test_life_loss_terminal_only_in_training_vector():
+    assert _lives_run(make_vector_env("Breakout", 1, training=True), vec=True) == (True, False)
+    assert _lives_run(make_vector_env("Breakout", 1, training=False), vec=True) == (False, True)
+
+
+def test_reward_clipping_only_in_training_gym():
+    from gymnasium.wrappers import ClipReward
+
+    def wrappers(env):
+        out = []
+        while hasattr(env, "env"):
+            out.append(type(env))
+            env = env.env
+        return out
+
+    assert ClipReward in wrappers(make_atari_env("Pong", training=True))
+    assert ClipReward not in wrappers(make_atari_env("Pong", training=False))
+
+
+@pytest.mark.parametrize("arch,lstm", [("a3c", False), ("nature", False), ("a3c", True)])
+def test_models(arch, lstm):
+    env = make_vector_env("Pong", 2, training=True)
+    model = AtariModelFactory(arch, lstm)(env.single_observation_space, env.single_action_space)
+    obs, _ = env.reset(seed=0)
+    env.close()
+    x = torch.as_tensor(obs, dtype=torch.float32)
+    state = model.initial_state(2)
+    dist, value, new_state = model(x, state)
+    assert dist.logits.shape == (2, 6) and value.shape == (2,)
+    assert model.recurrent == lstm and (new_state is not None) == lstm
+    widths = {"a3c": 256, "nature": 512}
+    fc = [m for m in model.trunk if isinstance(m, torch.nn.Linear)][0]
+    assert fc.out_features == widths[arch]
+    if arch == "a3c":
+        convs = [m for m in model.trunk if isinstance(m, torch.nn.Conv2d)]
+        assert [(c.out_channels, c.kernel_size, c.stride) for c in convs] == [
+            (16, (8, 8), (4, 4)),
+            (32, (4, 4), (2, 2)),
+        ]
+    # pixels are scaled inside the model: a 0..255 input gives bounded activations
+    assert torch.isfinite(value).all() and value.abs().max() < 10
+
+
+def test_presets_paper_defaults():
+    a3c, k = a3c_config(AtariTrainConfig(frames=4_000_000))
+    assert k == 1 and a3c.total_steps == 1_000_000
+    assert (a3c.t_max, a3c.gamma, a3c.entropy_coef, a3c.optimizer) == (5, 0.99, 0.01, "rmsprop")
+    assert (a3c.rmsprop_alpha, a3c.eps, a3c.lr, a3c.lr_anneal) == (0.99, 0.1, 7e-4, True)
+    fast, k = a3c_config(AtariTrainConfig(preset="fast", lr=3e-4, t_max=20, envs_per_worker=4))
+    assert k == 4 and fast.optimizer == "adam" and fast.lr == 3e-4 and fast.t_max == 20
+    with pytest.raises(ValueError):
+        a3c_config(AtariTrainConfig(preset="nope"))
+
+
+def test_references_have_sources_and_conditions():
+    ref = references()
+    for game in ("Pong", "Breakout", "BeamRider", "Qbert", "Seaquest", "SpaceInvaders"):
+        for key in ("random", "human", "a3c_ff_1day"):
+            entry = ref["games"][game][key]
+            assert entry["source"] in ref["sources"]
+            assert entry["condition"] in ("no-op starts", "human starts")
+            assert entry["status"] in ("cross-checked", "recalled")
+    assert math.isclose(human_normalized("Pong", 9.3), 1.0)
+    assert math.isclose(human_normalized("Pong", -20.7), 0.0)
+    assert human_normalized("NoSuchGame", 1.0) is None
+
+
+def test_benchmark_table_format(tmp_path):
+    ev = {"score": 20.0, "median": 21.0, "min": 18.0, "max": 21.0, "std": 1.0, "episodes": 30.0}
+    rows = [game_row("Pong", 10_000_000, ev, 3600.0, "runs/x", "Pong_learning_curve.png")]
+    md, js = write_table(rows, tmp_path, {"frames_per_game": 10_000_000})
+    text = md.read_text().splitlines()
+    assert text[0].startswith("| Game | Frames |") and text[1].startswith("|---|")
+    assert text[2].startswith(
+        "| Pong | 10,000,000 | 60.0 | 20.0 +- 1.0 (n=30) | 21.0 | 135.7% | -20.7 | 9.3 | 11.4 |"
+    )
+    data = json.loads(js.read_text())
+    assert data["games"][0]["human_normalized"] == pytest.approx((20.0 + 20.7) / 30.0)
+
+
+def test_gym_backend_vector_through_engine_batch():
+    from tradea3c.a3c.rollout import EnvBatch
+
+    batch = EnvBatch([AtariEnvFactory("Pong", num_envs=2, backend="gym")(0)])
+    obs = batch.reset(seed=1)
+    assert obs.shape == (2, 4, 84, 84) and obs.dtype == np.uint8
+    out = batch.step(np.array([0, 1]))
+    assert out["obs"].shape == (2, 4, 84, 84) and out["valid"].all()
+    batch.close()

@@ -1,0 +1,299 @@
+"""`tradea3c atari benchmark`: train + evaluate several games, write a markdown/JSON table and curves.
+
+For each game: :func:`~tradea3c.atari.train.train_atari` into ``<out>/runs/<Game>``, then
+:func:`~tradea3c.atari.evaluate.evaluate_checkpoint` on ``best.pt`` (no-op starts), the
+human-normalised score ``(score - random) / (human - random)`` with the DQN Nature 2015 no-op
+references from ``references.json``, and the A3C paper's published score next to it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from tradea3c.atari.envs import FRAME_SKIP
+
+PAPER_GAMES = ("Pong", "Breakout", "BeamRider", "Qbert", "Seaquest", "SpaceInvaders")
+MILESTONES = (-15.0, -10.0, 0.0, 10.0, 15.0, 18.0, 20.0)
+
+
+def references() -> dict[str, Any]:
+    """The committed reference scores (with sources and check status), see ``references.json``."""
+    text = resources.files("tradea3c.atari").joinpath("references.json").read_text()
+    return json.loads(text)
+
+
+def _ref(game: str, key: str) -> float | None:
+    entry = references()["games"].get(game, {}).get(key)
+    return None if entry is None else float(entry["value"])
+
+
+def human_normalized(game: str, score: float) -> float | None:
+    """(score - random) / (human - random) with the DQN Nature 2015 references; None if unknown."""
+    rnd, hum = _ref(game, "random"), _ref(game, "human")
+    if rnd is None or hum is None or hum == rnd:
+        return None
+    return (score - rnd) / (hum - rnd)
+
+
+def _read_csv(path: Path) -> list[dict[str, float]]:
+    if not path.is_file():
+        return []
+    with path.open() as fh:
+        rows = []
+        for row in csv.DictReader(fh):
+            out = {}
+            for k, v in row.items():
+                try:
+                    out[k] = float(v)
+                except (TypeError, ValueError):
+                    out[k] = math.nan
+            rows.append(out)
+        return rows
+
+
+def run_summary(run_dir: str | Path, milestones: tuple[float, ...] = MILESTONES) -> dict[str, Any]:
+    """Progress of an Atari run from its CSVs (works while it is still running).
+
+    Frames so far, wall time, frames/s, best evaluation score, and for each score milestone the
+    first evaluation reaching it (frames and wall seconds; the eval's wall time is when it
+    finished, so the training that produced it happened somewhat earlier); ``time_to_train_return``
+    does the same for the mean return of the last 100 training episodes (clipped rewards, one
+    episode per life: equal to the game score only for games like Pong without lives/big rewards).
+    """
+    run_dir = Path(run_dir)
+    train = _read_csv(run_dir / "metrics.csv")
+    evals = _read_csv(run_dir / "eval.csv")
+    last = train[-1] if train else {}
+    wall = float(last.get("wall_s", math.nan))
+    steps = int(last.get("global_step", 0) or 0)
+    best = max(evals, key=lambda r: r.get("score", -math.inf)) if evals else None
+    reached = {}
+    for m in milestones:
+        hit = next((r for r in evals if r.get("score", -math.inf) >= m), None)
+        reached[f"{m:g}"] = (
+            None
+            if hit is None
+            else {
+                "frames": int(hit["global_step"]) * FRAME_SKIP,
+                "wall_s": round(hit["wall_s"], 1),
+                "wall_min": round(hit["wall_s"] / 60, 1),
+                "score": hit["score"],
+            }
+        )
+    train_reached = {}
+    for m in milestones:
+        hit = next((r for r in train if r.get("mean_return", -math.inf) >= m), None)
+        train_reached[f"{m:g}"] = (
+            None
+            if hit is None
+            else {
+                "frames": int(hit["global_step"]) * FRAME_SKIP,
+                "wall_s": round(hit["wall_s"], 1),
+                "wall_min": round(hit["wall_s"] / 60, 1),
+            }
+        )
+    return {
+        "run_dir": str(run_dir),
+        "frames": steps * FRAME_SKIP,
+        "agent_steps": steps,
+        "wall_s": wall,
+        "wall_min": round(wall / 60, 1) if math.isfinite(wall) else None,
+        "frames_per_s": round(steps * FRAME_SKIP / wall, 1) if wall and math.isfinite(wall) else None,
+        "agent_steps_per_s": round(steps / wall, 1) if wall and math.isfinite(wall) else None,
+        "evaluations": len(evals),
+        "best_eval": None
+        if best is None
+        else {
+            "score": best["score"],
+            "frames": int(best["global_step"]) * FRAME_SKIP,
+            "wall_s": round(best["wall_s"], 1),
+            "episodes": best.get("episodes"),
+        },
+        "last_eval": None
+        if not evals
+        else {
+            "score": evals[-1]["score"],
+            "frames": int(evals[-1]["global_step"]) * FRAME_SKIP,
+            "wall_s": round(evals[-1]["wall_s"], 1),
+        },
+        "time_to_score": reached,
+        "time_to_train_return": train_reached,
+        "last_train_row": last,
+    }
+
+
+def plot_learning_curve(
+    run_dir: str | Path, png: str | Path, title: str | None = None, target: float | None = None
+) -> Path:
+    """Evaluation score (and training episode return) vs frames and vs wall-clock time."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    run_dir, png = Path(run_dir), Path(png)
+    train = _read_csv(run_dir / "metrics.csv")
+    evals = _read_csv(run_dir / "eval.csv")
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    for ax, xkey, scale, label in (
+        (axes[0], "global_step", FRAME_SKIP / 1e6, "frames (millions)"),
+        (axes[1], "wall_s", 1 / 60, "wall-clock minutes"),
+    ):
+        if train:
+            ax.plot(
+                [r[xkey] * scale for r in train],
+                [r["mean_return"] for r in train],
+                color="0.6",
+                lw=1,
+                label="training episodes (last 100, clipped, per life)",
+            )
+        if evals:
+            ax.plot(
+                [r[xkey] * scale for r in evals],
+                [r["score"] for r in evals],
+                "o-",
+                color="C0",
+                lw=2,
+                ms=4,
+                label="evaluation mean score (full games)",
+            )
+            ax.fill_between(
+                [r[xkey] * scale for r in evals],
+                [r["min"] for r in evals],
+                [r["max"] for r in evals],
+                color="C0",
+                alpha=0.15,
+                label="evaluation min-max",
+            )
+        if target is not None:
+            ax.axhline(target, color="C3", ls="--", lw=1, label=f"target {target:g}")
+        ax.set_xlabel(label)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("score")
+    axes[0].legend(loc="upper left", fontsize=8)
+    fig.suptitle(title or run_dir.name)
+    fig.tight_layout()
+    png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return png
+
+
+def _fmt(x: Any, digits: int = 1) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "-"
+    if isinstance(x, float):
+        return f"{x:,.{digits}f}"
+    return str(x)
+
+
+def write_table(
+    rows: list[dict[str, Any]], out_dir: str | Path, meta: dict[str, Any] | None = None
+) -> tuple[Path, Path]:
+    """Write ``benchmark.md`` and ``benchmark.json`` from per-game result rows."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    js = out_dir / "benchmark.json"
+    js.write_text(json.dumps({"meta": meta or {}, "games": rows}, indent=2, default=str) + "\n")
+    lines = [
+        "| Game | Frames | Wall (min) | Our score (mean +- std, n) | Median | Human-normalised "
+        "| Random | Human | A3C FF 1 day (paper, human starts) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        hn = r.get("human_normalized")
+        lines.append(
+            f"| {r['game']} | {r['frames']:,} | {_fmt(r.get('wall_min'))} | "
+            f"{_fmt(r['score'])} +- {_fmt(r.get('std'))} (n={int(r.get('episodes', 0))}) "
+            f"| {_fmt(r.get('median'))} | {'-' if hn is None else f'{100 * hn:.1f}%'} "
+            f"| {_fmt(r.get('random'))} | {_fmt(r.get('human'))} | "
+            f"{_fmt(r.get('a3c_paper'))} |"
+        )
+    lines += [
+        "",
+        "Scores: mean over evaluation games with up to 30 no-op starts, full games (no life-loss terminals), "
+        "unclipped rewards, policy sampled. Human-normalised = (score - random) / (human - random) with the "
+        "DQN Nature 2015 (Extended Data Table 2) random/human references; the A3C column is the paper's "
+        "Table S3 under human starts (a different condition). Sources and check status: "
+        "tradea3c/atari/references.json.",
+    ]
+    md = out_dir / "benchmark.md"
+    md.write_text("\n".join(lines) + "\n")
+    return md, js
+
+
+def game_row(
+    game: str,
+    frames: int,
+    evaluation: dict[str, Any],
+    wall_s: float | None = None,
+    run_dir: str | None = None,
+    curve: str | None = None,
+) -> dict[str, Any]:
+    score = float(evaluation["score"])
+    return {
+        "game": game,
+        "frames": int(frames),
+        "wall_min": None if wall_s is None else round(wall_s / 60, 1),
+        "score": score,
+        "median": evaluation.get("median"),
+        "min": evaluation.get("min"),
+        "max": evaluation.get("max"),
+        "std": evaluation.get("std"),
+        "episodes": evaluation.get("episodes"),
+        "human_normalized": human_normalized(game, score),
+        "random": _ref(game, "random"),
+        "human": _ref(game, "human"),
+        "a3c_paper": _ref(game, "a3c_ff_1day"),
+        "run_dir": run_dir,
+        "curve": curve,
+    }
+
+
+def run_benchmark(
+    games: list[str],
+    frames: int,
+    out_dir: str | Path,
+    *,
+    base: Any = None,
+    eval_episodes: int = 30,
+    progress: bool = True,
+    log: Any = print,
+) -> list[dict[str, Any]]:
+    """Train and evaluate each game in turn; returns the rows written to the table."""
+    from tradea3c.atari.evaluate import evaluate_checkpoint
+    from tradea3c.atari.train import AtariTrainConfig, train_atari
+
+    out_dir = Path(out_dir)
+    base = base or AtariTrainConfig()
+    rows = []
+    for game in games:
+        cfg = replace(base, game=game, frames=frames)
+        run_dir = out_dir / "runs" / game
+        log(f"[{game}] training {frames:,} frames -> {run_dir}")
+        result = train_atari(cfg, run_dir, progress=progress)
+        ckpt = result.best_checkpoint or result.latest_checkpoint
+        evaluation = evaluate_checkpoint(ckpt, episodes=eval_episodes, noop_starts=True)
+        curve = plot_learning_curve(run_dir, out_dir / f"{game}_learning_curve.png", f"A3C on {game}")
+        row = game_row(
+            game, result.global_step * FRAME_SKIP, evaluation, result.wall_s, str(run_dir), curve.name
+        )
+        rows.append(row)
+        write_table(
+            rows,
+            out_dir,
+            {
+                "frames_per_game": frames,
+                "preset": base.preset,
+                "workers": base.workers,
+                "eval_episodes": eval_episodes,
+            },
+        )
+        log(f"[{game}] score {row['score']:.1f} (human-normalised {row['human_normalized']})")
+    return rows

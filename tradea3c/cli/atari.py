@@ -1,0 +1,209 @@
+"""CLI: `tradea3c atari train | eval | benchmark` (the A3C engine on ale-py Atari games)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+atari_app = typer.Typer(no_args_is_help=True)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+@atari_app.command("train")
+def train(
+    game: Annotated[
+        str, typer.Option(help="Game: Pong, Breakout, BeamRider, Qbert, Seaquest, SpaceInvaders, ...")
+    ] = "Pong",
+    workers: Annotated[int, typer.Option(help="Worker processes (0 = number of cores).")] = 0,
+    frames: Annotated[
+        int, typer.Option(help="Training budget in emulator frames (agent steps x 4).")
+    ] = 10_000_000,
+    out: Annotated[Path | None, typer.Option(help="Run directory (default: runs/atari-<game>).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue --out from its latest.pt.")] = False,
+    preset: Annotated[
+        str, typer.Option(help="paper (A3C FF, 1 env/worker, shared RMSProp) | fast (16 envs/worker, Adam).")
+    ] = "paper",
+    envs_per_worker: Annotated[int | None, typer.Option(help="Emulators per worker (batched).")] = None,
+    backend: Annotated[
+        str, typer.Option(help="vector (ale-py AtariVectorEnv) | gym (AtariPreprocessing wrappers).")
+    ] = "vector",
+    arch: Annotated[str, typer.Option(help="a3c (paper CNN) | nature (Nature-DQN CNN).")] = "a3c",
+    lstm: Annotated[bool, typer.Option("--lstm", help="Add an LSTM(256) after the CNN (A3C LSTM).")] = False,
+    t_max: Annotated[int | None, typer.Option(help="Rollout length per update.")] = None,
+    lr: Annotated[float | None, typer.Option(help="Initial learning rate (annealed linearly to 0).")] = None,
+    optimizer: Annotated[str | None, typer.Option(help="adam | rmsprop (shared).")] = None,
+    entropy: Annotated[float | None, typer.Option(help="Entropy coefficient.")] = None,
+    max_grad_norm: Annotated[float | None, typer.Option(help="Gradient-norm clip (0 = off).")] = None,
+    eval_every: Annotated[int, typer.Option(help="Frames between evaluations (0 = final only).")] = 1_000_000,
+    eval_episodes: Annotated[int, typer.Option(help="Games per periodic evaluation.")] = 8,
+    eval_max_frames: Annotated[
+        int, typer.Option(help="Cap on one periodic evaluation game (frames).")
+    ] = 27_000,
+    checkpoint_every_s: Annotated[float, typer.Option(help="Seconds between latest.pt checkpoints.")] = 180.0,
+    stop_at: Annotated[
+        float | None, typer.Option(help="Stop once an evaluation's mean score reaches this.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Master seed.")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No live progress display.")] = False,
+) -> None:
+    """Train A3C on an Atari game; prints the run directory and the final evaluation."""
+    from tradea3c.atari import AtariTrainConfig, train_atari
+
+    cfg = AtariTrainConfig(
+        game=game,
+        frames=frames,
+        preset=preset,
+        workers=workers,
+        envs_per_worker=envs_per_worker,
+        backend=backend,
+        arch=arch,
+        lstm=lstm,
+        t_max=t_max,
+        lr=lr,
+        optimizer=optimizer,
+        entropy_coef=entropy,
+        max_grad_norm=max_grad_norm,
+        seed=seed,
+        eval_every_frames=eval_every,
+        eval_episodes=eval_episodes,
+        eval_max_frames=eval_max_frames,
+        checkpoint_every_s=checkpoint_every_s,
+        stop_at_score=stop_at,
+    )
+    run_dir = out or Path("runs") / f"atari-{game.lower()}"
+    if resume and not (run_dir / "latest.pt").is_file():
+        raise _fail(f"--resume: {run_dir}/latest.pt not found")
+    try:
+        result = train_atari(cfg, run_dir, resume=resume, progress=not quiet)
+    except (ValueError, FileNotFoundError, ImportError) as exc:
+        raise _fail(str(exc)) from None
+    ev = result.last_eval or {}
+    typer.echo(
+        f"run {result.run_dir}: {result.status}, {result.global_step * 4:,} frames in {result.wall_s:.0f} s "
+        f"({result.steps_per_s * 4:,.0f} frames/s); last eval score {ev.get('score', float('nan')):.2f}, "
+        f"best {result.best_metric}"
+    )
+
+
+@atari_app.command("eval")
+def evaluate(
+    checkpoint: Annotated[
+        Path, typer.Argument(help="best.pt / latest.pt of an Atari run (or its run directory).")
+    ],
+    episodes: Annotated[int, typer.Option(help="Games to play.")] = 30,
+    noop_starts: Annotated[
+        bool, typer.Option("--noop-starts/--no-noop-starts", help="Up to 30 random no-ops at each start.")
+    ] = True,
+    greedy: Annotated[
+        bool, typer.Option("--greedy", help="Argmax actions instead of sampling the policy.")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the evaluation games.")] = 1_000_003,
+    max_frames: Annotated[int, typer.Option(help="Cap on one game's length in frames.")] = 108_000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Play full games with a checkpoint; reports mean/median/min/max score."""
+    from tradea3c.atari import evaluate_checkpoint
+
+    if checkpoint.is_dir():
+        checkpoint = checkpoint / ("best.pt" if (checkpoint / "best.pt").is_file() else "latest.pt")
+    try:
+        res = evaluate_checkpoint(
+            checkpoint,
+            episodes=episodes,
+            noop_starts=noop_starts,
+            greedy=greedy,
+            seed=seed,
+            max_episode_frames=max_frames,
+        )
+    except (ValueError, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps(res, indent=2))
+        return
+    typer.echo(
+        f"{res['game']} {checkpoint}: {episodes} games ({'no-op starts' if noop_starts else 'no no-ops'}, "
+        f"{'greedy' if greedy else 'sampled'}): mean {res['score']:.2f}  median {res['median']:.2f}  "
+        f"min {res['min']:.0f}  max {res['max']:.0f}"
+    )
+
+
+@atari_app.command("benchmark")
+def benchmark(
+    games: Annotated[
+        str, typer.Option(help="Comma-separated games.")
+    ] = "Pong,Breakout,BeamRider,Qbert,Seaquest,SpaceInvaders",
+    frames: Annotated[int, typer.Option(help="Training frames per game.")] = 10_000_000,
+    out: Annotated[Path, typer.Option(help="Output folder: benchmark.md/.json, curves, runs/<Game>.")] = Path(
+        "runs/atari-benchmark"
+    ),
+    workers: Annotated[int, typer.Option(help="Worker processes (0 = number of cores).")] = 0,
+    preset: Annotated[str, typer.Option(help="paper | fast (see `atari train --help`).")] = "fast",
+    envs_per_worker: Annotated[int | None, typer.Option(help="Emulators per worker.")] = None,
+    eval_episodes: Annotated[int, typer.Option(help="Games in each final evaluation.")] = 30,
+    eval_every: Annotated[
+        int, typer.Option(help="Frames between periodic evaluations (learning curve).")
+    ] = 1_000_000,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No live progress display.")] = False,
+) -> None:
+    """Train + evaluate each game; writes a markdown + JSON score table and a learning curve per game."""
+    from tradea3c.atari import AtariTrainConfig
+    from tradea3c.atari.benchmark import run_benchmark
+
+    names = [g.strip() for g in games.split(",") if g.strip()]
+    if not names:
+        raise _fail("--games is empty")
+    base = AtariTrainConfig(
+        preset=preset,
+        workers=workers,
+        envs_per_worker=envs_per_worker,
+        eval_every_frames=eval_every,
+        eval_episodes=min(eval_episodes, 8),
+    )
+    try:
+        run_benchmark(
+            names, frames, out, base=base, eval_episodes=eval_episodes, progress=not quiet, log=typer.echo
+        )
+    except (ValueError, FileNotFoundError, ImportError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"table: {out / 'benchmark.md'}")
+    typer.echo((out / "benchmark.md").read_text())
+
+
+@atari_app.command("report")
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="An Atari run directory (finished or still running).")],
+    png: Annotated[Path | None, typer.Option(help="Learning-curve PNG to write.")] = None,
+    summary: Annotated[Path | None, typer.Option(help="Progress summary JSON to write.")] = None,
+    target: Annotated[float | None, typer.Option(help="Draw a target score line on the curve.")] = None,
+) -> None:
+    """Learning curve (score vs frames and vs wall time) and a progress summary of a run."""
+    from tradea3c.atari.benchmark import plot_learning_curve, run_summary
+
+    if not (run_dir / "metrics.csv").is_file():
+        raise _fail(f"{run_dir} has no metrics.csv")
+    info = run_summary(run_dir)
+    import tomllib
+
+    if (run_dir / "config.toml").is_file():
+        info["config"] = tomllib.loads((run_dir / "config.toml").read_text())
+    if (run_dir / "summary.json").is_file():
+        info["engine_summary"] = json.loads((run_dir / "summary.json").read_text())
+    else:
+        info["status"] = "running (no summary.json yet; numbers are from metrics.csv / eval.csv)"
+    if png is not None:
+        plot_learning_curve(run_dir, png, f"A3C (tradea3c) on {run_dir.name}", target)
+        typer.echo(f"wrote {png}")
+    text = json.dumps(info, indent=2, default=str)
+    if summary is not None:
+        summary.parent.mkdir(parents=True, exist_ok=True)
+        summary.write_text(text + "\n")
+        typer.echo(f"wrote {summary}")
+    else:
+        typer.echo(text)
