@@ -124,13 +124,18 @@ class MarketVectorEnv(VectorEnv):
         self._reward.reset(i, self._e0)
 
     def _obs(self) -> np.ndarray:
-        obs = np.empty((self.num_envs, self._wf + N_STATE), dtype=np.float32)
-        obs[:, : self._wf] = self._rows[self._g - self._w1]
+        wf = self._wf
+        obs = np.empty((self.num_envs, wf + N_STATE), dtype=np.float32)
+        obs[:, :wf] = self._rows[self._g - self._w1]
         held = self._held
-        obs[:, self._wf] = held
-        chg = np.clip(self._equity / self._entry - 1.0, -EQ_CLIP, EQ_CLIP)
-        obs[:, self._wf + 1] = np.where(held != 0.0, chg, 0.0)
-        obs[:, self._wf + 2] = self._in_state / BARS_PER_YEAR
+        obs[:, wf] = held
+        chg = self._equity / self._entry
+        chg -= 1.0
+        np.minimum(chg, EQ_CLIP, out=chg)  # np.clip's wrapper costs more than the clip here
+        np.maximum(chg, -EQ_CLIP, out=chg)
+        chg[held == 0.0] = 0.0
+        obs[:, wf + 1] = chg
+        obs[:, wf + 2] = self._in_state / BARS_PER_YEAR
         return obs
 
     def reset(self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None):
@@ -157,19 +162,20 @@ class MarketVectorEnv(VectorEnv):
             self._sched[:, :-1] = self._sched[:, 1:]
         g1 = self._g + 1
         trade = target != self._held
-        if trade.any():
-            price = self._fill[g1]
-            rate = self._rates[g1] * self._mult if self._jitter else self._rates[g1]
+        self._in_state += 1
+        if trade.any():  # in-place masked updates: fewer temporaries than np.where
+            price = self._fill.take(g1)
+            rate = self._rates.take(g1)
+            if self._jitter:
+                rate *= self._mult
             units, cash, _, _ = rebalance_each(self._units, self._cash, target, price, rate)
-            self._units = np.where(trade, units, self._units)
-            self._cash = np.where(trade, cash, self._cash)
-            self._held = np.where(trade, target, self._held)
-            self._entry = np.where(trade, self._cash + self._units * price, self._entry)
-            self._in_state = np.where(trade, 0, self._in_state + 1)
-        else:
-            self._in_state += 1
+            np.copyto(self._units, units, where=trade)
+            np.copyto(self._cash, cash, where=trade)
+            np.copyto(self._held, target, where=trade)
+            np.copyto(self._entry, cash + units * price, where=trade)
+            self._in_state[trade] = 0
         e0 = self._equity
-        e1 = self._cash + self._units * self._close[g1]
+        e1 = self._cash + self._units * self._close.take(g1)
         self._equity = e1
         self._g = g1
         reward = self._reward(e0, e1)
