@@ -20,7 +20,14 @@ from tradea3c.a3c import (
     read_checkpoint,
     save_checkpoint,
 )
-from tradea3c.a3c.models import DirichletHead, Policy, greedy_action, reset_state, sample_action
+from tradea3c.a3c.models import (
+    DirichletHead,
+    Policy,
+    greedy_action,
+    reset_state,
+    sample_action,
+    sample_logits,
+)
 from tradea3c.a3c.returns import gae, nstep_returns
 from tradea3c.a3c.rollout import EnvBatch, RolloutCollector, evaluate_rollout
 from tradea3c.a3c.shared_optim import SharedAdam, SharedRMSprop, annealed_lr, make_optimizer
@@ -229,6 +236,26 @@ def test_dirichlet_policy_samples_valid_weights() -> None:
     action, _ = greedy_action(model, np.zeros((3, 4), np.float32))
     assert action.shape == (3, 4) and np.allclose(action.sum(-1), 1.0)
     assert np.isclose(Policy(model).act(np.zeros(4, np.float32)).sum(), 1.0)
+
+
+def test_fast_logit_sampling_matches_the_categorical_distribution() -> None:
+    """`sample_logits` (the rollout fast path) must draw from softmax(logits), row by row."""
+    logits = torch.tensor([[2.0, 0.0, -1.0], [-5.0, 0.0, 5.0], [0.0, 0.0, 0.0], [30.0, -30.0, 0.0]])
+    torch.manual_seed(0)
+    n = 40_000
+    draws = torch.stack([sample_logits(logits) for _ in range(n)])  # [n, 4]
+    assert draws.min() >= 0 and draws.max() <= 2
+    freq = torch.stack([(draws == a).float().mean(0) for a in range(3)], -1)  # [4, 3]
+    probs = torch.softmax(logits, -1)
+    assert torch.allclose(freq, probs, atol=4 * (0.25 / n) ** 0.5)  # 4 standard errors at most
+    assert (draws[:, 3] == 0).all()  # an almost-certain action is always taken
+    torch.manual_seed(1)
+    a = sample_logits(logits)
+    torch.manual_seed(1)
+    assert torch.equal(a, sample_logits(logits))  # seeded: reproducible
+    model = build_model(ModelConfig(hidden=(8,)), CARTPOLE_OBS, gym.spaces.Discrete(2))
+    actions, state = model.act(torch.zeros(5, 4))
+    assert actions.shape == (5,) and actions.dtype == torch.int64 and state is None
 
 
 # ---------------------------------------------------------------- vector-env autoreset

@@ -8,7 +8,9 @@ The interface (all the engine uses; a CNN for Atari only has to implement it)::
         def forward(self, obs, state):         # obs: float [B, *obs_shape]
             return distribution, value[B], new_state
 
-The distribution is a ``torch.distributions.Distribution`` over a batch of B actions. A model
+The distribution is a ``torch.distributions.Distribution`` over a batch of B actions. Rollouts
+call ``act(obs, state) -> (actions, new_state)``, which samples from ``act_distribution`` unless
+a model overrides it with a faster path (the MLP samples categorical logits directly). A model
 factory ``f(observation_space, action_space) -> ActorCritic`` must be picklable (module-level
 function or ``functools.partial``) so worker processes and checkpoints can rebuild the network.
 
@@ -45,6 +47,12 @@ class ActorCritic(nn.Module):
         dist, _, new_state = self(obs, state)
         return dist, new_state
 
+    def act(self, obs: Tensor, state: State = None) -> tuple[Tensor, State]:
+        """Sampled actions for a batch (rollouts). Override for a faster path; the default samples
+        from `act_distribution`."""
+        dist, new_state = self.act_distribution(obs, state)
+        return sample_action(dist), new_state
+
 
 def reset_state(state: State, start: Tensor) -> State:
     """Zero the hidden state of the envs whose episode starts (``start`` bool [B])."""
@@ -65,6 +73,18 @@ class CategoricalHead(nn.Module):
 
     def forward(self, x: Tensor) -> Distribution:
         return Categorical(logits=self.linear(x), validate_args=False)
+
+    def sample(self, x: Tensor) -> Tensor:
+        """Sample actions without building a ``Categorical`` (its logit normalisation and
+        ``multinomial`` cost more than the MLP at rollout batch sizes)."""
+        return sample_logits(self.linear(x))
+
+
+def sample_logits(logits: Tensor) -> Tensor:
+    """One categorical sample per row of unnormalised ``logits`` [B, n], by inverse CDF."""
+    cdf = torch.softmax(logits, -1).cumsum_(-1)
+    u = torch.rand(logits.shape[0], 1) * cdf[:, -1:]  # scale by the total: float32 cumsum < 1 is possible
+    return (cdf <= u).sum(-1).clamp_(max=logits.shape[-1] - 1)
 
 
 class DirichletHead(nn.Module):
@@ -141,6 +161,11 @@ class MLPActorCritic(ActorCritic):
 
     def act_distribution(self, obs: Tensor, state: State = None) -> tuple[Distribution, State]:
         return self.policy(self.actor_trunk(obs.flatten(1))), None
+
+    def act(self, obs: Tensor, state: State = None) -> tuple[Tensor, State]:
+        if isinstance(self.policy, CategoricalHead):
+            return self.policy.sample(self.actor_trunk(obs.flatten(1))), None
+        return super().act(obs, state)
 
 
 class LSTMActorCritic(ActorCritic):

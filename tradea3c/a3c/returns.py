@@ -9,6 +9,7 @@ marks the transition done), so these functions only see "done".
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -29,15 +30,18 @@ def gae(
     """Return (advantages, returns) with GAE(gamma, lambda); returns = advantages + values.
 
     With ``lam = 1`` the returns equal :func:`nstep_returns` (the paper's estimator); ``lam = 0``
-    gives one-step TD advantages.
+    gives one-step TD advantages. Computed in numpy: at rollout sizes ([20, 16]) the backward
+    loop is dominated by per-op overhead, which is several times lower in numpy than in torch.
     """
-    advantages = torch.empty_like(rewards)
-    running = torch.zeros_like(last_value)
-    next_value = last_value
-    for t in range(rewards.shape[0] - 1, -1, -1):
-        notdone = 1.0 - dones[t]
-        delta = rewards[t] + gamma * next_value * notdone - values[t]
-        running = delta + gamma * lam * notdone * running
+    r, v, d = (x.detach().numpy() for x in (rewards, values, dones))
+    notdone = 1.0 - d
+    next_v = np.concatenate([v[1:], last_value.detach().numpy()[None]])
+    deltas = r + gamma * next_v * notdone - v
+    decay = (gamma * lam) * notdone
+    advantages = np.empty_like(deltas)
+    running = np.zeros_like(deltas[0])
+    for t in range(deltas.shape[0] - 1, -1, -1):
+        running = deltas[t] + decay[t] * running
         advantages[t] = running
-        next_value = values[t]
-    return advantages, advantages + values
+    adv = torch.from_numpy(advantages)
+    return adv, adv + values.detach()

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from tradea3c.a3c.models import ActorCritic, State, reset_state, sample_action
+from tradea3c.a3c.models import ActorCritic, State, reset_state
 
 
 def _mode(env: gym.vector.VectorEnv) -> str:
@@ -137,8 +137,7 @@ class RolloutCollector:
         state = self.state
         for _ in range(t_max):
             state = reset_state(state, self.start)
-            dist, new_state = model.act_distribution(self.obs, state)
-            action = sample_action(dist)
+            action, new_state = model.act(self.obs, state)
             out = self.envs.step(action.numpy())
             reward = out["rew"].astype(np.float64)
             for j, final in out["finals"].items():  # time-limit truncation: bootstrap V(final_obs)

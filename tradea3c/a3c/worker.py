@@ -17,7 +17,7 @@ import os
 import signal
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,15 +40,30 @@ def derive_seed(seed: int, *keys: int) -> int:
     return int(np.random.SeedSequence([seed, *keys]).generate_state(1)[0] & 0x7FFFFFFF)
 
 
-def push_grads(local: nn.Module, shared: nn.Module) -> None:
-    """Copy local gradients into this process's gradient buffers of the shared parameters."""
-    for lp, sp in zip(local.parameters(), shared.parameters(), strict=True):
+def _params(x: nn.Module | Sequence[torch.Tensor]) -> Sequence[torch.Tensor]:
+    return list(x.parameters()) if isinstance(x, nn.Module) else x
+
+
+def push_grads(local: nn.Module | Sequence[torch.Tensor], shared: nn.Module | Sequence[torch.Tensor]) -> None:
+    """Copy local gradients into this process's gradient buffers of the shared parameters
+    (modules or their parameter lists, in the same order)."""
+    for lp, sp in zip(_params(local), _params(shared), strict=True):
         if sp.grad is None:
             sp.grad = torch.zeros_like(sp, memory_format=torch.contiguous_format)
         if lp.grad is None:
             sp.grad.zero_()
         else:
             sp.grad.copy_(lp.grad)
+
+
+@torch.no_grad()
+def pull_weights(local: nn.Module, shared: nn.Module) -> None:
+    """Copy the shared parameters and buffers into the local copy (``load_state_dict`` does the
+    same with key matching and hooks, several times slower for small networks)."""
+    for lt, st in zip(local.parameters(), shared.parameters(), strict=True):
+        lt.copy_(st)
+    for lt, st in zip(local.buffers(), shared.buffers(), strict=True):
+        lt.copy_(st)
 
 
 @dataclass
@@ -83,12 +98,15 @@ class Worker:
         self.local = shared if synchronous else copy.deepcopy(shared)
         self.collector = RolloutCollector(envs, self.local, cfg.gamma, seed)
         self.steps_per_update = cfg.t_max * envs.num_envs
+        # parameter lists walked once: nn.Module.parameters() costs more than the copies below
+        self._local_params = list(self.local.parameters())
+        self._shared_params = list(self.shared.parameters())
 
     def update(self, stats: UpdateStats) -> int:
         """One rollout + gradient step; returns the global step after it."""
         cfg = self.cfg
         if self.local is not self.shared:
-            self.local.load_state_dict(self.shared.state_dict())  # pull fresh weights
+            pull_weights(self.local, self.shared)
         roll = self.collector.collect(self.local, cfg.t_max)
         log_probs, values, entropies = evaluate_rollout(self.local, roll)
         advantages, returns = gae(
@@ -97,12 +115,13 @@ class Worker:
         loss = a3c_loss(
             log_probs, values, entropies, advantages, returns, roll.valid, cfg.value_coef, cfg.entropy_coef
         )
-        self.local.zero_grad(set_to_none=True)
+        for p in self._local_params:
+            p.grad = None
         loss.total.backward()
         if cfg.max_grad_norm > 0:
-            nn.utils.clip_grad_norm_(self.local.parameters(), cfg.max_grad_norm)
+            nn.utils.clip_grad_norm_(self._local_params, cfg.max_grad_norm)
         if self.local is not self.shared:
-            push_grads(self.local, self.shared)
+            push_grads(self._local_params, self._shared_params)
         set_lr(self.optimizer, annealed_lr(cfg, self.global_step.value))
         self.optimizer.step()  # lock-free update of the shared parameters and statistics
         with self.global_step.get_lock():

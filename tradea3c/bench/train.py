@@ -119,7 +119,7 @@ def run_train_benchmark(
         tensorboard=False,
         checkpoint_every=0,
         checkpoint_every_s=0.0,
-        log_every_s=0.25,
+        log_every_s=0.1,
         model=model,
     )
     raw: list[tuple[str, int, int, float, float]] = []

@@ -20,7 +20,9 @@ app.command("fetch", help="Download daily OHLCV (yfinance) or import CSVs / the 
     data.fetch
 )
 app.add_typer(data.data_app, name="data", help="Inspect the local data cache: list, validate.")
-app.command("demo", help="The offline quick start: demo market -> summary -> train -> backtest -> tear sheet.")(demo.demo)
+app.command(
+    "demo", help="The offline quick start: demo market -> summary -> train -> backtest -> tear sheet."
+)(demo.demo)
 app.command("train", help="Train an A3C agent on a market (defaults: embedded demo market, a few minutes).")(
     train.train
 )
@@ -31,7 +33,9 @@ app.command("walkforward", help="Walk-forward: train on each fold's past, test o
     backtest.walkforward
 )
 app.add_typer(atari.atari_app, name="atari", help="A3C on Atari (ale-py): train, eval, benchmark.")
-app.add_typer(bench.bench_app, name="bench", help="Benchmarks, reported as ratios against baselines run in-process.")
+app.add_typer(
+    bench.bench_app, name="bench", help="Benchmarks, reported as ratios against baselines run in-process."
+)
 
 
 def main() -> None:  # pragma: no cover - console entry point

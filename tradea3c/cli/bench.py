@@ -43,13 +43,23 @@ def train_bench(
     from tradea3c.bench.train import run_train_benchmark
 
     rows = run_train_benchmark(steps=steps, workers=workers, sb3_envs=sb3_envs)
-    table = Table(title=f"training throughput, demo GOOGL MarketEnv, MLP 64x64, t_max 20, {steps:,} steps each")
+    table = Table(
+        title=f"training throughput, demo GOOGL MarketEnv, MLP 64x64, t_max 20, {steps:,} steps each"
+    )
     sb3 = rows[-1].steady_steps_per_s
     for col in ("trainer", "envs", "steps", "wall s", "env-steps/s", "x SB3 A2C", "after start-up", "x SB3"):
         table.add_column(col, justify="left" if col == "trainer" else "right")
     for r in rows:
-        table.add_row(r.name, str(r.envs), f"{r.steps:,}", f"{r.wall_s:.1f}", f"{r.steps_per_s:,.0f}", f"{r.ratio:.2f}",
-                      f"{r.steady_steps_per_s:,.0f}", f"{r.steady_steps_per_s / sb3:.2f}")
+        table.add_row(
+            r.name,
+            str(r.envs),
+            f"{r.steps:,}",
+            f"{r.wall_s:.1f}",
+            f"{r.steps_per_s:,.0f}",
+            f"{r.ratio:.2f}",
+            f"{r.steady_steps_per_s:,.0f}",
+            f"{r.steady_steps_per_s / sb3:.2f}",
+        )
     Console(width=140).print(table)
 
 
@@ -73,6 +83,13 @@ def atari_bench(
     for col in ("what", "envs", "agent steps", "wall s", "agent-steps/s", "after warm-up", "frames/s"):
         table.add_column(col, justify="left" if col == "what" else "right")
     for r in rows:
-        table.add_row(r.name, str(r.envs), f"{r.steps:,}", f"{r.wall_s:.1f}", f"{r.steps_per_s:,.0f}",
-                      f"{r.steady_steps_per_s:,.0f}", f"{r.frames_per_s:,.0f}")
+        table.add_row(
+            r.name,
+            str(r.envs),
+            f"{r.steps:,}",
+            f"{r.wall_s:.1f}",
+            f"{r.steps_per_s:,.0f}",
+            f"{r.steady_steps_per_s:,.0f}",
+            f"{r.frames_per_s:,.0f}",
+        )
     Console(width=150).print(table)
