@@ -93,7 +93,9 @@ def bench_training(game: str, steps: int, workers: int, preset: str, warmup_s: f
         wall = time.perf_counter() - t
         with (run / "metrics.csv").open() as fh:
             rows = [(float(r["wall_s"]), int(r["global_step"])) for r in csv.DictReader(fh)]
-    warm = [r for r in rows if r[0] >= warmup_s]
+    total = cfg.frames // FRAME_SKIP
+    end = next((i for i, r in enumerate(rows) if r[1] >= total), len(rows) - 1)
+    warm = [r for r in rows[: end + 1] if r[0] >= warmup_s]  # rows after the budget: final eval/save
     steady = (
         (warm[-1][1] - warm[0][1]) / (warm[-1][0] - warm[0][0])
         if len(warm) >= 2 and warm[-1][0] > warm[0][0]
@@ -118,5 +120,5 @@ def run_atari_benchmark(
         bench_training(game, train_steps, workers, "fast"),
     ]
     if paper:
-        rows.append(bench_training(game, max(train_steps // 4, 2_000), workers, "paper"))
+        rows.append(bench_training(game, max(train_steps // 2, 2_000), workers, "paper"))
     return rows
