@@ -60,4 +60,3 @@ def profile_for_worker(
     if not profiles:
         raise ValueError("need at least one profile")
     return profiles[worker % len(profiles)], base_seed + worker
-
