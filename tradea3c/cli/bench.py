@@ -7,6 +7,21 @@ import typer
 bench_app = typer.Typer(no_args_is_help=True)
 
 
+def _print_table(
+    title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]], width: int | None = None
+) -> None:
+    """One rich table: the first column left-aligned (names), the others right-aligned (numbers)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for i, col in enumerate(columns):
+        table.add_column(col, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
+    Console(width=width).print(table)
+
+
 @bench_app.command("env")
 def env(
     steps: int = typer.Option(20_000, help="Env-steps per timed run."),
@@ -14,20 +29,14 @@ def env(
     window: int = typer.Option(30, help="Observation window (bars), same for both envs."),
 ) -> None:
     """Steps/s of our MarketEnv and vector env (K=1,16,64) vs gym-anytrading stocks-v0, same process."""
-    from rich.console import Console
-    from rich.table import Table
-
     from tradea3c.bench.env import run_env_benchmark
 
     rows = run_env_benchmark(steps=steps, repeats=repeats, window=window)
-    table = Table(title=f"env stepping, demo GOOGL, window {window}, median of {repeats} interleaved runs")
-    table.add_column("env")
-    table.add_column("K", justify="right")
-    table.add_column("env-steps/s", justify="right")
-    table.add_column("x gym-anytrading", justify="right")
-    for r in rows:
-        table.add_row(r.name, str(r.num_envs), f"{r.steps_per_s:,.0f}", f"{r.ratio:.2f}")
-    Console().print(table)
+    _print_table(
+        f"env stepping, demo GOOGL, window {window}, median of {repeats} interleaved runs",
+        ("env", "K", "env-steps/s", "x gym-anytrading"),
+        [(r.name, str(r.num_envs), f"{r.steps_per_s:,.0f}", f"{r.ratio:.2f}") for r in rows],
+    )
 
 
 @bench_app.command("train")
@@ -37,30 +46,28 @@ def train_bench(
     sb3_envs: int = typer.Option(16, help="Envs in SB3's DummyVecEnv."),
 ) -> None:
     """Training env-steps/s: A3C (K=1, K=16), A2C mode, and stable-baselines3 A2C, same MLP and env."""
-    from rich.console import Console
-    from rich.table import Table
-
     from tradea3c.bench.train import run_train_benchmark
 
     rows = run_train_benchmark(steps=steps, workers=workers, sb3_envs=sb3_envs)
-    table = Table(
-        title=f"training throughput, demo GOOGL MarketEnv, MLP 64x64, t_max 20, {steps:,} steps each"
-    )
     sb3 = rows[-1].steady_steps_per_s
-    for col in ("trainer", "envs", "steps", "wall s", "env-steps/s", "x SB3 A2C", "after start-up", "x SB3"):
-        table.add_column(col, justify="left" if col == "trainer" else "right")
-    for r in rows:
-        table.add_row(
-            r.name,
-            str(r.envs),
-            f"{r.steps:,}",
-            f"{r.wall_s:.1f}",
-            f"{r.steps_per_s:,.0f}",
-            f"{r.ratio:.2f}",
-            f"{r.steady_steps_per_s:,.0f}",
-            f"{r.steady_steps_per_s / sb3:.2f}",
-        )
-    Console(width=140).print(table)
+    _print_table(
+        f"training throughput, demo GOOGL MarketEnv, MLP 64x64, t_max 20, {steps:,} steps each",
+        ("trainer", "envs", "steps", "wall s", "env-steps/s", "x SB3 A2C", "after start-up", "x SB3"),
+        [
+            (
+                r.name,
+                str(r.envs),
+                f"{r.steps:,}",
+                f"{r.wall_s:.1f}",
+                f"{r.steps_per_s:,.0f}",
+                f"{r.ratio:.2f}",
+                f"{r.steady_steps_per_s:,.0f}",
+                f"{r.steady_steps_per_s / sb3:.2f}",
+            )
+            for r in rows
+        ],
+        width=140,
+    )
 
 
 @bench_app.command("atari")
@@ -73,23 +80,23 @@ def atari_bench(
     paper: bool = typer.Option(True, "--paper/--no-paper", help="Also time the paper preset (RMSProp)."),
 ) -> None:
     """Atari (ale-py) agent-steps/s and frames/s: A3C training on N workers next to raw env stepping."""
-    from rich.console import Console
-    from rich.table import Table
-
     from tradea3c.atari.bench import run_atari_benchmark
 
     rows = run_atari_benchmark(game, env_steps, train_steps, workers, num_envs, paper)
-    table = Table(title=f"Atari {game}: agent steps/s and frames/s (frame skip 4)")
-    for col in ("what", "envs", "agent steps", "wall s", "agent-steps/s", "after warm-up", "frames/s"):
-        table.add_column(col, justify="left" if col == "what" else "right")
-    for r in rows:
-        table.add_row(
-            r.name,
-            str(r.envs),
-            f"{r.steps:,}",
-            f"{r.wall_s:.1f}",
-            f"{r.steps_per_s:,.0f}",
-            f"{r.steady_steps_per_s:,.0f}",
-            f"{r.frames_per_s:,.0f}",
-        )
-    Console(width=150).print(table)
+    _print_table(
+        f"Atari {game}: agent steps/s and frames/s (frame skip 4)",
+        ("what", "envs", "agent steps", "wall s", "agent-steps/s", "after warm-up", "frames/s"),
+        [
+            (
+                r.name,
+                str(r.envs),
+                f"{r.steps:,}",
+                f"{r.wall_s:.1f}",
+                f"{r.steps_per_s:,.0f}",
+                f"{r.steady_steps_per_s:,.0f}",
+                f"{r.frames_per_s:,.0f}",
+            )
+            for r in rows
+        ],
+        width=150,
+    )
