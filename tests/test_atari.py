@@ -22,7 +22,14 @@ from tradea3c.atari import (  # noqa: E402
     make_vector_env,
     rom_name,
 )
-from tradea3c.atari.benchmark import game_row, human_normalized, references, write_table  # noqa: E402
+from tradea3c.atari.benchmark import (  # noqa: E402
+    MILESTONES,
+    game_row,
+    human_normalized,
+    milestones_for,
+    references,
+    write_table,
+)
 
 
 def test_game_names():
@@ -148,6 +155,14 @@ def test_references_have_sources_and_conditions():
     assert math.isclose(human_normalized("Pong", 9.3), 1.0)
     assert math.isclose(human_normalized("Pong", -20.7), 0.0)
     assert human_normalized("NoSuchGame", 1.0) is None
+
+
+def test_time_to_score_milestones_follow_each_games_scale():
+    assert milestones_for("Pong") == MILESTONES and milestones_for(None) == MILESTONES
+    assert milestones_for("NoSuchGame") == MILESTONES
+    breakout = milestones_for("Breakout")  # random 1.7, human 31.8
+    assert breakout == (9.2, 16.8, 31.8, 61.9, 122.1, 242.5)
+    assert [round(human_normalized("Breakout", m), 2) for m in breakout] == [0.25, 0.5, 1.0, 2.0, 4.0, 8.0]
 
 
 def test_benchmark_table_format(tmp_path):

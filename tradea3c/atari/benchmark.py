@@ -19,7 +19,8 @@ from typing import Any
 from tradea3c.atari.envs import FRAME_SKIP
 
 PAPER_GAMES = ("Pong", "Breakout", "BeamRider", "Qbert", "Seaquest", "SpaceInvaders")
-MILESTONES = (-15.0, -10.0, 0.0, 10.0, 15.0, 18.0, 20.0)
+MILESTONES = (-15.0, -10.0, 0.0, 10.0, 15.0, 18.0, 20.0)  # Pong's score scale (-21..21)
+HUMAN_FRACTIONS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)  # other games: milestones as human-normalised levels
 
 
 def references() -> dict[str, Any]:
@@ -39,6 +40,15 @@ def human_normalized(game: str, score: float) -> float | None:
     if rnd is None or hum is None or hum == rnd:
         return None
     return (score - rnd) / (hum - rnd)
+
+
+def milestones_for(game: str | None) -> tuple[float, ...]:
+    """Score milestones for time-to-score: Pong's fixed list, else the scores at 25%, 50%, 100%,
+    200%, 400% and 800% human-normalised (raw scores differ by orders of magnitude between games)."""
+    rnd, hum = (_ref(game, "random"), _ref(game, "human")) if game else (None, None)
+    if game == "Pong" or rnd is None or hum is None:
+        return MILESTONES
+    return tuple(round(rnd + f * (hum - rnd), 1) for f in HUMAN_FRACTIONS)
 
 
 def _read_csv(path: Path) -> list[dict[str, float]]:

@@ -182,19 +182,32 @@ def report(
     png: Annotated[Path | None, typer.Option(help="Learning-curve PNG to write.")] = None,
     summary: Annotated[Path | None, typer.Option(help="Progress summary JSON to write.")] = None,
     target: Annotated[float | None, typer.Option(help="Draw a target score line on the curve.")] = None,
+    game: Annotated[
+        str | None,
+        typer.Option(
+            help="Game, for the time-to-score milestones (default: from the run, else its folder name)."
+        ),
+    ] = None,
 ) -> None:
     """Learning curve (score vs frames and vs wall time) and a progress summary of a run."""
-    from tradea3c.atari.benchmark import plot_learning_curve, run_summary
+    import tomllib
+
+    from tradea3c.atari.benchmark import milestones_for, plot_learning_curve, references, run_summary
 
     if not (run_dir / "metrics.csv").is_file():
         raise _fail(f"{run_dir} has no metrics.csv")
-    info = run_summary(run_dir)
-    import tomllib
-
+    engine = (
+        json.loads((run_dir / "summary.json").read_text()) if (run_dir / "summary.json").is_file() else None
+    )
+    if game is None:
+        game = (engine or {}).get("extra", {}).get("game")
+        game = game or (run_dir.name if run_dir.name in references()["games"] else None)
+    info = run_summary(run_dir, milestones_for(game))
+    info["game"] = game
     if (run_dir / "config.toml").is_file():
         info["config"] = tomllib.loads((run_dir / "config.toml").read_text())
-    if (run_dir / "summary.json").is_file():
-        info["engine_summary"] = json.loads((run_dir / "summary.json").read_text())
+    if engine is not None:
+        info["engine_summary"] = engine
     else:
         info["status"] = "running (no summary.json yet; numbers are from metrics.csv / eval.csv)"
     if png is not None:
