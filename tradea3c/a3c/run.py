@@ -39,6 +39,22 @@ TRAIN_COLUMNS = (
 )
 
 
+def steady_steps_per_s(metrics_csv: str | Path, warmup_s: float = 0.0, budget: int | None = None) -> float:
+    """Training steps/s from a run's ``metrics.csv``, excluding start-up: between the first and the
+    last logged row that saw progress and is at least ``warmup_s`` into the run; with ``budget``,
+    rows after the first one that reached it (final evaluation, checkpoint) are left out.
+    NaN when fewer than two rows qualify."""
+    with Path(metrics_csv).open() as fh:
+        rows = [(float(r["wall_s"]), int(float(r["global_step"]))) for r in csv.DictReader(fh)]
+    if budget is not None:
+        end = next((i for i, r in enumerate(rows) if r[1] >= budget), len(rows) - 1)
+        rows = rows[: end + 1]
+    rows = [r for r in rows if r[1] > 0 and r[0] >= warmup_s]
+    if len(rows) < 2 or rows[-1][0] <= rows[0][0]:
+        return math.nan
+    return (rows[-1][1] - rows[0][1]) / (rows[-1][0] - rows[0][0])
+
+
 class RunDir:
     def __init__(self, path: str | Path, config: A3CConfig, tensorboard: bool) -> None:
         self.path = Path(path)

@@ -72,8 +72,7 @@ def bench_vector_env(game: str, steps: int, num_envs: int, threads: int, seed: i
 
 
 def bench_training(game: str, steps: int, workers: int, preset: str, warmup_s: float = 15.0) -> AtariBenchRow:
-    import csv
-
+    from tradea3c.a3c.run import steady_steps_per_s
     from tradea3c.atari.train import AtariTrainConfig, a3c_config, train_atari
 
     cfg = AtariTrainConfig(
@@ -91,16 +90,7 @@ def bench_training(game: str, steps: int, workers: int, preset: str, warmup_s: f
         t = time.perf_counter()
         result = train_atari(cfg, run, progress=False)
         wall = time.perf_counter() - t
-        with (run / "metrics.csv").open() as fh:
-            rows = [(float(r["wall_s"]), int(r["global_step"])) for r in csv.DictReader(fh)]
-    total = cfg.frames // FRAME_SKIP
-    end = next((i for i, r in enumerate(rows) if r[1] >= total), len(rows) - 1)
-    warm = [r for r in rows[: end + 1] if r[0] >= warmup_s]  # rows after the budget: final eval/save
-    steady = (
-        (warm[-1][1] - warm[0][1]) / (warm[-1][0] - warm[0][0])
-        if len(warm) >= 2 and warm[-1][0] > warm[0][0]
-        else float("nan")
-    )
+        steady = steady_steps_per_s(run / "metrics.csv", warmup_s, budget=cfg.frames // FRAME_SKIP)
     label = f"A3C train, paper CNN, {preset} preset, {workers} workers x {k} envs"
     return AtariBenchRow(label, workers * k, result.global_step, wall, result.global_step / wall, steady)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 
 from tradea3c.a3c import A3CConfig, ModelConfig, train
+from tradea3c.a3c.run import steady_steps_per_s
 from tradea3c.data.market import Market
 from tradea3c.envs.config import DateSplit, MarketEnvConfig
 from tradea3c.experiment.factory import TradingEnvFactory
@@ -33,17 +34,6 @@ class TrainBenchRow:
     steady_steps_per_s: float  # after start-up: from the run's own metrics log (SB3: = steps_per_s)
 
 
-def _steady_rate(metrics_csv: Path) -> float:
-    """Steps/s between the first and the last logged row that saw progress (start-up excluded)."""
-    import numpy as np
-
-    rows = np.loadtxt(metrics_csv, delimiter=",", skiprows=1, usecols=(0, 1), ndmin=2)
-    rows = rows[rows[:, 1] > 0]
-    if len(rows) < 2 or rows[-1, 0] <= rows[0, 0]:
-        return float("nan")
-    return float((rows[-1, 1] - rows[0, 1]) / (rows[-1, 0] - rows[0, 0]))
-
-
 def _ours(
     market: Market, cfg: MarketEnvConfig, split: DateSplit, a3c: A3CConfig, k: int
 ) -> tuple[int, float, float]:
@@ -52,7 +42,7 @@ def _ours(
         t0 = time.perf_counter()
         result = train(factory, a3c, Path(tmp), progress=False)
         wall = time.perf_counter() - t0
-        return result.global_step, wall, _steady_rate(Path(tmp) / "metrics.csv")
+        return result.global_step, wall, steady_steps_per_s(Path(tmp) / "metrics.csv")
 
 
 def _sb3(
