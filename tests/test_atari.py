@@ -138,7 +138,7 @@ def test_presets_paper_defaults():
     assert k == 1 and a3c.total_steps == 1_000_000
     assert (a3c.t_max, a3c.gamma, a3c.entropy_coef, a3c.optimizer) == (5, 0.99, 0.01, "rmsprop")
     assert (a3c.rmsprop_alpha, a3c.eps, a3c.lr, a3c.lr_anneal) == (0.99, 0.1, 7e-4, True)
-    fast, k = a3c_config(AtariTrainConfig(preset="fast", lr=3e-4, t_max=20, envs_per_worker=4))
+    fast, k = a3c_config(AtariTrainConfig(preset="fast", a3c=("lr=3e-4", "t_max=20"), envs_per_worker=4))
     assert k == 4 and fast.optimizer == "adam" and fast.lr == 3e-4 and fast.t_max == 20
     with pytest.raises(ValueError):
         a3c_config(AtariTrainConfig(preset="nope"))

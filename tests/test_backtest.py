@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from tradea3c.backtest.baselines import RuleConfig, baselines, load_rules, replay_periodic, rule_signal
 from tradea3c.backtest.engine import BacktestError, BarRange, LoadedPolicy, load_policy, policy_curve
+from tradea3c.backtest.results import write_json
 from tradea3c.backtest.runner import backtest_run
 from tradea3c.data.market import synthetic_market
 from tradea3c.data.synthetic import planted_signal_market
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def _tiny(strategy: str, run_dir: Path, seed: int = 0, steps: int = 2000, **a3c):
     from tradea3c.experiment import load_strategy, train_strategy
 
-    cfg = load_strategy(ROOT / "strategies" / strategy)
+    cfg = load_strategy(strategy)
     cfg = replace(
         cfg,
         a3c=replace(
@@ -38,16 +39,17 @@ def _tiny(strategy: str, run_dir: Path, seed: int = 0, steps: int = 2000, **a3c)
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("bt")
-    return _tiny("signal.toml", root / "s0", seed=0), _tiny("signal.toml", root / "s1", seed=1)
+    return _tiny("signal", root / "s0", seed=0), _tiny("signal", root / "s1", seed=1)
 
 
 def test_policy_backtest_equals_env_equity(runs) -> None:
     """The replayed targets reproduce the evaluation env's own equity path (run_greedy) to 1e-9."""
-    from tradea3c.experiment.factory import evaluation_config, make_env, run_greedy
+    from tradea3c.envs import make_env
+    from tradea3c.experiment.factory import run_greedy
 
     pol = load_policy(runs[0])
     market = planted_signal_market(2000)
-    env = make_env(market, evaluation_config(pol.env_config), pol.split, "test")
+    env = make_env(market, pol.env_config.for_evaluation(), pol.split, "test")
     env_equity = run_greedy(pol.model, env)
     ep = env.unwrapped.episode
     curve = policy_curve(pol, market, BarRange(ep.start, market.n_bars - 1, False))
@@ -60,16 +62,19 @@ def test_portfolio_policy_matches_env(tmp_path: Path) -> None:
     """Same check for the multi-asset env (rebalanced every step: replay mode "always")."""
     from tradea3c.a3c.config import ModelConfig
     from tradea3c.a3c.models import build_model
+    from tradea3c.data.spec import MarketSpec
+    from tradea3c.envs import make_env
     from tradea3c.experiment import StrategyConfig
-    from tradea3c.experiment.factory import evaluation_config, make_env, run_greedy
+    from tradea3c.experiment.factory import run_greedy
 
     market = synthetic_market(500, 3, seed=3)
-    strat = StrategyConfig(name="pf")
+    env_cfg = StrategyConfig(name="pf").env_config(market)
+    assert env_cfg.kind == "portfolio"
     split = DateSplit("2000-11-01", "2001-04-02")
-    env = make_env(market, evaluation_config(strat.portfolio), split, "test")
+    env = make_env(market, env_cfg.for_evaluation(), split, "test")
     model = build_model(ModelConfig(), env.observation_space, env.action_space)
     pol = LoadedPolicy(
-        tmp_path / "x.pt", model, strat, "portfolio", split, market.fingerprint, market.tickers, {}
+        tmp_path / "x.pt", model, env_cfg, MarketSpec(), split, market.fingerprint, market.tickers, 0, {}
     )
     env_equity = run_greedy(model, env)
     ep = env.unwrapped.episode
@@ -128,7 +133,8 @@ def test_rules_are_causal_and_shipped() -> None:
 
 def test_backtest_run_default_range_costs_and_seeds(runs, tmp_path: Path) -> None:
     out = tmp_path / "m.json"
-    rep = backtest_run(list(runs), costs_bps=(0, 25), json_path=out, n_trials=4)
+    rep = backtest_run(list(runs), costs_bps=(0, 25), n_trials=4)
+    write_json(rep, out)
     assert rep.label == "out-of-sample"
     assert rep.ranges["backtest"][0] == rep.ranges["val"][1]  # base bar = last validation bar
     assert rep.ranges["test"][0] > rep.strategy["split"]["val_end"]
@@ -136,17 +142,20 @@ def test_backtest_run_default_range_costs_and_seeds(runs, tmp_path: Path) -> Non
     # buy-and-hold in the sweep: exactly the price ratio minus c bps (signal market: open = prev close)
     close = rep.market.close[:, 0]
     lo = int(np.searchsorted(rep.market.dates, rep.policy.dates[0]))
-    for row in rep.cost_sweep:
-        bh = row["metrics"]["buy_and_hold"]["total_return"]
-        assert bh == pytest.approx(close[-1] / close[lo] - 1 - row["cost_bps"] / 1e4, abs=1e-9)
-    p0, p25 = (row["metrics"]["policy"] for row in rep.cost_sweep)
-    assert p0["costs_paid"] == 0.0 and p25["costs_paid"] > 0
-    assert p25["total_return"] < p0["total_return"]
+    for level in rep.cost_sweep:
+        bh = level.metrics["buy_and_hold"].total_return
+        assert bh == pytest.approx(close[-1] / close[lo] - 1 - level.cost_bps / 1e4, abs=1e-9)
+    p0, p25 = (level.metrics["policy"] for level in rep.cost_sweep)
+    assert p0.costs_paid == 0.0 and p25.costs_paid > 0
+    assert p25.total_return < p0.total_return
     seeds = rep.seeds
-    assert [r["seed"] for r in seeds["runs"]] == [0, 1]
-    assert seeds["dsr"]["n_trials"] == 4.0 and seeds["dsr"]["dsr"] <= seeds["dsr"]["psr"]
+    assert [r.seed for r in seeds.runs] == [0, 1]
+    assert seeds.dsr.n_trials == 4 and seeds.dsr.dsr <= seeds.dsr.psr
+    assert seeds.best_run == seeds.runs[seeds.dsr.best_trial].run
+    assert seeds.summary["sharpe"].min <= seeds.summary["sharpe"].mean <= seeds.summary["sharpe"].max
     data = json.loads(out.read_text())
-    assert data["metrics"]["policy"]["sharpe"] == pytest.approx(rep.metrics["policy"]["sharpe"])
+    assert data["metrics"]["policy"]["sharpe"] == pytest.approx(rep.metrics["policy"].sharpe)
+    assert data["seeds"]["runs"][1]["stats"]["sharpe"] == pytest.approx(seeds.runs[1].stats.sharpe)
     assert data["label"] == "out-of-sample" and data["fingerprint"]["changed"] is False
 
 
@@ -160,7 +169,7 @@ def test_in_sample_refused_then_labelled(runs) -> None:
 def test_changed_data_is_reported(runs) -> None:
     other = planted_signal_market(2000, seed=5)
     rep = backtest_run(runs[0], costs_bps=(), market=other, rules=[])
-    assert rep.fingerprint["changed"] and "market data changed" in rep.warnings[0]
+    assert rep.fingerprint.changed and "market data changed" in rep.warnings[0]
 
 
 @pytest.mark.parametrize(
@@ -193,7 +202,7 @@ def test_cli_missing_and_corrupt_checkpoints(tmp_path: Path) -> None:
     for target, needle in [
         (tmp_path / "nope", "no such run directory"),
         (empty, "no best.pt or latest.pt"),
-        (bad, "not a readable tradea3c checkpoint"),
+        (bad, "not a tradea3c checkpoint or is damaged"),
     ]:
         res = CliRunner().invoke(app, ["backtest", str(target)])
         assert res.exit_code == 2 and needle in res.output and str(target) in res.output, res.output
@@ -213,7 +222,7 @@ def test_cli_backtest_writes_outputs(runs, tmp_path: Path) -> None:
 
 def test_demo_market_tiny_run(tmp_path: Path) -> None:
     """The GOOGL demo strategy end to end: window 30, short/flat/long, profiles, tiny budget."""
-    run = _tiny("default.toml", tmp_path / "demo", steps=600, t_max=5)
+    run = _tiny("default", tmp_path / "demo", steps=600, t_max=5)
     rep = backtest_run(run, costs_bps=(10,))
     assert rep.label == "out-of-sample" and rep.tickers == ["GOOGL"]
     assert rep.benchmark.name == "buy_and_hold"

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tradea3c.backtest.metrics import (
+from tradea3c.metrics import (
     annual_volatility,
     average_trade,
     cagr,
@@ -75,7 +75,7 @@ def test_degenerate_series_score_zero() -> None:
     assert cagr(np.array([])) == 0.0
     assert hit_rate(np.zeros(3)) == 0.0
     s = summarize(np.ones(5), np.zeros(4), np.zeros(4), np.zeros(4, bool), np.zeros(4, bool))
-    assert s["sharpe"] == 0.0 and s["n_trades"] == 0.0 and s["final_equity"] == 1.0
+    assert s.sharpe == 0.0 and s.n_trades == 0.0 and s.final_equity == 1.0
 
 
 def test_matches_quantstats() -> None:

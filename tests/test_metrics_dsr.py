@@ -45,10 +45,10 @@ def test_dsr_of_trials_and_moments() -> None:
     trials = [rng.normal(0.001 * k, 0.01, 750) for k in range(5)]
     out = deflated_sharpe_of(trials)
     srs = [moments(t)[0] for t in trials]
-    assert out["best_trial"] == float(np.argmax(srs))
-    assert out["sr_variance"] == pytest.approx(np.var(srs, ddof=1))
-    assert out["dsr"] < out["psr"]
+    assert out.best_trial == int(np.argmax(srs))
+    assert out.sr_variance == pytest.approx(np.var(srs, ddof=1))
+    assert out.dsr < out.psr
     one = deflated_sharpe_of(trials[:1])
-    assert one["dsr"] == pytest.approx(one["psr"])  # a single trial is not deflated
+    assert one.dsr == pytest.approx(one.psr)  # a single trial is not deflated
     sr, skew, kurt = moments(rng.normal(0, 1, 200_000))
     assert abs(skew) < 0.05 and kurt == pytest.approx(3.0, abs=0.05)

@@ -8,7 +8,7 @@ import pytest
 from tradea3c.config import ConfigError, from_dict
 from tradea3c.data.demo import demo_market
 from tradea3c.data.market import Market, synthetic_market
-from tradea3c.envs import MarketEnv, PerturbConfig, load_profiles, profile_for_worker
+from tradea3c.envs import MarketEnv, MarketEnvConfig, PerturbConfig, load_profiles, profile_for_worker
 from tradea3c.envs.perturb import block_bootstrap, perturb_prices, price_noise, scale_volatility
 from tradea3c.envs.profiles import WorkerProfile
 
@@ -63,7 +63,7 @@ def test_shipped_profiles_load_and_run() -> None:
     assert {p.name for p in profiles} >= {"aggressive", "conservative", "volatility"}
     market = demo_market()
     for i, profile in enumerate(profiles):
-        env = MarketEnv(market, profile.apply())
+        env = MarketEnv(market, profile.apply(MarketEnvConfig()))
         env.reset(seed=100 + i)
         assert env.config.perturb == profile.perturb and env.config.reward == profile.reward
         for _ in range(70):

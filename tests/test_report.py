@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tradea3c.backtest.report import fmt
+from tradea3c.backtest.report import fmt, write_html
+from tradea3c.backtest.results import write_json
 from tradea3c.backtest.runner import backtest_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,11 +23,13 @@ def sheet(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, str]:
     from tradea3c.experiment import load_strategy, train_strategy
 
     root = tmp_path_factory.mktemp("report")
-    cfg = load_strategy(ROOT / "strategies" / "signal.toml")
+    cfg = load_strategy("signal")
     cfg = replace(cfg, a3c=replace(cfg.a3c, workers=1, total_steps=1000, tensorboard=False, eval_every=500))
     train_strategy(cfg, root / "run", progress=False)
     html, js = root / "report.html", root / "metrics.json"
-    backtest_run(root / "run", costs_bps=(0, 10, 25), html=html, json_path=js)
+    report = backtest_run(root / "run", costs_bps=(0, 10, 25))
+    write_json(report, js)
+    write_html(report, html)
     return html, json.loads(js.read_text()), html.read_text(encoding="utf-8")
 
 
@@ -55,16 +58,9 @@ def test_html_is_self_contained(sheet) -> None:
 def test_in_sample_label_everywhere(sheet, tmp_path: Path) -> None:
     html, _, _ = sheet
     run = html.parent / "run"
-    rep = backtest_run(
-        run,
-        "2004-01-02",
-        "2004-12-31",
-        costs_bps=(),
-        allow_in_sample=True,
-        rules=[],
-        html=tmp_path / "is.html",
-        json_path=tmp_path / "is.json",
-    )
+    rep = backtest_run(run, "2004-01-02", "2004-12-31", costs_bps=(), allow_in_sample=True, rules=[])
+    write_html(rep, tmp_path / "is.html")
+    write_json(rep, tmp_path / "is.json")
     page = (tmp_path / "is.html").read_text(encoding="utf-8")
     assert rep.label == "in-sample" and "IN-SAMPLE" in page and "(in-sample)" in page
     assert "out-of-sample" not in page.lower().replace("in-sample", "")

@@ -24,10 +24,11 @@ from tradea3c.experiment import (
     shipped_strategies,
     train_strategy,
 )
-from tradea3c.experiment.factory import apply_profile, evaluation_config, run_greedy
+from tradea3c.experiment.factory import run_greedy
+from tradea3c.resources import shipped_dir
 
 runner = CliRunner()
-SIGNAL = Path(__file__).resolve().parents[1] / "strategies" / "signal.toml"
+SIGNAL = "signal"
 
 
 @pytest.mark.parametrize("path", shipped_strategies(), ids=lambda p: p.name)
@@ -38,7 +39,7 @@ def test_every_shipped_strategy_loads(path: Path) -> None:
 
 
 def test_default_file_is_the_builtin_default() -> None:
-    assert load_strategy(SIGNAL.parent / "default.toml") == StrategyConfig()
+    assert load_strategy("default") == StrategyConfig()
 
 
 def test_unknown_strategy_key_has_a_hint(tmp_path: Path) -> None:
@@ -52,7 +53,7 @@ def test_profiles_share_one_action_space_and_long_only_bounds_positions() -> Non
     cfg = StrategyConfig()
     profiles = cfg.worker_profiles()
     conservative = next(p for p in profiles if p.name == "conservative")
-    assert apply_profile(conservative, cfg.env).positions == (0.0, 0.0, 1.0)  # short -> flat
+    assert conservative.apply(cfg.env).positions == (0.0, 0.0, 1.0)  # short -> flat
     m = planted_signal_market(1500, seed=1)
     env_cfg = replace(cfg.env, window=5, episode_length=50)
     factory = TradingEnvFactory(m, env_cfg, DateSplit("2004-06-01", "2005-01-03"), profiles, base_seed=3)
@@ -107,7 +108,9 @@ def test_train_cli_one_line_errors(tmp_path: Path) -> None:
             ["train", "--market", "AAPL", "--data-dir", str(tmp_path / "c"), "--out", str(tmp_path / "b")],
             "tradea3c fetch",
         ),
-        (["train", "--mode", "ppo", "--out", str(tmp_path / "d")], "a3c or a2c"),
+        (["train", "--mode", "ppo", "--out", str(tmp_path / "d")], "--mode ppo: a3c.mode: expected 'a3c' or 'a2c'"),
+        (["train", "--set", "a3c.lrr=1", "--out", str(tmp_path / "e")], "did you mean 'lr'"),
+        (["train", "--set", "a3c.lr=fast", "--out", str(tmp_path / "f")], "a3c.lr"),
     ]
     for args, message in cases:
         res = runner.invoke(app, args)
@@ -133,7 +136,7 @@ def test_dow30_portfolio_trains_from_imported_djia_csvs(djia_dir: Path, tmp_path
         [
             "train",
             "--strategy",
-            str(SIGNAL.parent / "dow30.toml"),
+            "dow30",
             "--data-dir",
             str(cache),
             "--steps",
@@ -148,7 +151,7 @@ def test_dow30_portfolio_trains_from_imported_djia_csvs(djia_dir: Path, tmp_path
     assert res.exit_code == 0, res.output
     assert "members not cached" in res.output
     meta = read_checkpoint(tmp_path / "run" / "latest.pt")
-    assert meta["extra"]["env_kind"] == "portfolio" and len(meta["extra"]["tickers"]) >= 20
+    assert meta["extra"]["env"]["kind"] == "portfolio" and len(meta["extra"]["tickers"]) >= 20
 
 
 @pytest.mark.slow
@@ -162,7 +165,7 @@ def test_agent_captures_most_of_the_oracle_on_unseen_planted_signal(tmp_path: Pa
     model = load_checkpoint(result.best_checkpoint).model
 
     unseen = planted_signal_market(1000, seed=12345)
-    env_cfg = evaluation_config(cfg.env)
+    env_cfg = cfg.env.for_evaluation()
     from tradea3c.envs.market_env import MarketEnv
 
     env = MarketEnv(unseen, env_cfg)
@@ -215,8 +218,9 @@ def test_sigkill_mid_run_then_resume_completes(tmp_path: Path) -> None:
     import time
 
     strategy = tmp_path / "s.toml"
+    signal_toml = shipped_dir().joinpath("signal.toml").read_text()
     strategy.write_text(
-        SIGNAL.read_text().replace("[a3c]\n", "[a3c]\ncheckpoint_every = 2000\ntensorboard = false\n")
+        signal_toml.replace("[a3c]\n", "[a3c]\ncheckpoint_every = 2000\ntensorboard = false\n")
     )
     out = tmp_path / "run"
     cmd = [

@@ -58,7 +58,7 @@ def test_profile_vector_env_runs() -> None:
     profiles = E.load_profiles()
     assert any(p.perturb.changes_prices for p in profiles)
     for i, profile in enumerate(profiles):  # price-perturbed, latency and cost-jitter profiles
-        v = MarketVectorEnv(4, ONE, profile.apply())
+        v = MarketVectorEnv(4, ONE, profile.apply(MarketEnvConfig()))
         v.reset(seed=i)
         for _ in range(80):
             obs, r, *_ = v.step(v.action_space.sample())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,9 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tradea3c.backtest.engine import BacktestError
-from tradea3c.backtest.walkforward import fold_bounds, walkforward
-
-ROOT = Path(__file__).resolve().parents[1]
+from tradea3c.experiment.walkforward import fold_bounds, walkforward
 
 
 def test_fold_bounds_anchored_and_rolling() -> None:
@@ -32,19 +31,20 @@ def test_fold_bounds_anchored_and_rolling() -> None:
 def test_walkforward_chains_fold_tests(tmp_path: Path) -> None:
     from tradea3c.experiment import load_strategy
 
-    cfg = load_strategy(ROOT / "strategies" / "signal.toml")
+    cfg = load_strategy("signal")
     cfg = replace(cfg, a3c=replace(cfg.a3c, workers=1, tensorboard=False, eval_every=300))
     rep = walkforward(
         cfg, tmp_path / "wf", folds=2, steps=600, progress=False, json_path=tmp_path / "wf.json"
     )
-    assert len(rep.folds) == 2 and all(f["label"] == "out-of-sample" for f in rep.folds)
+    assert len(rep.folds) == 2 and all(f.label == "out-of-sample" for f in rep.folds)
     assert all((tmp_path / "wf" / f"fold{k}" / "best.pt").is_file() for k in (1, 2))
     # chained equity = product of the folds' total returns; dates contiguous with the benchmark's
-    prod = np.prod([1 + f["policy"]["total_return"] for f in rep.folds]) - 1
-    assert rep.overall["policy"]["total_return"] == pytest.approx(prod, rel=1e-12)
+    prod = np.prod([1 + f.policy.total_return for f in rep.folds]) - 1
+    assert rep.overall["policy"].total_return == pytest.approx(prod, rel=1e-12)
     assert (rep.policy.dates == rep.benchmark.dates).all()
-    assert rep.folds[0]["test"][1] == rep.folds[1]["test"][0]
-    assert (tmp_path / "wf.json").is_file()
+    assert rep.folds[0].test[1] == rep.folds[1].test[0]
+    saved = json.loads((tmp_path / "wf.json").read_text())
+    assert saved["folds"][1]["policy"]["total_return"] == pytest.approx(rep.folds[1].policy.total_return)
 
 
 def test_cli_walkforward_bad_folds() -> None:
@@ -52,6 +52,6 @@ def test_cli_walkforward_bad_folds() -> None:
 
     res = CliRunner().invoke(
         app,
-        ["walkforward", "--strategy", str(ROOT / "strategies" / "signal.toml"), "--folds", "0", "--quiet"],
+        ["walkforward", "--strategy", "signal", "--folds", "0", "--quiet"],
     )
     assert res.exit_code == 2 and "--folds" in res.output and "Traceback" not in res.output

@@ -1,4 +1,4 @@
-"""Atomic file writes: write to a temp file in the same folder, fsync, then rename.
+"""Atomic file writes: write to a temp file in the same folder, fsync, then rename (text, bytes, JSON).
 
 A crash or an exception mid-write leaves the previous file intact (rename is atomic on POSIX),
 which is why the cache and every checkpoint go through here.
@@ -7,10 +7,14 @@ which is why the cache and every checkpoint go through here.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 
 @contextlib.contextmanager
@@ -46,3 +50,21 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+
+
+def json_safe(x: Any) -> Any:
+    """Dataclasses become dicts, tuples lists, and NaN/inf None (JSON has no NaN/inf)."""
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return {f.name: json_safe(getattr(x, f.name)) for f in dataclasses.fields(x)}
+    if isinstance(x, dict):
+        return {k: json_safe(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [json_safe(v) for v in x]
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def atomic_write_json(path: str | os.PathLike[str], data: Any) -> None:
+    """``data`` (dicts, lists, dataclasses) as indented JSON, atomically; NaN/inf written as null."""
+    atomic_write_text(path, json.dumps(json_safe(data), indent=2, allow_nan=False, default=str) + "\n")

@@ -1,24 +1,87 @@
 """Frozen dataclass configs built from TOML/dicts, with strict keys and did-you-mean hints.
 
-Every experiment knob lives in a dataclass; files under `strategies/` are just those dataclasses
-written as TOML. Unknown keys are errors (a typo must never silently fall back to a default).
+Every experiment knob lives in a plain stdlib dataclass; files under `strategies/` are those
+dataclasses written as TOML. Validation is pydantic's (a `TypeAdapter` per class, strict JSON
+mode), so every annotated type is checked; this module only adds forbidden extra keys and
+one-line errors naming the dotted key. pydantic and tomli-w are imported lazily: config modules
+never import pydantic, and `import tradea3c.config` stays cheap.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
+import json
+import reprlib
 import tomllib
 import types
 import typing
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+# pydantic error type -> what was expected (Literal errors bring their own; others keep pydantic's text).
+_EXPECTED = {"int_type": "int", "float_type": "float", "string_type": "str", "bool_type": "bool"}
+_EXPECTED |= dict.fromkeys(["tuple_type", "list_type"], "a list")
+_EXPECTED |= dict.fromkeys(["dataclass_type", "dict_type"], "a table")
+
 
 class ConfigError(ValueError):
-    """A config file or dict does not match its dataclass (one line, names the key and the fix)."""
+    """A config does not match its dataclass: one line naming the key and the fix; ``path`` = that key."""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def _is_table(tp: Any) -> bool:
+    return isinstance(tp, type) and dataclasses.is_dataclass(tp)
+
+
+def _forbid_extra(tp: Any, seen: set[Any]) -> None:
+    """Mark every dataclass reachable from ``tp`` ``extra="forbid"`` (pydantic ignores extras otherwise)."""
+    if tp in seen:
+        return
+    seen.add(tp)
+    if _is_table(tp):
+        config = {**getattr(tp, "__pydantic_config__", {}), "extra": "forbid"}
+        tp.__pydantic_config__ = config
+        for hint in typing.get_type_hints(tp).values():
+            _forbid_extra(hint, seen)
+    for arg in typing.get_args(tp):
+        _forbid_extra(arg, seen)
+
+
+@functools.cache
+def _adapter(cls: type) -> Any:
+    from pydantic import TypeAdapter
+
+    _forbid_extra(cls, set())
+    return TypeAdapter(cls)
+
+
+def _walk(cls: type, loc: Sequence[str | int]) -> tuple[str, Any]:
+    """pydantic ``loc`` -> (dotted path like ``env.positions[1]``, annotated type found there)."""
+    path, tp = "", cls
+    for part in loc:
+        if typing.get_origin(tp) in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(tp) if a is not type(None)]
+            named = [a for a in members if getattr(a, "__name__", None) == part]
+            if named:  # pydantic tags union members in loc: not part of the user's key
+                tp = named[0]
+                continue
+            tp = members[0] if len(members) == 1 else None
+        if isinstance(part, int):
+            path += f"[{part}]"
+            args = typing.get_args(tp)
+            tp = args[0] if args[-1:] == (Ellipsis,) or len(args) == 1 else (args[part:] or [None])[0]
+        else:
+            path += f".{part}" if path else str(part)
+            tp = typing.get_type_hints(tp).get(part) if _is_table(tp) else None
+    return path, tp
 
 
 def _did_you_mean(key: str, options: list[str]) -> str:
@@ -26,87 +89,59 @@ def _did_you_mean(key: str, options: list[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(sorted(options))}"
 
 
-def _convert(tp: Any, value: Any, where: str) -> Any:
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a table, got {type(value).__name__}")
-        return from_dict(tp, value, where=where)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        errors = []
-        for a in args:
-            if a is type(None):
-                continue
-            try:
-                return _convert(a, value, where)
-            except ConfigError as e:  # try the next member of the union
-                errors.append(str(e))
-        raise ConfigError(errors[0] if errors else f"{where}: invalid value {value!r}")
-    if origin in (tuple, list):
-        if not isinstance(value, list | tuple):
-            raise ConfigError(f"{where}: expected a list, got {value!r}")
-        if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(args[0], v, f"{where}[{i}]") for i, v in enumerate(value))
-        if origin is tuple and args:
-            if len(args) != len(value):
-                raise ConfigError(f"{where}: expected {len(args)} items, got {len(value)}")
-            return tuple(
-                _convert(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, value, strict=True))
-            )
-        inner = args[0] if args else Any
-        out = [_convert(inner, v, f"{where}[{i}]") for i, v in enumerate(value)]
-        return tuple(out) if origin is tuple else out
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a table, got {value!r}")
-        vt = args[1] if len(args) == 2 else Any
-        return {k: _convert(vt, v, f"{where}.{k}") for k, v in value.items()}
-    if origin is typing.Literal:
-        if value not in args:
-            raise ConfigError(f"{where}: {value!r} is not one of {list(args)}")
-        return value
-    if tp is Any:
-        return value
-    if tp is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if tp is int and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if tp is bool and isinstance(value, bool):
-        return value
-    if tp is str and isinstance(value, str):
-        return value
-    if tp in (float, int, bool, str):
-        raise ConfigError(f"{where}: expected {tp.__name__}, got {value!r}")
-    return value
+def _message(cls: type, err: dict[str, Any], where: str) -> ConfigError:
+    """One pydantic error -> one line that starts with the dotted key."""
+    loc, kind, ctx = err["loc"], err["type"], err.get("ctx", {})
+    if kind == "missing" and isinstance(loc[-1], int):  # a fixed-length tuple given too few items
+        loc, kind, ctx = loc[:-1], "too_short", {"expected": "more items"}
+    path = ".".join(p for p in (where, _walk(cls, loc)[0]) if p)
+    got = reprlib.repr(err.get("input"))
+    if kind in ("unexpected_keyword_argument", "extra_forbidden"):
+        parent = _walk(cls, loc[:-1])[1]
+        table = next((t for t in (parent, *typing.get_args(parent)) if _is_table(t)), None)
+        fields = [f.name for f in dataclasses.fields(table) if f.init] if table else []
+        return ConfigError(f"unknown key {path!r}{_did_you_mean(str(loc[-1]), fields)}", path)
+    expected = _EXPECTED.get(kind) or ctx.get("expected")
+    what = f"expected {expected}, got {got}" if expected else f"{err['msg']}, got {got}"
+    if kind in ("value_error", "missing"):  # raised by a dataclass's __post_init__; a required field
+        what = str(ctx["error"]) if kind == "value_error" else "required key is missing"
+    return ConfigError(f"{path or cls.__name__}: {what}", path)
+
+
+def _check_plain(value: Any, path: str) -> None:
+    """Only JSON-like values reach pydantic (TOML dates/times are not config values: quote them)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_plain(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            _check_plain(v, f"{path}[{i}]")
+    elif value is not None and not isinstance(value, str | int | float):
+        raise ConfigError(f"{path}: unsupported {type(value).__name__} {value!r}; quote it as a string", path)
 
 
 def from_dict(cls: type[T], data: dict[str, Any], *, where: str = "") -> T:
-    """Build dataclass ``cls`` from ``data``: nested tables become nested dataclasses, unknown keys fail."""
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
-    kwargs: dict[str, Any] = {}
-    for key, value in data.items():
-        path = f"{where}.{key}" if where else key
-        if key not in fields:
-            raise ConfigError(f"unknown key {path!r}{_did_you_mean(key, list(fields))}")
-        kwargs[key] = _convert(hints[key], value, path)
+    """Build dataclass ``cls`` from ``data``: nested tables become nested dataclasses, unknown keys fail.
+
+    Strict JSON mode: lists become tuples, ints pass for floats, nothing else is coerced ("3", true).
+    """
+    from pydantic import ValidationError
+
+    _check_plain(data, where)
     try:
-        return cls(**kwargs)
-    except TypeError as e:
-        raise ConfigError(f"{where or cls.__name__}: {e}") from None
+        return _adapter(cls).validate_json(json.dumps(data), strict=True)
+    except ValidationError as e:
+        errors = e.errors()
+        first, more = _message(cls, errors[0], where), len(errors) - 1
+        tail = f" (and {more} more error{'s' * (more > 1)})" if more else ""
+        raise ConfigError(f"{first}{tail}", first.path) from None
 
 
 def to_dict(obj: Any) -> Any:
     """Dataclass -> plain dict/list tree (TOML/JSON-serialisable; None values dropped)."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {
-            f.name: to_dict(getattr(obj, f.name))
-            for f in dataclasses.fields(obj)
-            if getattr(obj, f.name) is not None
-        }
+        values = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+        return {k: to_dict(v) for k, v in values.items() if v is not None}
     if isinstance(obj, list | tuple):
         return [to_dict(v) for v in obj]
     if isinstance(obj, dict):
@@ -120,50 +155,65 @@ def load_toml(cls: type[T], path: str | Path) -> T:
     if not path.is_file():
         raise ConfigError(f"config file {path} not found; pass a path to a .toml file (see strategies/)")
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: invalid TOML ({e}); fix the syntax at that line") from None
     try:
         return from_dict(cls, data)
     except ConfigError as e:
-        raise ConfigError(f"{path}: {e}") from None
+        raise ConfigError(f"{path}: {e}", e.path) from None
 
 
 def dump_toml(obj: Any) -> str:
-    """Minimal TOML writer for config dataclasses (tables, scalars, lists of scalars/tables)."""
-    return _dump_table(to_dict(obj), [])
+    """TOML text of a config dataclass (None fields are left out, so they load as their default)."""
+    import tomli_w
+
+    return tomli_w.dumps(to_dict(obj))
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int | float):
-        return repr(v)
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, list):
-        return "[" + ", ".join(_fmt(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{k} = {_fmt(x)}" for k, x in v.items()) + " }"
-    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    """``data["a"]["b"] = value`` for ``key="a.b"``, creating missing tables."""
+    *parents, last = key.split(".")
+    for i, part in enumerate(parents):
+        data = data.setdefault(part, {})
+        if not isinstance(data, dict):
+            raise ConfigError(f"{'.'.join(parents[: i + 1])!r} is a value, not a table", key)
+    data[last] = value
 
 
-def _dump_table(d: dict[str, Any], prefix: list[str]) -> str:
-    lines: list[str] = []
-    tables: list[tuple[str, Any]] = []
-    for k, v in d.items():
-        if isinstance(v, dict):
-            tables.append((k, v))
-        elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
-            tables.append((k, v))
-        else:
-            lines.append(f"{k} = {_fmt(v)}")
-    out = "\n".join(lines) + ("\n" if lines else "")
-    for k, v in tables:
-        name = ".".join([*prefix, k])
-        if isinstance(v, dict):
-            out += f"\n[{name}]\n" + _dump_table(v, [*prefix, k])
-        else:
-            for item in v:
-                out += f"\n[[{name}]]\n" + _dump_table(item, [*prefix, k])
-    return out
+def _parse_value(text: str) -> Any:
+    """A TOML value (3e-4, true, [1, 2], "x"); anything else, and dates, stay the bare string."""
+    try:
+        value = tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+    return value if isinstance(value, str | int | float | list | dict) else text
+
+
+def apply_overrides(obj: T, overrides: Sequence[str]) -> T:
+    """``obj`` with ``dotted.key=value`` overrides (CLI ``--set``), re-validated like a config file.
+
+    Merged first, validated once (a constraint between two keys may need both); errors name the override.
+    """
+    data = to_dict(obj)
+    keys: dict[str, str] = {}
+    for ov in overrides:
+        key, eq, text = ov.partition("=")
+        key = key.strip()
+        if not eq or not all(key.split(".")):
+            raise ConfigError(f"--set {ov}: expected dotted.key=value, e.g. a3c.lr=3e-4")
+        try:
+            set_dotted(data, key, _parse_value(text.strip()))
+        except ConfigError as e:
+            raise ConfigError(f"--set {ov}: {e}", key) from None
+        keys[ov] = key
+    try:
+        return from_dict(type(obj), data)
+    except ConfigError as e:
+        hit = [o for o, k in keys.items() if _related(e.path, k)] or list(keys)
+        raise ConfigError(f"--set {', --set '.join(hit)}: {e}", e.path) from None
+
+
+def _related(path: str, key: str) -> bool:
+    """Is an error at ``path`` about override ``key`` (same key, inside it, or a table holding it)?"""
+    return path in ("", key) or key.startswith(path + ".") or path.startswith((key + ".", key + "["))

@@ -4,12 +4,21 @@ Nothing here knows about markets: ``train`` takes an env factory ``f(worker_inde
 Gymnasium Env or VectorEnv) and an optional model factory ``g(observation_space, action_space)``.
 """
 
-from tradea3c.a3c.checkpoint import LoadedCheckpoint, load_checkpoint, read_checkpoint, save_checkpoint
+from tradea3c.a3c.checkpoint import (
+    CheckpointError,
+    LegacyCheckpointError,
+    LoadedCheckpoint,
+    NotPlainDataError,
+    load_checkpoint,
+    read_checkpoint,
+    save_checkpoint,
+)
 from tradea3c.a3c.config import A3CConfig, ModelConfig
 from tradea3c.a3c.engine import TrainResult, WorkerError, train
 from tradea3c.a3c.evaluator import EvaluatorError
 from tradea3c.a3c.models import (
     ActorCritic,
+    BuiltinModelFactory,
     CategoricalHead,
     DirichletHead,
     LSTMActorCritic,
@@ -17,20 +26,28 @@ from tradea3c.a3c.models import (
     Policy,
     build_model,
     greedy_action,
+    register_model_factory,
 )
+from tradea3c.a3c.play import EpisodeTrace, run_episode
 from tradea3c.a3c.returns import gae, nstep_returns
 from tradea3c.a3c.shared_optim import SharedAdam, SharedRMSprop, make_optimizer
+from tradea3c.a3c.upgrade import upgrade_checkpoint
 
 __all__ = [
     "A3CConfig",
     "ActorCritic",
+    "BuiltinModelFactory",
     "CategoricalHead",
+    "CheckpointError",
     "DirichletHead",
+    "EpisodeTrace",
     "EvaluatorError",
     "LSTMActorCritic",
+    "LegacyCheckpointError",
     "LoadedCheckpoint",
     "MLPActorCritic",
     "ModelConfig",
+    "NotPlainDataError",
     "Policy",
     "SharedAdam",
     "SharedRMSprop",
@@ -43,6 +60,9 @@ __all__ = [
     "make_optimizer",
     "nstep_returns",
     "read_checkpoint",
+    "run_episode",
+    "register_model_factory",
     "save_checkpoint",
     "train",
+    "upgrade_checkpoint",
 ]

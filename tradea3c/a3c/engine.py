@@ -28,7 +28,6 @@ computed on which weights depends on OS scheduling.
 
 from __future__ import annotations
 
-import functools
 import queue as queue_mod
 import time
 from collections.abc import Callable
@@ -39,13 +38,13 @@ from typing import Any
 import torch
 import torch.multiprocessing as mp
 
-import tradea3c
+from tradea3c._version import __version__
 from tradea3c.a3c import checkpoint as ckpt
 from tradea3c.a3c.a2c import run_in_process
 from tradea3c.a3c.config import A3CConfig
 from tradea3c.a3c.coordinator import Coordinator
 from tradea3c.a3c.evaluator import EvaluateFn, Evaluator
-from tradea3c.a3c.models import build_model
+from tradea3c.a3c.models import BuiltinModelFactory
 from tradea3c.a3c.run import RunDir
 from tradea3c.a3c.shared_optim import make_optimizer
 from tradea3c.a3c.worker import (
@@ -163,7 +162,7 @@ def train(
 ) -> TrainResult:
     """Train an actor-critic on ``env_factory(worker_index)`` envs; see the module docstring.
 
-    ``model_factory(observation_space, action_space)`` defaults to ``build_model(config.model, ...)``;
+    ``model_factory(observation_space, action_space)`` defaults to ``BuiltinModelFactory(config.model)``;
     ``evaluate_fn(model) -> dict`` runs in a separate process every ``config.eval_every`` steps and
     at the end, ``best.pt`` keeps the best ``select_metric``; ``should_stop(metrics)`` may end
     training early. Raises :class:`WorkerError` if a worker fails; Ctrl-C returns status
@@ -174,7 +173,7 @@ def train(
     ctx = mp.get_context(cfg.start_method)
     if cfg.start_method == "forkserver":
         ctx.set_forkserver_preload(["torch", "tradea3c.a3c.worker"])
-    factory = model_factory or functools.partial(build_model, cfg.model)
+    factory = model_factory or BuiltinModelFactory(cfg.model)
     probe = env_factory(0)
     spaces = _spaces(probe)
     probe.close()
@@ -231,7 +230,7 @@ def train(
         if evaluator is not None:
             evaluator.close()
         if status == "failed":
-            run.write_summary({"status": "failed", "global_step": co.step, "version": tradea3c.__version__})
+            run.write_summary({"status": "failed", "global_step": co.step, "version": __version__})
             run.close()
     co.log_row()
     co.save_latest()
@@ -253,7 +252,7 @@ def train(
     run.write_summary(
         {
             **{k: v for k, v in result.__dict__.items()},
-            "version": tradea3c.__version__,
+            "version": __version__,
             "config": to_dict(cfg),
             "extra": co.extra,
             "updates": co.updates,

@@ -15,6 +15,7 @@ import gymnasium as gym
 import numpy as np
 
 from tradea3c.a3c.models import ActorCritic, Policy
+from tradea3c.a3c.play import run_episode
 
 
 @dataclass(frozen=True)
@@ -56,16 +57,7 @@ class EpisodeReturnEvaluator:
     def __call__(self, model: ActorCritic) -> dict[str, float]:
         env = gym.make(self.env_id, **self.kwargs)
         policy = Policy(model, greedy=self.greedy)
-        returns = []
-        for i in range(self.episodes):
-            obs, _ = env.reset(seed=self.seed + i)
-            policy.reset()
-            total, done = 0.0, False
-            while not done:
-                obs, reward, terminated, truncated, _ = env.step(policy.act(obs))
-                total += float(reward)
-                done = terminated or truncated
-            returns.append(total)
+        returns = [run_episode(policy, env, seed=self.seed + i).total_reward for i in range(self.episodes)]
         env.close()
         r = np.asarray(returns)
         return {"mean_return": float(r.mean()), "min_return": float(r.min()), "std_return": float(r.std())}

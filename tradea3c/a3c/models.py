@@ -11,8 +11,13 @@ The interface (all the engine uses; a CNN for Atari only has to implement it)::
 The distribution is a ``torch.distributions.Distribution`` over a batch of B actions. Rollouts
 call ``act(obs, state) -> (actions, new_state)``, which samples from ``act_distribution`` unless
 a model overrides it with a faster path (the MLP samples categorical logits directly). A model
-factory ``f(observation_space, action_space) -> ActorCritic`` must be picklable (module-level
-function or ``functools.partial``) so worker processes and checkpoints can rebuild the network.
+factory ``f(observation_space, action_space) -> ActorCritic`` must be picklable (a module-level
+function or a small frozen dataclass) so worker processes can rebuild the network.
+
+Describable factories: checkpoints store no code, only a *model spec*, so a factory that should
+be rebuilt by ``load_checkpoint`` exposes ``spec() -> dict`` (``{"factory": NAME, **plain
+kwargs}``) and registers ``NAME -> from_spec`` with :func:`register_model_factory` when its module
+is imported (see :class:`BuiltinModelFactory`; ``tradea3c.atari.model`` registers ``"atari"``).
 
 Policy heads: :class:`CategoricalHead` for ``Discrete`` actions and :class:`DirichletHead` for
 portfolio weights on the simplex.
@@ -20,7 +25,10 @@ portfolio weights on the simplex.
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -29,6 +37,7 @@ from torch import Tensor, nn
 from torch.distributions import Categorical, Dirichlet, Distribution
 
 from tradea3c.a3c.config import ModelConfig
+from tradea3c.config import from_dict, to_dict
 
 State = tuple[Tensor, ...] | None
 
@@ -195,12 +204,123 @@ class LSTMActorCritic(ActorCritic):
 def build_model(
     cfg: ModelConfig, observation_space: gym.Space[Any], action_space: gym.Space[Any]
 ) -> ActorCritic:
-    """Default model factory: ``functools.partial(build_model, cfg)`` is a picklable factory."""
+    """The built-in MLP / LSTM actor-critic; :class:`BuiltinModelFactory` ``(cfg)`` is its factory."""
     if observation_space.shape is None:
         raise ValueError(f"observation space {observation_space} has no shape; flatten it first")
     obs_dim = int(np.prod(observation_space.shape))
     cls = {"mlp": MLPActorCritic, "lstm": LSTMActorCritic}[cfg.kind]
     return cls(cfg, obs_dim, action_space)
+
+
+# ---------------------------------------------------------------- describable model factories
+_MODEL_FACTORIES: dict[str, Callable[[dict[str, Any]], Any]] = {}
+
+
+class UnknownModelFactoryError(LookupError):
+    """A model spec names a factory that is not registered in this process (one-line message)."""
+
+
+def register_model_factory(name: str, from_spec: Callable[[dict[str, Any]], Any]) -> None:
+    """Let checkpoints rebuild factories whose ``spec()["factory"] == name``.
+
+    ``from_spec(spec)`` gets the whole spec dict (plain data read from a file: validate it) and
+    returns the factory. Call it at import time of the module that defines the factory.
+    """
+    old = _MODEL_FACTORIES.get(name)
+    if old is not None and _qualname(old) != _qualname(from_spec):
+        raise ValueError(f"model factory name {name!r} is already registered by {_qualname(old)}")
+    _MODEL_FACTORIES[name] = from_spec
+
+
+def registered_model_factories() -> list[str]:
+    """Names of the factories that checkpoints can rebuild in this process."""
+    return sorted(_MODEL_FACTORIES)
+
+
+def _qualname(obj: Any) -> str:
+    target = getattr(obj, "__func__", obj)
+    name = getattr(target, "__qualname__", None) or type(target).__qualname__
+    return f"{getattr(target, '__module__', None) or type(target).__module__}.{name}"
+
+
+@dataclass(frozen=True)
+class BuiltinModelFactory:
+    """Picklable, describable factory of the built-in models: ``BuiltinModelFactory(cfg)(obs, act)``
+    is ``build_model(cfg, obs, act)``; its spec is ``{"factory": "builtin", "model": {...}}``."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    name: ClassVar[str] = "builtin"
+
+    def __call__(self, observation_space: gym.Space[Any], action_space: gym.Space[Any]) -> ActorCritic:
+        return build_model(self.model, observation_space, action_space)
+
+    def spec(self) -> dict[str, Any]:
+        return {"factory": self.name, "model": to_dict(self.model)}
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> BuiltinModelFactory:
+        model = spec.get("model")
+        if not isinstance(model, dict):
+            raise ValueError(f"builtin model spec needs a 'model' table, got {type(model).__name__}")
+        return cls(from_dict(ModelConfig, model, where="model"))
+
+
+register_model_factory(BuiltinModelFactory.name, BuiltinModelFactory.from_spec)
+
+
+def model_factory_spec(factory: Any) -> dict[str, Any]:
+    """The spec stored in checkpoints: ``factory.spec()`` plus the defining ``"module"``.
+
+    ``functools.partial(build_model, cfg)`` (the old default) is described as the builtin factory;
+    a factory without ``spec()`` gets ``{"factory": None, "description": ...}``: its checkpoints
+    load only with an explicit ``model_factory=``.
+    """
+    if (
+        isinstance(factory, functools.partial)
+        and factory.func is build_model
+        and len(factory.args) == 1
+        and isinstance(factory.args[0], ModelConfig)
+        and not factory.keywords
+    ):
+        factory = BuiltinModelFactory(factory.args[0])
+    describe = getattr(factory, "spec", None)
+    if not callable(describe):
+        return {"factory": None, "description": _qualname(factory)}
+    spec = describe()
+    if not isinstance(spec, dict) or not isinstance(spec.get("factory"), str):
+        raise TypeError(f"{_qualname(factory)}.spec() must return a dict with a 'factory' name, got {spec!r}")
+    return {**spec, "module": spec.get("module", type(factory).__module__)}
+
+
+def model_factory_from_spec(spec: Any) -> Any:
+    """Rebuild a factory from a stored spec through the registry; one-line errors.
+
+    Raises :class:`UnknownModelFactoryError` for an unregistered or undescribed factory and
+    ``ValueError`` for a malformed spec. Never imports a module named by the spec.
+    """
+    if not isinstance(spec, dict) or "factory" not in spec:
+        raise ValueError(f"malformed model spec ({type(spec).__name__})")
+    name = spec["factory"]
+    if name is None:
+        what = str(spec.get("description", "?"))[:120]
+        raise UnknownModelFactoryError(
+            f"saved with a model factory that has no spec() ({what}); pass model_factory= to load it"
+        )
+    if not isinstance(name, str):
+        raise ValueError(f"malformed model spec: factory name {name!r:.60}")
+    from_spec = _MODEL_FACTORIES.get(name)
+    if from_spec is None:
+        module = spec.get("module")
+        where = f"import {module[:120]} first" if isinstance(module, str) else "import its module first"
+        raise UnknownModelFactoryError(
+            f"model factory {name[:60]!r} is not registered: {where} (it registers the factory) "
+            f"or pass model_factory= to load_checkpoint; registered: {', '.join(_MODEL_FACTORIES)}"
+        )
+    try:
+        return from_spec(spec)
+    except (TypeError, ValueError, KeyError) as exc:  # ConfigError is a ValueError
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"invalid {name[:60]!r} model spec: {first[:200]}") from None
 
 
 def sample_action(dist: Distribution) -> Tensor:

@@ -104,8 +104,12 @@ def evaluate_checkpoint(
     game: str | None = None,
     max_episode_frames: int = MAX_EPISODE_FRAMES,
 ) -> dict[str, Any]:
-    """Load a checkpoint of an Atari run and play ``episodes`` games; returns the score statistics."""
+    """Load a checkpoint of an Atari run and play ``episodes`` games; returns the score statistics.
+
+    The checkpoint is read as plain data (``weights_only``); a damaged, foreign or old FORMAT 1 file
+    raises a one-line ``ValueError`` (``tradea3c.a3c.checkpoint.CheckpointError``)."""
     from tradea3c.a3c import load_checkpoint
+    from tradea3c.atari import model as _registers_the_atari_factory  # noqa: F401
 
     torch.set_num_threads(1)
     torch.set_flush_denormal(True)

@@ -12,7 +12,7 @@ observations to float; scaling to [0, 1] happens here, so the engine needs no At
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -20,7 +20,7 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import Distribution
 
-from tradea3c.a3c.models import ActorCritic, CategoricalHead, State
+from tradea3c.a3c.models import ActorCritic, CategoricalHead, State, register_model_factory
 
 ARCHS = ("a3c", "nature")
 
@@ -96,14 +96,31 @@ class AtariActorCritic(ActorCritic):
 
 @dataclass(frozen=True)
 class AtariModelFactory:
-    """Picklable ``model_factory(observation_space, action_space)`` for the engine and checkpoints."""
+    """Picklable ``model_factory(observation_space, action_space)`` for the engine; checkpoints store
+    its :meth:`spec` (``{"factory": "atari", "arch", "lstm", "lstm_size"}``), and importing this
+    module registers ``"atari"`` so ``load_checkpoint`` can rebuild it."""
 
     arch: str = "a3c"
     lstm: bool = False
     lstm_size: int = 256
+    name: ClassVar[str] = "atari"
+
+    def spec(self) -> dict[str, Any]:
+        return {"factory": self.name, "arch": self.arch, "lstm": self.lstm, "lstm_size": self.lstm_size}
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> AtariModelFactory:
+        """Rebuild from a stored spec (plain data read from a file, so every field is checked)."""
+        arch, lstm, size = spec.get("arch"), spec.get("lstm"), spec.get("lstm_size")
+        if arch not in ARCHS or type(lstm) is not bool or type(size) is not int or not 0 < size <= 65536:
+            raise ValueError(f"atari model spec needs arch in {ARCHS}, lstm (bool), lstm_size (int)")
+        return cls(arch, lstm, size)
 
     def __call__(self, observation_space: gym.Space[Any], action_space: gym.Space[Any]) -> AtariActorCritic:
         if not isinstance(action_space, gym.spaces.Discrete):
             raise ValueError(f"Atari models need a Discrete action space, got {action_space}")
         shape = tuple(int(s) for s in observation_space.shape or ())
         return AtariActorCritic(shape, int(action_space.n), self.arch, self.lstm_size if self.lstm else 0)
+
+
+register_model_factory(AtariModelFactory.name, AtariModelFactory.from_spec)

@@ -18,14 +18,15 @@ Presets (every field is overridable):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from tradea3c.a3c import A3CConfig, TrainResult, train
 from tradea3c.atari.envs import FRAME_SKIP, AtariEnvFactory
 from tradea3c.atari.evaluate import AtariEvaluator
 from tradea3c.atari.model import AtariModelFactory
+from tradea3c.config import apply_overrides
 
 
 @dataclass(frozen=True)
@@ -33,18 +34,18 @@ class AtariTrainConfig:
     game: str = "Pong"
     frames: int = 10_000_000
     """Training budget in emulator frames (agent steps x 4)."""
-    preset: str = "paper"
+    preset: Literal["paper", "fast"] = "paper"
+    """Engine settings to start from (see the module docstring)."""
     workers: int = 0
     """Worker processes; 0 = number of cores."""
     envs_per_worker: int | None = None
-    backend: str = "vector"
-    arch: str = "a3c"
+    """Emulators per worker; None = the preset's."""
+    backend: Literal["vector", "gym"] = "vector"
+    arch: Literal["a3c", "nature"] = "a3c"
     lstm: bool = False
-    t_max: int | None = None
-    lr: float | None = None
-    optimizer: str | None = None
-    entropy_coef: float | None = None
-    max_grad_norm: float | None = None
+    a3c: tuple[str, ...] = ()
+    """Engine overrides on top of the preset, as `A3CConfig` keys: ("lr=1e-3", "t_max=20"); checked
+    by the config loader like every other override."""
     seed: int = 0
     eval_every_frames: int = 1_000_000
     """Frames between evaluations (0 = final evaluation only)."""
@@ -93,16 +94,6 @@ def a3c_config(cfg: AtariTrainConfig) -> tuple[A3CConfig, int]:
     p = dict(PRESETS[cfg.preset])
     k = int(cfg.envs_per_worker or p.pop("envs_per_worker"))
     p.pop("envs_per_worker", None)
-    overrides = {
-        "t_max": cfg.t_max,
-        "lr": cfg.lr,
-        "optimizer": cfg.optimizer,
-        "entropy_coef": cfg.entropy_coef,
-        "max_grad_norm": cfg.max_grad_norm,
-    }
-    p.update({k_: v for k_, v in overrides.items() if v is not None})
-    if cfg.optimizer == "rmsprop" and cfg.preset != "paper":
-        p.setdefault("rmsprop_alpha", 0.99)
     steps = max(cfg.frames // FRAME_SKIP, 1)
     a3c = A3CConfig(
         workers=cfg.workers,
@@ -114,6 +105,7 @@ def a3c_config(cfg: AtariTrainConfig) -> tuple[A3CConfig, int]:
         log_every_s=5.0,
         **p,
     )
+    a3c = apply_overrides(a3c, cfg.a3c)
     return a3c, k
 
 
@@ -160,7 +152,3 @@ class _StopAt:
 
     def __call__(self, metrics: dict[str, float]) -> bool:
         return metrics.get("score", float("-inf")) >= self.score
-
-
-def with_overrides(cfg: AtariTrainConfig, **kwargs: Any) -> AtariTrainConfig:
-    return replace(cfg, **{k: v for k, v in kwargs.items() if v is not None})

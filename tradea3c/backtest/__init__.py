@@ -1,36 +1,12 @@
-"""Backtests: replay policies through the envs' execution model, baselines, metrics, DSR, reports.
+"""Backtests: replay policies through the envs' execution model, baselines, DSR, typed reports.
 
-Heavy parts (torch, quantstats) are imported lazily inside functions; `metrics` and `dsr` are pure.
-Walk-forward: `tradea3c.backtest.walkforward.walkforward` (the submodule shares the name).
+`backtest_run` returns a `BacktestReport`; the caller writes ``metrics.json``
+(`tradea3c.backtest.results.write_json`) and the tear sheet (`tradea3c.backtest.report.write_html`).
+Heavy parts (torch, quantstats) are imported lazily inside functions.
 """
 
-from tradea3c.backtest.metrics import (
-    annual_volatility,
-    max_drawdown,
-    returns_from_equity,
-    sharpe_ratio,
-    total_return,
-)
+from tradea3c.backtest.engine import BacktestError
+from tradea3c.backtest.results import BacktestReport
+from tradea3c.backtest.runner import backtest_run
 
-__all__ = [
-    "BacktestError",
-    "BacktestReport",
-    "annual_volatility",
-    "backtest_run",
-    "max_drawdown",
-    "returns_from_equity",
-    "sharpe_ratio",
-    "total_return",
-]
-
-
-def __getattr__(name: str):  # lazy: `from tradea3c.backtest import backtest_run` without import cycles
-    if name in ("backtest_run", "BacktestReport"):
-        from tradea3c.backtest import runner
-
-        return getattr(runner, name)
-    if name == "BacktestError":
-        from tradea3c.backtest.engine import BacktestError
-
-        return BacktestError
-    raise AttributeError(name)
+__all__ = ["BacktestError", "BacktestReport", "backtest_run"]

@@ -14,12 +14,12 @@ from typing import Literal
 
 import numpy as np
 
+from tradea3c import resources
 from tradea3c.backtest.curve import Curve, curve_from_replay
 from tradea3c.config import load_toml
 from tradea3c.data.market import Market
 from tradea3c.envs.execution import CostConfig, Fill, Replay, cost_rates, fill_prices, mark, rebalance, replay
 
-RULES_DIR = Path(__file__).resolve().parents[2] / "strategies" / "rules"
 REBALANCE_EVERY = 21  # bars: monthly rebalancing of the equal-weight baseline
 
 
@@ -43,9 +43,11 @@ class RuleConfig:
             raise ValueError(f"rule {self.name}: need 1 <= fast < slow, lookback >= 1, skip >= 0")
 
 
-def load_rules(folder: Path = RULES_DIR) -> list[RuleConfig]:
-    """The shipped rule strategies (``strategies/rules/*.toml``), sorted by file name."""
-    return [load_toml(RuleConfig, p) for p in sorted(Path(folder).glob("*.toml"))]
+def load_rules(folder: Path | None = None) -> list[RuleConfig]:
+    """Rule strategies in ``folder`` (default: the shipped ``strategies/rules`` plus the user's own,
+    see `tradea3c.resources`), sorted by file name."""
+    files = sorted(Path(folder).glob("*.toml")) if folder is not None else resources.listing("rules")
+    return [load_toml(RuleConfig, p) for p in files]
 
 
 def rule_signal(close: np.ndarray, rule: RuleConfig) -> np.ndarray:

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tradea3c.backtest.metrics import returns_from_equity, summarize
 from tradea3c.data.market import Market
 from tradea3c.envs.execution import Replay
+from tradea3c.metrics import Stats, returns_from_equity, summarize
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,7 +32,7 @@ class Curve:
     def invested(self) -> np.ndarray:
         return np.any(np.abs(self.weights) > 1e-12, axis=1)
 
-    def metrics(self) -> dict[str, float]:
+    def metrics(self) -> Stats:
         return summarize(self.equity, self.traded, self.costs, self.trades, self.invested)
 
 

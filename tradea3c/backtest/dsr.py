@@ -11,6 +11,7 @@ Normal quantiles come from the standard library, so there is no scipy dependency
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
@@ -64,7 +65,23 @@ def deflated_sharpe(
     return probabilistic_sharpe(sr, n_obs, skew, kurt, expected_max_sharpe(n_trials, sr_variance))
 
 
-def deflated_sharpe_of(returns_by_trial: list[np.ndarray], n_trials: int | None = None) -> dict[str, float]:
+@dataclass(frozen=True)
+class DeflatedSharpe:
+    """The DSR of the best of ``n_trials`` trials; Sharpe ratios here are per bar (not annualised)."""
+
+    best_trial: int
+    """Index of the trial with the highest Sharpe ratio."""
+    n_trials: int
+    sr_variance: float
+    """Sample variance of the trials' Sharpe ratios (0 with a single trial)."""
+    expected_max_sr: float
+    """Expected maximum Sharpe ratio of n_trials unskilled trials: the DSR's benchmark."""
+    psr: float
+    """Probabilistic Sharpe ratio of the best trial against 0."""
+    dsr: float
+
+
+def deflated_sharpe_of(returns_by_trial: list[np.ndarray], n_trials: int | None = None) -> DeflatedSharpe:
     """DSR of the best trial (highest Sharpe) among several return series, e.g. one per seed.
 
     ``n_trials`` defaults to the number of series (pass more if more configs were tried); the
@@ -78,11 +95,11 @@ def deflated_sharpe_of(returns_by_trial: list[np.ndarray], n_trials: int | None 
     sr, skew, kurt = stats[best]
     t = len(returns_by_trial[best])
     sr0 = expected_max_sharpe(n, var)
-    return {
-        "best_trial": float(best),
-        "n_trials": float(n),
-        "sr_variance": var,
-        "expected_max_sr": sr0,
-        "psr": probabilistic_sharpe(sr, t, skew, kurt, 0.0),
-        "dsr": probabilistic_sharpe(sr, t, skew, kurt, sr0),
-    }
+    return DeflatedSharpe(
+        best_trial=best,
+        n_trials=int(n),
+        sr_variance=var,
+        expected_max_sr=sr0,
+        psr=probabilistic_sharpe(sr, t, skew, kurt, 0.0),
+        dsr=probabilistic_sharpe(sr, t, skew, kurt, sr0),
+    )

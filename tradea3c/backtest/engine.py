@@ -1,6 +1,6 @@
 """Replay a checkpoint's policy out of sample through the envs' own execution model.
 
-The policy acts in an unperturbed env (`evaluation_config`) over the requested bars; its target
+The policy acts in an unperturbed env (`EnvConfig.for_evaluation`) over the requested bars; its target
 weights are then replayed through `execution.replay`, and the two equity paths must agree to
 1e-9 (one execution model, checked on every backtest). Decisions at bar t see data up to the close
 of t (features are causal and may use history before the range), fills are at the next bar.
@@ -15,15 +15,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from tradea3c.backtest.curve import Curve, curve_from_replay
+from tradea3c.config import ConfigError, from_dict
 from tradea3c.data.market import Market
-from tradea3c.envs.config import DateSplit, MarketEnvConfig
+from tradea3c.data.spec import MarketSpec
+from tradea3c.envs.config import DateSplit, EnvConfig, MarketEnvConfig, env_config_from_dict
 from tradea3c.envs.execution import CostConfig, replay
+from tradea3c.envs.make import make_env
 
 EQUITY_TOL = 1e-9
 
@@ -34,20 +37,27 @@ class BacktestError(ValueError):
 
 @dataclass(frozen=True, eq=False)
 class LoadedPolicy:
-    """A checkpoint with everything needed to rebuild its env: strategy, split, market identity."""
+    """A checkpoint with everything needed to rebuild its env, as stored in it: the resolved env
+    config, the market spec, the split and the market's identity (no strategy object needed)."""
 
     path: Path
     model: Any
-    strategy: Any  # StrategyConfig
-    kind: Literal["market", "portfolio"]
+    env_config: EnvConfig
+    market_spec: MarketSpec
     split: DateSplit
     fingerprint: str
     tickers: tuple[str, ...]
+    seed: int
     metadata: dict[str, Any]
 
     @property
-    def env_config(self) -> Any:
-        return self.strategy.env if self.kind == "market" else self.strategy.portfolio
+    def kind(self) -> str:
+        return self.env_config.kind
+
+    @property
+    def strategy(self) -> dict[str, Any]:
+        """The training strategy as plain data (for reports)."""
+        return dict(self.metadata["extra"].get("strategy") or {})
 
 
 def resolve_checkpoint(path: str | Path) -> Path:
@@ -69,37 +79,44 @@ def resolve_checkpoint(path: str | Path) -> Path:
     return p
 
 
+def _stored_env_config(extra: dict[str, Any]) -> EnvConfig:
+    """The resolved env config of a checkpoint (runs before it was stored: from the strategy)."""
+    if "env" in extra:
+        return env_config_from_dict(extra["env"])
+    kind = extra.get("env_kind", "market")
+    table = extra["strategy"]["env" if kind == "market" else "portfolio"]
+    return env_config_from_dict({"kind": kind, **table})
+
+
 def load_policy(path: str | Path) -> LoadedPolicy:
     """Load a checkpoint written by `train_strategy`; every failure is a one-line `BacktestError`."""
-    from tradea3c.a3c import load_checkpoint
-    from tradea3c.config import from_dict
-    from tradea3c.experiment import StrategyConfig
+    from tradea3c.a3c import CheckpointError, load_checkpoint
 
     ckpt = resolve_checkpoint(path)
     try:
-        model, _, meta = load_checkpoint(ckpt)
-    except Exception as exc:  # torch/pickle raise many types for a damaged file
-        raise BacktestError(
-            f"{ckpt}: not a readable tradea3c checkpoint ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0][:120] if str(exc) else 'corrupt'}); re-train the run or "
-            "pass another checkpoint"
-        ) from None
+        model, config, meta = load_checkpoint(ckpt)
+    except CheckpointError as exc:  # one line naming the file and the fix (damaged, refused, old)
+        raise BacktestError(str(exc)) from None
     extra = meta.get("extra") or {}
     if "strategy" not in extra or "split" not in extra:
         raise BacktestError(
             f"{ckpt}: checkpoint has no strategy/split metadata (not written by "
             "`tradea3c train`); backtest a run trained with tradea3c train"
         )
-    strategy = from_dict(StrategyConfig, extra["strategy"])
-    split = DateSplit(extra["split"]["train_end"], extra["split"]["val_end"])
+    try:
+        env_config = _stored_env_config(extra)
+        market_spec = from_dict(MarketSpec, extra["strategy"].get("market", {}), where="market")
+    except (ConfigError, KeyError) as exc:
+        raise BacktestError(f"{ckpt}: its stored env or market config is unreadable ({exc})") from None
     return LoadedPolicy(
         ckpt,
         model,
-        strategy,
-        extra.get("env_kind", "market"),
-        split,
+        env_config,
+        market_spec,
+        DateSplit(extra["split"]["train_end"], extra["split"]["val_end"]),
         extra.get("market_fingerprint", ""),
         tuple(extra.get("tickers", ())),
+        int(config.seed),
         meta,
     )
 
@@ -177,9 +194,9 @@ def policy_curve(
     import torch
 
     from tradea3c.a3c.models import Policy
-    from tradea3c.experiment.factory import evaluation_config, make_env
+    from tradea3c.a3c.play import run_episode
 
-    cfg = evaluation_config(pol.env_config)
+    cfg = pol.env_config.for_evaluation()
     if costs is not None:
         cfg = replace(cfg, costs=costs)
     try:
@@ -189,23 +206,14 @@ def policy_curve(
             f"cannot trade {pd.Timestamp(market.dates[rng.lo]).date()}.."
             f"{pd.Timestamp(market.dates[rng.hi]).date()}: {exc}"
         ) from None
-    u = env.unwrapped
-    policy = Policy(pol.model, greedy=greedy)
-    targets, env_eq = [], []
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        obs, info = env.reset(seed=seed)
-        env_eq.append(info["equity"])
-        done = False
-        while not done:
-            action = policy.act(obs)
-            if isinstance(cfg, MarketEnvConfig):
-                targets.append([float(cfg.positions[int(action)])])
-            else:
-                targets.append(u.target_weights(action))
-            obs, _, term, trunc, info = env.step(action)
-            env_eq.append(info["equity"])
-            done = term or trunc
+        trace = run_episode(Policy(pol.model, greedy=greedy), env, seed=seed)
+    u = env.unwrapped
+    if isinstance(cfg, MarketEnvConfig):
+        targets = [[float(cfg.positions[int(a)])] for a in trace.actions]
+    else:
+        targets = [u.target_weights(a) for a in trace.actions]
     ep = u.episode
     src = ep.track.market
     tg = np.asarray(targets, dtype=np.float64)
@@ -219,7 +227,8 @@ def policy_curve(
         initial_equity=cfg.initial_equity,
         mode="on_change" if isinstance(cfg, MarketEnvConfig) else "always",
     )
-    gap = float(np.max(np.abs(rep.equity - np.asarray(env_eq)) / np.maximum(np.abs(rep.equity), 1.0)))
+    env_eq = np.asarray([info["equity"] for info in trace.infos])
+    gap = float(np.max(np.abs(rep.equity - env_eq) / np.maximum(np.abs(rep.equity), 1.0)))
     if gap > EQUITY_TOL:
         raise RuntimeError(f"env and execution.replay disagree by {gap:.2e} (> {EQUITY_TOL}); please report")
     return curve_from_replay(name, src, ep.start, tg, rep)

@@ -15,13 +15,11 @@ import re
 import tempfile
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from tradea3c.backtest.runner import BacktestReport
+from tradea3c.backtest.results import BacktestReport
 
 PCT_KEYS = {
     "total_return",
@@ -138,7 +136,7 @@ def tradea3c_section(report: BacktestReport) -> str:
         ["market", str(st.get("market", {}).get("source", ""))],
         [
             "fingerprint (trained / now)",
-            f"{fp['trained']} / {fp['current']}" + (" CHANGED" if fp["changed"] else ""),
+            f"{fp.trained} / {fp.current}" + (" CHANGED" if fp.changed else ""),
         ],
         ["window / positions", f"{env.get('window')} / {env.get('positions', env.get('action'))}"],
         ["fill / latency", f"{env.get('fill')} / {env.get('latency')}"],
@@ -157,39 +155,37 @@ def tradea3c_section(report: BacktestReport) -> str:
         "<h3>Date ranges</h3>",
         _table(["range", "first", "last"], [[k, *(v or ["", ""])] for k, v in report.ranges.items()]),
     ]
-    rows = [[k, *(fmt(k, report.metrics[n][k]) for n in names)] for k in SHOWN]
+    rows = [[k, *(fmt(k, getattr(report.metrics[n], k)) for n in names)] for k in SHOWN]
     parts += [f"<h3>Metrics at the strategy's costs ({report.label})</h3>", _table(["metric", *names], rows)]
     pol, bench = names[0], names[1]
     sweep = [
         [
-            f"{s['cost_bps']:g}",
+            f"{level.cost_bps:g}",
             *(
-                fmt(k, s["metrics"][n][k])
+                fmt(k, getattr(level.metrics[n], k))
                 for n in (pol, bench)
                 for k in ("total_return", "sharpe", "max_drawdown")
             ),
         ]
-        for s in report.cost_sweep
+        for level in report.cost_sweep
     ]
     head = ["cost bps/side", *(f"{n} {k}" for n in (pol, bench) for k in ("return", "Sharpe", "max DD"))]
     parts += ["<h3>Cost sweep (flat bps per side replacing the strategy's costs)</h3>", _table(head, sweep)]
-    if report.seeds:
-        sd = report.seeds
-        keys = ("total_return", "sharpe", "max_drawdown")
-        rows = [
-            [Path(r["run"]).parent.name or r["run"], str(r["seed"]), *(fmt(k, r[k]) for k in keys)]
-            for r in sd["runs"]
-        ]
-        rows.append(["mean", "", *(fmt(k, sd["summary"][k]["mean"]) for k in keys)])
-        rows.append(["std", "", *(fmt(k, sd["summary"][k]["std"]) for k in keys)])
-        d = sd["dsr"]
-        parts += [
-            "<h3>Seeds</h3>",
-            _table(["run", "seed", "return", "Sharpe", "max DD"], rows),
-            f"<p>Deflated Sharpe ratio (best of {d['n_trials']:.0f} trials, SR variance "
-            f"{d['sr_variance']:.2e}/bar^2, expected max SR {d['expected_max_sr']:.4f}/bar): "
-            f"<b>DSR {d['dsr']:.4f}</b>, PSR(0) {d['psr']:.4f}</p>",
-        ]
+    sd, keys = report.seeds, ("total_return", "sharpe", "max_drawdown")
+    rows = [
+        [Path(r.run).parent.name or r.run, str(r.seed), *(fmt(k, getattr(r.stats, k)) for k in keys)]
+        for r in sd.runs
+    ]
+    rows.append(["mean", "", *(fmt(k, sd.summary[k].mean) for k in keys)])
+    rows.append(["std", "", *(fmt(k, sd.summary[k].std) for k in keys)])
+    d = sd.dsr
+    parts += [
+        "<h3>Seeds</h3>",
+        _table(["run", "seed", "return", "Sharpe", "max DD"], rows),
+        f"<p>Deflated Sharpe ratio (best of {d.n_trials} trials, SR variance "
+        f"{d.sr_variance:.2e}/bar^2, expected max SR {d.expected_max_sr:.4f}/bar): "
+        f"<b>DSR {d.dsr:.4f}</b>, PSR(0) {d.psr:.4f}</p>",
+    ]
     parts += [
         "<h3>Positions and trades</h3>",
         f"<img alt='positions' src='data:image/png;base64,{positions_png(report)}'>",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from tradea3c.cli import atari, backtest, bench, data, demo, train
+from tradea3c.cli import atari, backtest, bench, checkpoint, data, demo, train
 
 app = typer.Typer(
     name="tradea3c",
@@ -33,6 +33,7 @@ app.command("walkforward", help="Walk-forward: train on each fold's past, test o
     backtest.walkforward
 )
 app.add_typer(atari.atari_app, name="atari", help="A3C on Atari (ale-py): train, eval, benchmark.")
+app.add_typer(checkpoint.checkpoint_app, name="checkpoint", help="Checkpoint tools: upgrade old files.")
 app.add_typer(
     bench.bench_app, name="bench", help="Benchmarks, reported as ratios against baselines run in-process."
 )

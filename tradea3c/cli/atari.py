@@ -36,11 +36,14 @@ def train(
     ] = "vector",
     arch: Annotated[str, typer.Option(help="a3c (paper CNN) | nature (Nature-DQN CNN).")] = "a3c",
     lstm: Annotated[bool, typer.Option("--lstm", help="Add an LSTM(256) after the CNN (A3C LSTM).")] = False,
-    t_max: Annotated[int | None, typer.Option(help="Rollout length per update.")] = None,
-    lr: Annotated[float | None, typer.Option(help="Initial learning rate (annealed linearly to 0).")] = None,
-    optimizer: Annotated[str | None, typer.Option(help="adam | rmsprop (shared).")] = None,
-    entropy: Annotated[float | None, typer.Option(help="Entropy coefficient.")] = None,
-    max_grad_norm: Annotated[float | None, typer.Option(help="Gradient-norm clip (0 = off).")] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Override a setting: engine keys on top of the preset (--set a3c.lr=1e-3 "
+            "--set a3c.t_max=20 --set a3c.optimizer=rmsprop) or run keys (--set eval_max_frames=54000).",
+        ),
+    ] = None,
     eval_every: Annotated[int, typer.Option(help="Frames between evaluations (0 = final only).")] = 1_000_000,
     eval_episodes: Annotated[int, typer.Option(help="Games per periodic evaluation.")] = 8,
     eval_max_frames: Annotated[
@@ -54,7 +57,10 @@ def train(
     quiet: Annotated[bool, typer.Option("--quiet", help="No live progress display.")] = False,
 ) -> None:
     """Train A3C on an Atari game; prints the run directory and the final evaluation."""
+    from dataclasses import replace
+
     from tradea3c.atari import AtariTrainConfig, train_atari
+    from tradea3c.config import ConfigError, apply_overrides
 
     cfg = AtariTrainConfig(
         game=game,
@@ -65,11 +71,6 @@ def train(
         backend=backend,
         arch=arch,
         lstm=lstm,
-        t_max=t_max,
-        lr=lr,
-        optimizer=optimizer,
-        entropy_coef=entropy,
-        max_grad_norm=max_grad_norm,
         seed=seed,
         eval_every_frames=eval_every,
         eval_episodes=eval_episodes,
@@ -80,9 +81,12 @@ def train(
     run_dir = out or Path("runs") / f"atari-{game.lower()}"
     if resume and not (run_dir / "latest.pt").is_file():
         raise _fail(f"--resume: {run_dir}/latest.pt not found")
+    engine = [o.removeprefix("a3c.") for o in overrides or [] if o.startswith("a3c.")]
+    own = [o for o in overrides or [] if not o.startswith("a3c.")]
     try:
+        cfg = replace(apply_overrides(cfg, own), a3c=tuple(engine))  # engine keys: checked in a3c_config
         result = train_atari(cfg, run_dir, resume=resume, progress=not quiet)
-    except (ValueError, FileNotFoundError, ImportError) as exc:
+    except (ConfigError, ValueError, FileNotFoundError, ImportError) as exc:
         raise _fail(str(exc)) from None
     ev = result.last_eval or {}
     typer.echo(

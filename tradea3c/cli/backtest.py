@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from tradea3c.backtest.runner import BacktestReport
+    from tradea3c.backtest.results import BacktestReport
 
 
 def _fail(message: str) -> typer.Exit:
@@ -41,34 +41,46 @@ def print_report(report: BacktestReport) -> None:
     for n in names:
         t.add_column(n, justify="right")
     for k in SHOWN:  # the tear sheet's metric rows, same order
-        t.add_row(k, *(fmt(k, report.metrics[n][k]) for n in names))
+        t.add_row(k, *(fmt(k, getattr(report.metrics[n], k)) for n in names))
     con.print(t)
     if report.cost_sweep:
         pol, bench = names[0], names[1]
         s = Table(title="cost sweep (flat bps per side)")
         for c in ("bps", f"{pol} return", f"{pol} Sharpe", f"{bench} return", f"{bench} Sharpe"):
             s.add_column(c, justify="right")
-        for row in report.cost_sweep:
-            m = row["metrics"]
+        for level in report.cost_sweep:
+            p, b = level.metrics[pol], level.metrics[bench]
             s.add_row(
-                f"{row['cost_bps']:g}",
-                fmt("total_return", m[pol]["total_return"]),
-                fmt("sharpe", m[pol]["sharpe"]),
-                fmt("total_return", m[bench]["total_return"]),
-                fmt("sharpe", m[bench]["sharpe"]),
+                f"{level.cost_bps:g}",
+                fmt("total_return", p.total_return),
+                fmt("sharpe", p.sharpe),
+                fmt("total_return", b.total_return),
+                fmt("sharpe", b.sharpe),
             )
         con.print(s)
-    if report.seeds and len(report.seeds["runs"]) > 1:
-        sh, tr = report.seeds["summary"]["sharpe"], report.seeds["summary"]["total_return"]
+    seeds = report.seeds
+    if len(seeds.runs) > 1:
+        sh, tr = seeds.summary["sharpe"], seeds.summary["total_return"]
         con.print(
-            f"seeds: {len(report.seeds['runs'])} runs, Sharpe {sh['mean']:.2f} ± {sh['std']:.2f}, "
-            f"return {fmt('total_return', tr['mean'])} ± {fmt('total_return', tr['std'])}"
+            f"seeds: {len(seeds.runs)} runs, Sharpe {sh.mean:.2f} ± {sh.std:.2f}, "
+            f"return {fmt('total_return', tr.mean)} ± {fmt('total_return', tr.std)}"
         )
-    if report.seeds:
-        d = report.seeds["dsr"]
-        con.print(f"deflated Sharpe (N={d['n_trials']:.0f} trials): {d['dsr']:.3f}; PSR(0) {d['psr']:.3f}")
+    d = seeds.dsr
+    con.print(f"deflated Sharpe (N={d.n_trials} trials): {d.dsr:.3f}; PSR(0) {d.psr:.3f}")
     for w in report.warnings:
         con.print(f"[red]warning:[/] {w}")
+
+
+def write_outputs(report: BacktestReport, html: Path | None, json_out: Path | None) -> None:
+    """The files a backtest asked for: metrics JSON and the HTML tear sheet (each atomic)."""
+    if json_out is not None:
+        from tradea3c.backtest.results import write_json
+
+        write_json(report, json_out)
+    if html is not None:
+        from tradea3c.backtest.report import write_html
+
+        write_html(report, html)
 
 
 def backtest(
@@ -98,8 +110,7 @@ def backtest(
     ] = None,
 ) -> None:
     """Backtest a checkpoint out of sample against buy-and-hold and rule baselines, costs included."""
-    from tradea3c.backtest.engine import BacktestError
-    from tradea3c.backtest.runner import backtest_run
+    from tradea3c.backtest import BacktestError, backtest_run
 
     levels = _costs(costs)
     try:
@@ -108,8 +119,6 @@ def backtest(
             start,
             end,
             costs_bps=levels,
-            html=html,
-            json_path=json_out,
             allow_in_sample=allow_in_sample,
             greedy=not sampled,
             seed=seed,
@@ -117,6 +126,7 @@ def backtest(
         )
     except BacktestError as exc:
         raise _fail(str(exc)) from None
+    write_outputs(report, html, json_out)
     print_report(report)
     for p in (html, json_out):
         if p is not None:
@@ -125,7 +135,12 @@ def backtest(
 
 def walkforward(
     strategy: Annotated[
-        Path | None, typer.Option(help="Strategy TOML (default: the built-in demo strategy).")
+        str | None,
+        typer.Option(help="Strategy name (strategies/NAME.toml, yours or shipped) or TOML path."),
+    ] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a strategy field, e.g. --set a3c.lr=3e-4 (repeatable)."),
     ] = None,
     folds: Annotated[int, typer.Option(help="Number of test folds.")] = 3,
     rolling: Annotated[
@@ -150,13 +165,13 @@ def walkforward(
 
     from tradea3c.backtest.engine import BacktestError
     from tradea3c.backtest.report import fmt
-    from tradea3c.backtest.walkforward import walkforward as run_wf
-    from tradea3c.config import ConfigError
+    from tradea3c.config import ConfigError, apply_overrides
     from tradea3c.data import DataError
     from tradea3c.experiment import StrategyConfig, load_strategy
+    from tradea3c.experiment.walkforward import walkforward as run_wf
 
     try:
-        cfg = load_strategy(strategy) if strategy else StrategyConfig()
+        cfg = apply_overrides(load_strategy(strategy) if strategy else StrategyConfig(), overrides or [])
         out = out or Path("runs") / f"wf-{cfg.name}-{time.strftime('%Y%m%d-%H%M%S')}"
         rep = run_wf(
             cfg, out, folds=folds, anchored=not rolling, steps=steps, progress=not quiet, json_path=json_out
@@ -174,27 +189,18 @@ def walkforward(
         f"{rep.benchmark.name} Sharpe",
     ):
         t.add_column(c, justify="right")
-    for f in rep.folds:
-        p, b = f["policy"], f["benchmark"]
+    rows = [(str(f.fold), f"{f.test[0]}..{f.test[1]}", f.policy, f.benchmark) for f in rep.folds]
+    rows.append(("all", "chained", rep.overall["policy"], rep.overall[rep.benchmark.name]))
+    for fold, test, p, b in rows:
         t.add_row(
-            str(f["fold"]),
-            f"{f['test'][0]}..{f['test'][1]}",
-            fmt("total_return", p["total_return"]),
-            fmt("sharpe", p["sharpe"]),
-            fmt("max_drawdown", p["max_drawdown"]),
-            fmt("total_return", b["total_return"]),
-            fmt("sharpe", b["sharpe"]),
+            fold,
+            test,
+            fmt("total_return", p.total_return),
+            fmt("sharpe", p.sharpe),
+            fmt("max_drawdown", p.max_drawdown),
+            fmt("total_return", b.total_return),
+            fmt("sharpe", b.sharpe),
         )
-    p, b = rep.overall["policy"], rep.overall[rep.benchmark.name]
-    t.add_row(
-        "all",
-        "chained",
-        fmt("total_return", p["total_return"]),
-        fmt("sharpe", p["sharpe"]),
-        fmt("max_drawdown", p["max_drawdown"]),
-        fmt("total_return", b["total_return"]),
-        fmt("sharpe", b["sharpe"]),
-    )
     Console().print(t)
     if json_out is not None:
         typer.echo(f"wrote {json_out}")

@@ -91,8 +91,9 @@ def fetch(
 ) -> None:
     """Download daily OHLCV into the cache (incremental), or import CSVs / the demo market."""
     from tradea3c.data import cache
+    from tradea3c.data.demo import cache_demo
     from tradea3c.data.errors import DataError
-    from tradea3c.data.fetch import FetchReport, cache_demo, import_csv
+    from tradea3c.data.fetch import FetchReport, import_csv
 
     sources = sum(x is not None and x != [] for x in (tickers or None, market, from_csv))
     if sources != 1:

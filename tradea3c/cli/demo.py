@@ -54,23 +54,24 @@ def demo(
     con.print(f"cache {result.data_dir}: {c.ticker} {c.status} ({c.rows} rows; {c.detail})")
     if steps <= 0:
         return
-    from dataclasses import replace
-
     from tradea3c.cli.train import print_result
+    from tradea3c.config import apply_overrides
     from tradea3c.experiment import StrategyConfig, train_strategy
     from tradea3c.experiment.train import default_run_dir
 
-    cfg = StrategyConfig(name="demo")
-    cfg = replace(cfg, a3c=replace(cfg.a3c, total_steps=steps, eval_every=max(steps // 4, 1)))
+    demo_settings = ["name=demo", f"a3c.total_steps={steps}", f"a3c.eval_every={max(steps // 4, 1)}"]
+    cfg = apply_overrides(StrategyConfig(), demo_settings)
     run_dir = out or default_run_dir(cfg)
     con.print(f"training A3C on the demo market: {steps:,} steps, {cfg.a3c.num_workers} workers -> {run_dir}")
     result = train_strategy(cfg, run_dir, progress=not quiet, market=m)
     print_result(result)
 
     from tradea3c.backtest import backtest_run
-    from tradea3c.cli.backtest import print_report
+    from tradea3c.cli.backtest import print_report, write_outputs
 
     html, metrics = Path(run_dir) / "tearsheet.html", Path(run_dir) / "metrics.json"
     con.print(f"backtesting {run_dir} on the test range (after the validation end), costs 0/5/10/25 bps")
-    print_report(backtest_run(run_dir, html=html, json_path=metrics, market=m))
+    report = backtest_run(run_dir, market=m)
+    write_outputs(report, html, metrics)
+    print_report(report)
     con.print(f"tear sheet: {html}\nmetrics:    {metrics}")

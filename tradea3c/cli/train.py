@@ -1,8 +1,11 @@
-"""CLI: `tradea3c train` (thin: build a `StrategyConfig` from a file + flags, call `train_strategy`)."""
+"""CLI: `tradea3c train` (thin: build a `StrategyConfig` from a file + flags, call `train_strategy`).
+
+Every flag is a shorthand for a ``--set dotted.key=value`` override, and both go through the
+config loader (`tradea3c.config.apply_overrides`), so types and names are checked in one place.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,6 +20,13 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _toml_value(value: object) -> str:
+    """A flag's value as the TOML text `apply_overrides` parses (strings quoted, so "1e3" stays text)."""
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(value)
+
+
 def train(
     market: Annotated[
         str | None,
@@ -26,7 +36,17 @@ def train(
         ),
     ] = None,
     strategy: Annotated[
-        Path | None, typer.Option(help="Strategy TOML (see strategies/); default: built-in demo strategy.")
+        str | None,
+        typer.Option(
+            help="Strategy name (strategies/NAME.toml, yours first, else shipped) or a TOML path; "
+            "default: the built-in demo strategy."
+        ),
+    ] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="Override any strategy field: --set a3c.lr=3e-4 --set env.window=60 (repeatable)."
+        ),
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: number of cores).")] = None,
     steps: Annotated[int | None, typer.Option(help="Training budget in global env steps.")] = None,
@@ -53,35 +73,32 @@ def train(
     quiet: Annotated[bool, typer.Option("--quiet", help="No live progress display.")] = False,
 ) -> None:
     """Train an A3C agent; prints the run directory and the validation result."""
-    from tradea3c.config import ConfigError
+    from tradea3c.config import ConfigError, apply_overrides
     from tradea3c.data import DataError
     from tradea3c.experiment import StrategyConfig, latest_run_dir, load_strategy, train_strategy
     from tradea3c.experiment.train import default_run_dir
 
+    flags = {  # flag -> (strategy key, value)
+        "market": ("market.source", market),
+        "data-dir": ("market.data_dir", None if data_dir is None else str(data_dir)),
+        "max-tickers": ("market.max_tickers", max_tickers),
+        "train-end": ("split.train_end", train_end),
+        "val-end": ("split.val_end", val_end),
+        "workers": ("a3c.workers", workers),
+        "steps": ("a3c.total_steps", steps),
+        "seed": ("a3c.seed", seed),
+        "mode": ("a3c.mode", mode),
+        "envs-per-worker": ("envs_per_worker", envs_per_worker),
+    }
     try:
         cfg = load_strategy(strategy) if strategy else StrategyConfig()
-        mspec, split, a3c = cfg.market, cfg.split, cfg.a3c
-        if market is not None:
-            mspec = replace(mspec, source=market)
-        if data_dir is not None:
-            mspec = replace(mspec, data_dir=str(data_dir))
-        if max_tickers is not None:
-            mspec = replace(mspec, max_tickers=max_tickers)
-        if train_end is not None:
-            split = replace(split, train_end=train_end)
-        if val_end is not None:
-            split = replace(split, val_end=val_end)
-        a3c_over = {
-            k: v
-            for k, v in {"workers": workers, "total_steps": steps, "seed": seed, "mode": mode}.items()
-            if v is not None
-        }
-        if mode is not None and mode not in ("a3c", "a2c"):
-            raise ConfigError(f"--mode {mode!r}: use a3c or a2c")
-        a3c = replace(a3c, **a3c_over)
-        cfg = replace(cfg, market=mspec, split=split, a3c=a3c)
-        if envs_per_worker is not None:
-            cfg = replace(cfg, envs_per_worker=envs_per_worker)
+        for flag, (key, value) in flags.items():
+            if value is not None:
+                try:
+                    cfg = apply_overrides(cfg, [f"{key}={_toml_value(value)}"])
+                except ConfigError as exc:  # name the flag the user typed, not its --set form
+                    raise ConfigError(f"--{flag} {value}: {str(exc).partition(': ')[2]}") from None
+        cfg = apply_overrides(cfg, overrides or [])
         if resume and out is None:
             out = latest_run_dir()
             if out is None:

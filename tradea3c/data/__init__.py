@@ -25,7 +25,7 @@ _LAZY = {
     "trading_calendar": "tradea3c.data.align",
     "fetch_tickers": "tradea3c.data.fetch",
     "import_csv": "tradea3c.data.fetch",
-    "cache_demo": "tradea3c.data.fetch",
+    "cache_demo": "tradea3c.data.demo",
     "FetchReport": "tradea3c.data.fetch",
     "TickerResult": "tradea3c.data.fetch",
     "universe_tickers": "tradea3c.data.universes",
@@ -33,6 +33,8 @@ _LAZY = {
     "demo_market": "tradea3c.data.demo",
     "prepare_demo": "tradea3c.data.demo",
     "DemoResult": "tradea3c.data.demo",
+    "MarketSpec": "tradea3c.data.spec",
+    "load_market_spec": "tradea3c.data.spec",
 }
 
 __all__ = ["FIELDS", "DataError", "Finding", "Market", "synthetic_market", *_LAZY]

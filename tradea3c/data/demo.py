@@ -68,7 +68,36 @@ def prepare_demo(data_dir: str | Path | None = None) -> DemoResult:
     """Step 1 of the offline quick start: cache the demo market and return it (later steps such as
     train and backtest build on the returned `Market`). Offline and well under a second."""
     from tradea3c.data.cache import resolve_data_dir
-    from tradea3c.data.fetch import cache_demo
 
     ddir = resolve_data_dir(data_dir)
     return DemoResult(demo_market(), cache_demo(ddir), ddir)
+
+
+def cache_demo(data_dir: str | Path | None = None) -> TickerResult:
+    """Put the demo market (GOOGL from gym-anytrading) into the cache. An existing GOOGL file from
+    another source (real yfinance or CSV data) is left alone rather than replaced by demo data."""
+    from tradea3c.data import cache
+    from tradea3c.data.fetch import TickerResult
+
+    ddir = cache.resolve_data_dir(data_dir)
+    market = demo_market()
+    path = cache.ticker_path(ddir, DEMO_TICKER)
+    if path.is_file():
+        meta = cache.read_meta(path)
+        if meta.source != "gym-anytrading":
+            return TickerResult(
+                DEMO_TICKER, "up to date", rows=meta.rows, detail=f"kept cached {meta.source} data"
+            )
+        if meta.rows == market.n_bars and meta.last == str(market.end.date()):
+            return TickerResult(DEMO_TICKER, "up to date", rows=meta.rows, detail="demo already cached")
+    meta = cache.write_ticker(
+        ddir,
+        DEMO_TICKER,
+        market.frame(),
+        source="gym-anytrading",
+        adjusted=market.adjusted,
+        origin="gym-anytrading",
+    )
+    return TickerResult(
+        DEMO_TICKER, "fetched", rows=meta.rows, added=meta.rows, detail="demo market (gym-anytrading)"
+    )

@@ -1,4 +1,4 @@
-"""Fill the cache: incremental yfinance fetch, CSV import, the demo market.
+"""Fill the cache: incremental yfinance fetch and CSV import (the demo market: `data.demo`).
 
 Every source goes through `clean_frame` before anything is written, and every write is atomic,
 so a failed or refused ticker never aborts the others and never damages its cached file.
@@ -257,32 +257,3 @@ def import_csv(
         report.results.append(res)
     report.results.sort(key=lambda r: r.ticker)
     return report
-
-
-def cache_demo(data_dir: str | Path | None = None) -> TickerResult:
-    """Put the demo market (GOOGL from gym-anytrading) into the cache. An existing GOOGL file from
-    another source (real yfinance or CSV data) is left alone rather than replaced by demo data."""
-    from tradea3c.data.demo import DEMO_TICKER, demo_market
-
-    ddir = cache.resolve_data_dir(data_dir)
-    market = demo_market()
-    path = cache.ticker_path(ddir, DEMO_TICKER)
-    if path.is_file():
-        meta = cache.read_meta(path)
-        if meta.source != "gym-anytrading":
-            return TickerResult(
-                DEMO_TICKER, "up to date", rows=meta.rows, detail=f"kept cached {meta.source} data"
-            )
-        if meta.rows == market.n_bars and meta.last == str(market.end.date()):
-            return TickerResult(DEMO_TICKER, "up to date", rows=meta.rows, detail="demo already cached")
-    meta = cache.write_ticker(
-        ddir,
-        DEMO_TICKER,
-        market.frame(),
-        source="gym-anytrading",
-        adjusted=market.adjusted,
-        origin="gym-anytrading",
-    )
-    return TickerResult(
-        DEMO_TICKER, "fetched", rows=meta.rows, added=meta.rows, detail="demo market (gym-anytrading)"
-    )

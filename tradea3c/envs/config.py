@@ -1,9 +1,11 @@
-"""Env configs (frozen dataclasses, loadable from TOML with `tradea3c.config`) and date splits."""
+"""Env configs (frozen dataclasses, loadable from TOML with `tradea3c.config`) and date splits.
+
+One base, `EnvConfig`, holds the fields every env shares and validates them once."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 import pandas as pd
@@ -57,13 +59,16 @@ class RewardConfig:
 
 
 @dataclass(frozen=True)
-class MarketEnvConfig:
-    """One-asset env. Positions are target weights of equity (-1 = fully short, 1 = fully long)."""
+class EnvConfig:
+    """Fields and validation shared by every market env; ``kind`` names the concrete env.
 
+    Concrete configs: `MarketEnvConfig` (one asset, discrete target weights) and
+    `PortfolioEnvConfig` (N assets + cash). A strategy resolves its kind once, when its market is
+    known; the resolved config travels as plain data (`env_config_to_dict`) into checkpoints."""
+
+    kind: ClassVar[str] = ""
     window: int = 30
     """Bars of features in each observation."""
-    positions: tuple[float, ...] = (0.0, 1.0)
-    """Discrete action i -> target weight positions[i]; (-1, 0, 1) allows shorting."""
     fill: Literal["open", "close"] = "open"
     """Orders decided at the close of t fill at the open (or the close) of t + 1 (+ latency)."""
     latency: int = 0
@@ -81,27 +86,62 @@ class MarketEnvConfig:
     def __post_init__(self) -> None:
         if self.window < 1 or self.episode_length < 0 or self.latency < 0:
             raise ValueError("need window >= 1, episode_length >= 0, latency >= 0")
-        if len(self.positions) < 2:
-            raise ValueError("positions needs at least two target weights, e.g. (0.0, 1.0)")
         if not 0 <= self.ruin_floor < 1 or self.initial_equity <= 0:
             raise ValueError("need 0 <= ruin_floor < 1 and initial_equity > 0")
 
+    def for_evaluation(self) -> Self:
+        """The unperturbed env that scores a policy (validation, backtests): the whole range in one
+        episode from a fixed start, plain log-return reward, the config's own costs, no ruin stop."""
+        return replace(
+            self,
+            perturb=PerturbConfig(random_start=False),
+            episode_length=0,
+            reward=RewardConfig(),
+            ruin_floor=0.0,
+        )
+
 
 @dataclass(frozen=True)
-class PortfolioEnvConfig:
+class MarketEnvConfig(EnvConfig):
+    """One-asset env. Positions are target weights of equity (-1 = fully short, 1 = fully long)."""
+
+    kind: ClassVar[str] = "market"
+    positions: tuple[float, ...] = (0.0, 1.0)
+    """Discrete action i -> target weight positions[i]; (-1, 0, 1) allows shorting."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if len(self.positions) < 2:
+            raise ValueError("positions needs at least two target weights, e.g. (0.0, 1.0)")
+
+
+@dataclass(frozen=True)
+class PortfolioEnvConfig(EnvConfig):
     """N assets plus cash, rebalanced to target weights every step (costs on turnover)."""
 
-    window: int = 30
+    kind: ClassVar[str] = "portfolio"
     action: Literal["continuous", "simplex", "discrete"] = "continuous"
     """continuous: Box(-1, 1, n+1) logits -> softmax simplex over (cash, assets...); simplex: Box(0, 1, n+1)
     weights normalised to sum 1 (for a Dirichlet policy); discrete: Discrete(n+1), 0 = all cash,
     i = all in asset i."""
-    fill: Literal["open", "close"] = "open"
-    latency: int = 0
-    episode_length: int = 256
-    initial_equity: float = 1.0
-    ruin_floor: float = 0.5
-    features: FeatureConfig = field(default_factory=FeatureConfig)
-    costs: CostConfig = field(default_factory=CostConfig)
-    reward: RewardConfig = field(default_factory=RewardConfig)
-    perturb: PerturbConfig = field(default_factory=PerturbConfig)
+
+
+ENV_CONFIGS: dict[str, type[EnvConfig]] = {c.kind: c for c in (MarketEnvConfig, PortfolioEnvConfig)}
+
+
+def env_config_to_dict(cfg: EnvConfig) -> dict[str, Any]:
+    """Plain data with the kind first: what checkpoints store to rebuild the env without a strategy."""
+    from tradea3c.config import to_dict
+
+    return {"kind": cfg.kind, **to_dict(cfg)}
+
+
+def env_config_from_dict(data: dict[str, Any]) -> EnvConfig:
+    """Inverse of `env_config_to_dict` (strict: unknown kinds and keys are errors)."""
+    from tradea3c.config import ConfigError, from_dict
+
+    body = dict(data)
+    kind = body.pop("kind", None)
+    if kind not in ENV_CONFIGS:
+        raise ConfigError(f"env config kind {kind!r} is not one of {sorted(ENV_CONFIGS)}")
+    return from_dict(ENV_CONFIGS[kind], body, where="env")

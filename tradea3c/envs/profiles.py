@@ -1,7 +1,7 @@
-"""Worker profiles (TOML under ``strategies/profiles``).
+"""Worker profiles: TOML files under ``strategies/profiles`` (shipped in the package, or the user's).
 
 A profile = price/episode perturbations + reward/risk settings + cost level (+ optional horizon
-and position set). Worker ``i`` trades profile ``i mod P`` with seed ``base_seed + i``.
+and position range). Worker ``i`` trades profile ``i mod P`` with seed ``base_seed + i``.
 """
 
 from __future__ import annotations
@@ -9,13 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
+from tradea3c import resources
 from tradea3c.config import load_toml
-from tradea3c.envs.config import MarketEnvConfig, RewardConfig
+from tradea3c.envs.config import EnvConfig, MarketEnvConfig, RewardConfig
 from tradea3c.envs.execution import CostConfig
 from tradea3c.envs.perturb import PerturbConfig
 
-PROFILES_DIR = Path(__file__).resolve().parents[2] / "strategies" / "profiles"
+C = TypeVar("C", bound=EnvConfig)
 
 
 @dataclass(frozen=True)
@@ -28,29 +30,35 @@ class WorkerProfile:
     episode_length: int = 0
     """Steps per episode; 0 keeps the env config's."""
     positions: tuple[float, ...] = ()
-    """Target weights of the discrete actions; empty keeps the env config's."""
+    """Range of target weights this profile may hold (its min and max); empty keeps the env's."""
 
-    def apply(self, cfg: MarketEnvConfig | None = None) -> MarketEnvConfig:
-        """``cfg`` with this profile's perturbations, reward, costs (and horizon/positions)."""
-        cfg = replace(cfg or MarketEnvConfig(), perturb=self.perturb, reward=self.reward, costs=self.costs)
+    def apply(self, cfg: C) -> C:
+        """``cfg`` with this profile's perturbations, reward, costs and horizon.
+
+        All workers share one network, hence one action space: the env's ``positions`` stay the
+        action set, and the profile's ``positions`` only bound the range it may hold (a long-only
+        profile turns "short" into "flat"), so a risk profile restricts behaviour without changing
+        the policy head."""
+        cfg = replace(cfg, perturb=self.perturb, reward=self.reward, costs=self.costs)
         if self.episode_length:
             cfg = replace(cfg, episode_length=self.episode_length)
-        if self.positions:
-            cfg = replace(cfg, positions=self.positions)
+        if isinstance(cfg, MarketEnvConfig) and self.positions:
+            lo, hi = min(self.positions), max(self.positions)
+            cfg = replace(cfg, positions=tuple(min(max(p, lo), hi) for p in cfg.positions))
         return cfg
 
 
-def load_profile(path: str | Path) -> WorkerProfile:
-    return load_toml(WorkerProfile, path)
+def load_profile(name: str | Path) -> WorkerProfile:
+    """A profile by name (user's ``strategies/profiles`` first, then shipped) or by path."""
+    return load_toml(WorkerProfile, resources.find_toml("profiles", str(name)))
 
 
 def load_profiles(directory: str | Path | None = None) -> list[WorkerProfile]:
-    """Every ``*.toml`` profile in ``directory`` (default: strategies/profiles), sorted by file name."""
-    d = Path(directory) if directory is not None else PROFILES_DIR
-    files = sorted(d.glob("*.toml"))
+    """Every ``*.toml`` profile in ``directory`` (default: the available profiles), sorted by name."""
+    files = sorted(Path(directory).glob("*.toml")) if directory is not None else resources.listing("profiles")
     if not files:
-        raise FileNotFoundError(f"no worker profiles (*.toml) in {d}")
-    return [load_profile(f) for f in files]
+        raise FileNotFoundError(f"no worker profiles (*.toml) in {directory}")
+    return [load_toml(WorkerProfile, f) for f in files]
 
 
 def profile_for_worker(

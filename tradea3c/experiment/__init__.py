@@ -1,17 +1,12 @@
-"""Experiments: a strategy (market + env + profiles + A3C config) trained end to end.
-
-This is the one place where the market stack (data, features, envs) meets the generic A3C engine.
+"""Experiments: the training drivers, where the market stack (data, features, envs) meets the
+generic A3C engine: a strategy trained end to end (`train_strategy`) and walk-forward
+(`tradea3c.experiment.walkforward.walkforward`, which trains then scores with the backtester).
 """
 
-from tradea3c.experiment.factory import TradingEnvFactory, ValidationEvaluator, run_greedy, score_equity
-from tradea3c.experiment.strategy import (
-    MarketSpec,
-    SplitSpec,
-    StrategyConfig,
-    load_strategy,
-    shipped_strategies,
-)
-from tradea3c.experiment.train import latest_run_dir, load_strategy_market, train_strategy
+from tradea3c.data.spec import MarketSpec
+from tradea3c.experiment.factory import TradingEnvFactory, ValidationEvaluator, run_greedy
+from tradea3c.experiment.strategy import SplitSpec, StrategyConfig, load_strategy, shipped_strategies
+from tradea3c.experiment.train import latest_run_dir, train_strategy
 
 __all__ = [
     "MarketSpec",
@@ -21,9 +16,7 @@ __all__ = [
     "ValidationEvaluator",
     "latest_run_dir",
     "load_strategy",
-    "load_strategy_market",
     "run_greedy",
-    "score_equity",
     "shipped_strategies",
     "train_strategy",
 ]

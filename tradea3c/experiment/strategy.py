@@ -1,5 +1,5 @@
 """`StrategyConfig`: one whole experiment (market, dates, features, env, costs, worker profiles,
-A3C hyper-parameters) as a frozen dataclass, written as TOML under `strategies/`."""
+A3C hyper-parameters) as a frozen dataclass, written as TOML (shipped ones: `tradea3c/strategies/`)."""
 
 from __future__ import annotations
 
@@ -9,34 +9,13 @@ from typing import Literal
 
 import pandas as pd
 
+from tradea3c import resources
 from tradea3c.a3c.config import A3CConfig
 from tradea3c.config import load_toml
 from tradea3c.data.market import Market
-from tradea3c.envs.config import DateSplit, MarketEnvConfig, PortfolioEnvConfig
-from tradea3c.envs.profiles import PROFILES_DIR, WorkerProfile, load_profile
-
-STRATEGIES_DIR = PROFILES_DIR.parent
-
-
-@dataclass(frozen=True)
-class MarketSpec:
-    """Which prices to trade."""
-
-    source: str = "demo"
-    """"demo" (embedded GOOGL), "signal" (synthetic planted signal), a universe ("sp500", "dow30",
-    "nasdaq100"), "cached", or tickers "AAPL,MSFT" (read from the data cache)."""
-    data_dir: str | None = None
-    """Cache folder (default: $TRADEA3C_DATA or data/cache)."""
-    max_tickers: int | None = None
-    """Keep only the first N tickers of a universe (laptop-sized runs)."""
-    start: str | None = None
-    """First date to load (ISO), None = all history."""
-    end: str | None = None
-    """Last date to load (ISO), None = all history."""
-    synthetic_bars: int = 2000
-    """Bars of the synthetic "signal" market."""
-    synthetic_seed: int = 0
-    """Seed of the synthetic "signal" market (use another seed for unseen test data)."""
+from tradea3c.data.spec import MarketSpec
+from tradea3c.envs.config import DateSplit, EnvConfig, MarketEnvConfig, PortfolioEnvConfig
+from tradea3c.envs.profiles import WorkerProfile, load_profile
 
 
 @dataclass(frozen=True)
@@ -74,7 +53,8 @@ class StrategyConfig:
     )
     """Multi-asset env."""
     profiles: tuple[str, ...] = ("aggressive", "conservative", "volatility")
-    """Worker profiles: names of strategies/profiles/*.toml or paths; worker i gets profile i mod P.
+    """Worker profiles: names (strategies/profiles/NAME.toml, the user's or shipped) or paths;
+    worker i gets profile i mod P.
     Empty = every worker trades the env config as is (with its own seed)."""
     envs_per_worker: int = 1
     """K: perturbed replays each worker steps in one native vector env (1 = classic A3C)."""
@@ -87,26 +67,24 @@ class StrategyConfig:
         if self.envs_per_worker < 1:
             raise ValueError("envs_per_worker must be >= 1")
 
-    def kind_for(self, market: Market) -> Literal["market", "portfolio"]:
-        if self.env_kind != "auto":
-            return self.env_kind
-        return "market" if market.n_assets == 1 else "portfolio"
+    def env_config(self, market: Market) -> EnvConfig:
+        """The env config this strategy trades on ``market``: its kind resolved once, here
+        ("auto" = the one-asset env for one ticker, the portfolio env for several)."""
+        kind = self.env_kind
+        if kind == "auto":
+            kind = "market" if market.n_assets == 1 else "portfolio"
+        return self.env if kind == "market" else self.portfolio
 
     def worker_profiles(self) -> tuple[WorkerProfile, ...]:
-        out = []
-        for name in self.profiles:
-            path = Path(name)
-            if path.suffix != ".toml":
-                path = PROFILES_DIR / f"{name}.toml"
-            out.append(load_profile(path))
-        return tuple(out)
+        return tuple(load_profile(name) for name in self.profiles)
 
 
-def load_strategy(path: str | Path) -> StrategyConfig:
-    """Read a strategy TOML (unknown keys fail with a did-you-mean hint)."""
-    return load_toml(StrategyConfig, path)
+def load_strategy(name: str | Path) -> StrategyConfig:
+    """A strategy by path or by name (the user's ``strategies/NAME.toml`` first, then the shipped
+    one); unknown keys fail with a did-you-mean hint."""
+    return load_toml(StrategyConfig, resources.find_toml("", str(name)))
 
 
 def shipped_strategies() -> list[Path]:
-    """The strategy files that ship in strategies/ (each is loaded by a test)."""
-    return sorted(p for p in STRATEGIES_DIR.glob("*.toml"))
+    """The strategy files that ship inside the package (each is loaded by a test)."""
+    return sorted(resources.shipped_dir().glob("*.toml"))

@@ -11,29 +11,12 @@ from tradea3c.a3c import TrainResult, read_checkpoint, train
 from tradea3c.atomic import atomic_write_text
 from tradea3c.config import ConfigError, dump_toml, to_dict
 from tradea3c.data.market import Market
-from tradea3c.experiment.factory import TradingEnvFactory, ValidationEvaluator, env_kind_config
-from tradea3c.experiment.strategy import MarketSpec, StrategyConfig, load_strategy
+from tradea3c.data.spec import load_market_spec
+from tradea3c.envs.config import env_config_to_dict
+from tradea3c.experiment.factory import TradingEnvFactory, ValidationEvaluator
+from tradea3c.experiment.strategy import StrategyConfig, load_strategy
 
 STRATEGY_FILE = "strategy.toml"
-
-
-def load_strategy_market(spec: MarketSpec, log: Callable[[str], None] | None = None) -> Market:
-    """The `Market` a strategy trades (demo, synthetic signal, universe or cached tickers); universe
-    members that are not cached are reported through ``log``."""
-    if spec.source == "signal":
-        from tradea3c.data.synthetic import planted_signal_market
-
-        return planted_signal_market(spec.synthetic_bars, seed=spec.synthetic_seed)
-    from tradea3c.data import load_market_with_report
-
-    market, report = load_market_with_report(
-        spec.source, data_dir=spec.data_dir, start=spec.start, end=spec.end, max_tickers=spec.max_tickers
-    )
-    if log is not None:
-        for f in report.findings:
-            if f.check == "universe":
-                log(f"{spec.source}: {f.detail}; training on the {market.n_assets} cached members")
-    return market
 
 
 def default_run_dir(strategy: StrategyConfig, root: str | Path = "runs") -> Path:
@@ -56,7 +39,10 @@ def train_strategy(
     log: Callable[[str], None] | None = None,
 ) -> TrainResult:
     """Train on ``strategy`` into ``run_dir``; ``resume`` continues from ``run_dir/latest.pt`` with the
-    run's saved strategy and refuses if the market data changed (fingerprint mismatch)."""
+    run's saved strategy and refuses if the market data changed (fingerprint mismatch).
+
+    Checkpoints carry, as plain data, the market spec (in ``strategy``), the fingerprint and the
+    resolved env config (``env``), so a backtest rebuilds the policy's env without the strategy."""
     run_dir = Path(run_dir)
     saved = run_dir / STRATEGY_FILE
     if resume:
@@ -65,7 +51,7 @@ def train_strategy(
         strategy = replace(
             load_strategy(saved), a3c=replace(load_strategy(saved).a3c, total_steps=strategy.a3c.total_steps)
         )
-    market = market if market is not None else load_strategy_market(strategy.market, log)
+    market = market if market is not None else load_market_spec(strategy.market, log)
     if resume:
         before = read_checkpoint(run_dir / "latest.pt")["extra"].get("market_fingerprint")
         if before != market.fingerprint:
@@ -74,8 +60,7 @@ def train_strategy(
                 f"{market.fingerprint}); start a new run instead of --resume"
             )
     split = strategy.split.resolve(market)
-    kind = strategy.kind_for(market)
-    env_cfg = env_kind_config(kind, strategy.env, strategy.portfolio)
+    env_cfg = strategy.env_config(market)
     factory = TradingEnvFactory(
         market, env_cfg, split, strategy.worker_profiles(), strategy.a3c.seed, strategy.envs_per_worker
     )
@@ -91,7 +76,7 @@ def train_strategy(
         "tickers": list(market.tickers),
         "market_range": [str(market.start.date()), str(market.end.date())],
         "split": {"train_end": split.train_end, "val_end": split.val_end},
-        "env_kind": kind,
+        "env": env_config_to_dict(env_cfg),
     }
     return train(
         factory,

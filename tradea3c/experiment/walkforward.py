@@ -4,7 +4,8 @@ The bars are cut into ``folds + 1`` equal blocks. Fold k (1..folds) tests on blo
 is the last bar of block k - 1, so the chained out-of-sample returns are contiguous); it trains on
 blocks 0..k-1 (anchored) or block k-1 only (rolling), the last ``val_frac`` of that window being
 its validation range (which picks its best.pt). Each fold is a normal run directory under ``out``,
-backtested with `backtest_run`, so folds pay the same costs as everything else.
+backtested with `backtest_run`, so folds pay the same costs as everything else. A training driver
+(it trains, then scores with the backtester), hence in `experiment`, above `backtest`.
 """
 
 from __future__ import annotations
@@ -16,11 +17,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tradea3c.atomic import atomic_write_json
 from tradea3c.backtest.baselines import baselines
 from tradea3c.backtest.curve import Curve
 from tradea3c.backtest.engine import BacktestError
-from tradea3c.backtest.runner import _finite, backtest_run
+from tradea3c.backtest.runner import backtest_run
 from tradea3c.data.market import Market
+from tradea3c.data.spec import load_market_spec
+from tradea3c.experiment.strategy import SplitSpec, StrategyConfig
+from tradea3c.experiment.train import train_strategy
+from tradea3c.metrics import Stats
 
 
 @dataclass(frozen=True)
@@ -47,23 +53,32 @@ def fold_bounds(n_bars: int, folds: int, *, anchored: bool = True, val_frac: flo
     return out
 
 
+@dataclass(frozen=True)
+class FoldResult:
+    fold: int
+    train: list[str]
+    """[first, last] training dates."""
+    val_end: str
+    test: list[str]
+    """[base date, last date] of the test range."""
+    run: str
+    label: str
+    policy: Stats
+    benchmark: Stats
+
+
 @dataclass(eq=False)
 class WalkForwardReport:
     anchored: bool
-    folds: list[dict[str, Any]]
-    overall: dict[str, dict[str, float]]
+    folds: list[FoldResult]
+    overall: dict[str, Stats]
+    """The chained test curves: policy and benchmark."""
     policy: Curve
     benchmark: Curve
 
     def to_json(self) -> dict[str, Any]:
-        return _finite(
-            {
-                "anchored": self.anchored,
-                "folds": self.folds,
-                "overall": self.overall,
-                "benchmark": self.benchmark.name,
-            }
-        )
+        keys = ("anchored", "folds", "overall")
+        return {**{k: getattr(self, k) for k in keys}, "benchmark": self.benchmark.name}
 
 
 def _chain(curves: list[Curve]) -> Curve:
@@ -89,7 +104,7 @@ def _chain(curves: list[Curve]) -> Curve:
 
 
 def walkforward(
-    strategy: Any,
+    strategy: StrategyConfig,
     out: str | Path,
     *,
     folds: int = 3,
@@ -100,10 +115,7 @@ def walkforward(
     json_path: str | Path | None = None,
 ) -> WalkForwardReport:
     """Train and test ``strategy`` (a `StrategyConfig`) on each fold; ``steps`` overrides its budget."""
-    from tradea3c.experiment import load_strategy_market, train_strategy
-    from tradea3c.experiment.strategy import SplitSpec
-
-    market = market if market is not None else load_strategy_market(strategy.market)
+    market = market if market is not None else load_market_spec(strategy.market)
     bounds = fold_bounds(market.n_bars, folds, anchored=anchored)
     a3c = replace(strategy.a3c, total_steps=steps) if steps else strategy.a3c
     day = lambda i: str(pd.Timestamp(market.dates[i]).date())  # noqa: E731
@@ -125,20 +137,20 @@ def walkforward(
             )
             curves.append(rep.policy)
             rows.append(
-                {
-                    "fold": k,
-                    "train": [day(b.train_lo), day(b.train_end)],
-                    "val_end": day(b.val_end),
-                    "test": [day(b.val_end), day(b.test_end)],
-                    "run": str(run_dir),
-                    "label": rep.label,
-                    "policy": rep.metrics["policy"],
-                    "benchmark": rep.metrics[rep.benchmark.name],
-                }
+                FoldResult(
+                    fold=k,
+                    train=[day(b.train_lo), day(b.train_end)],
+                    val_end=day(b.val_end),
+                    test=[day(b.val_end), day(b.test_end)],
+                    run=str(run_dir),
+                    label=rep.label,
+                    policy=rep.metrics["policy"],
+                    benchmark=rep.metrics[rep.benchmark.name],
+                )
             )
             bar.advance(task)
     policy = _chain(curves)
-    cfg_env = strategy.env if strategy.kind_for(market) == "market" else strategy.portfolio
+    cfg_env = strategy.env_config(market)
     start = bounds[0].val_end
     bench = baselines(
         market,
@@ -155,9 +167,5 @@ def walkforward(
         anchored, rows, {"policy": policy.metrics(), bench.name: bench.metrics()}, policy, bench
     )
     if json_path is not None:
-        import json
-
-        from tradea3c.atomic import atomic_write_text
-
-        atomic_write_text(json_path, json.dumps(report.to_json(), indent=2, allow_nan=False) + "\n")
+        atomic_write_json(json_path, report.to_json())
     return report

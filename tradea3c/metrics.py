@@ -1,5 +1,7 @@
 """Performance metrics: pure functions of an equity path or a return series.
 
+Used by training (validation scores) and backtesting alike, so it sits below both.
+
 Conventions: ``returns`` are simple per-bar returns; annualisation uses ``periods`` bars per year
 (252 for daily bars); standard deviations are sample ones (ddof=1); the risk-free rate is 0 unless
 given (per year). Degenerate inputs (flat equity, fewer than two returns) give 0.0 rather than
@@ -9,6 +11,8 @@ non-zero bars); the tests cross-check them.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -141,6 +145,35 @@ def average_trade(returns: np.ndarray, trades: np.ndarray, invested: np.ndarray)
     return float(np.mean(tr)) if len(tr) else 0.0
 
 
+@dataclass(frozen=True)
+class Stats:
+    """Every headline metric of one equity path: the numbers the tables, JSON and HTML show.
+
+    Fractions (returns, drawdown, exposure, costs) are plain fractions (0.05 = 5%); Sharpe, Sortino
+    and Calmar are annualised with ``periods`` bars a year; ``costs_paid`` is relative to the
+    initial equity; counts are floats so that every field serialises alike."""
+
+    total_return: float
+    cagr: float
+    volatility: float
+    sharpe: float
+    sortino: float
+    max_drawdown: float
+    max_dd_bars: float
+    calmar: float
+    turnover: float
+    exposure: float
+    hit_rate: float
+    n_trades: float
+    avg_trade: float
+    costs_paid: float
+    final_equity: float
+    bars: float
+
+    def to_dict(self) -> dict[str, float]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
 def summarize(
     equity: np.ndarray,
     traded: np.ndarray,
@@ -148,28 +181,36 @@ def summarize(
     trades: np.ndarray,
     invested: np.ndarray,
     periods: int = PERIODS_PER_YEAR,
-) -> dict[str, float]:
-    """Every headline metric of one equity path (the numbers the tables, JSON and HTML show).
-
-    ``costs_paid`` is the sum of costs as a fraction of the initial equity."""
+) -> Stats:
+    """`Stats` of one equity path with its traded notional, costs, fills and invested flags."""
     equity = _arr(equity)
     r = returns_from_equity(equity)
     trs = trade_returns(r, trades, invested)
+    return Stats(
+        total_return=total_return(r),
+        cagr=cagr(r, periods),
+        volatility=annual_volatility(r, periods),
+        sharpe=sharpe_ratio(r, periods),
+        sortino=sortino_ratio(r, periods),
+        max_drawdown=max_drawdown(r),
+        max_dd_bars=float(max_drawdown_duration(r)),
+        calmar=calmar_ratio(r, periods),
+        turnover=turnover(traded, equity, periods),
+        exposure=exposure(invested),
+        hit_rate=hit_rate(r),
+        n_trades=float(len(trs)),
+        avg_trade=float(np.mean(trs)) if len(trs) else 0.0,
+        costs_paid=float(np.sum(_arr(costs)) / equity[0]),
+        final_equity=float(equity[-1] / equity[0]),
+        bars=float(len(r)),
+    )
+
+
+def score_equity(equity: np.ndarray, periods: int = PERIODS_PER_YEAR) -> dict[str, float]:
+    """Sharpe, total return and max drawdown of an equity path (what validation reports)."""
+    r = returns_from_equity(equity)
     return {
-        "total_return": total_return(r),
-        "cagr": cagr(r, periods),
-        "volatility": annual_volatility(r, periods),
         "sharpe": sharpe_ratio(r, periods),
-        "sortino": sortino_ratio(r, periods),
+        "total_return": total_return(r),
         "max_drawdown": max_drawdown(r),
-        "max_dd_bars": float(max_drawdown_duration(r)),
-        "calmar": calmar_ratio(r, periods),
-        "turnover": turnover(traded, equity, periods),
-        "exposure": exposure(invested),
-        "hit_rate": hit_rate(r),
-        "n_trades": float(len(trs)),
-        "avg_trade": float(np.mean(trs)) if len(trs) else 0.0,
-        "costs_paid": float(np.sum(_arr(costs)) / equity[0]),
-        "final_equity": float(equity[-1] / equity[0]),
-        "bars": float(len(r)),
     }

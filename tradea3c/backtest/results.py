@@ -1,0 +1,115 @@
+"""Typed backtest results: the report, its cost-sweep levels and the seed table.
+
+Plain frozen dataclasses of numbers and `Stats`; ``metrics.json`` is `json_safe` of the report
+(dataclasses as objects, NaN as null), so the file and the attributes use the same names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tradea3c.atomic import atomic_write_json
+from tradea3c.backtest.curve import Curve
+from tradea3c.backtest.dsr import DeflatedSharpe
+from tradea3c.data.market import Market
+from tradea3c.metrics import Stats
+
+
+@dataclass(frozen=True)
+class CostLevel:
+    """One level of the cost sweep: ``cost_bps`` per side replacing the strategy's whole cost model."""
+
+    cost_bps: float
+    metrics: dict[str, Stats]
+    """Policy first, then each baseline, by name."""
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Mean, sample standard deviation (0 for one value), min and max of a metric over seeds."""
+
+    mean: float
+    std: float
+    min: float
+    max: float
+
+    @classmethod
+    def of(cls, values: list[float]) -> Spread:
+        v = np.asarray(values, dtype=np.float64)
+        std = float(v.std(ddof=1)) if len(v) > 1 else 0.0
+        return cls(float(v.mean()), std, float(v.min()), float(v.max()))
+
+
+@dataclass(frozen=True)
+class SeedRun:
+    run: str
+    seed: int
+    stats: Stats
+
+
+@dataclass(frozen=True)
+class SeedTable:
+    """Every seed's out-of-sample stats, their spread, and the deflated Sharpe of the best."""
+
+    runs: list[SeedRun]
+    summary: dict[str, Spread]
+    dsr: DeflatedSharpe
+    best_run: str
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    trained: str
+    current: str
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.trained and self.trained != self.current)
+
+
+@dataclass(eq=False)
+class BacktestReport:
+    """Everything a backtest produced; `to_json` is what ``metrics.json`` holds."""
+
+    label: str
+    """"out-of-sample" or "in-sample"."""
+    checkpoint: str
+    strategy: dict[str, Any]
+    env_kind: str
+    tickers: list[str]
+    fingerprint: Fingerprint
+    ranges: dict[str, list[str]]
+    """train / val / test / backtest: [first, last] ISO dates."""
+    costs: dict[str, float]
+    """The strategy's own cost model (bps)."""
+    metrics: dict[str, Stats]
+    """At the strategy's costs: policy first, then the baselines."""
+    cost_sweep: list[CostLevel]
+    seeds: SeedTable
+    warnings: list[str] = field(default_factory=list)
+    curves: list[Curve] = field(default_factory=list, repr=False)
+    market: Market | None = field(default=None, repr=False)
+
+    @property
+    def policy(self) -> Curve:
+        return self.curves[0]
+
+    @property
+    def benchmark(self) -> Curve:
+        return self.curves[1]
+
+    def to_json(self) -> dict[str, Any]:
+        keys = ("label", "checkpoint", "env_kind", "tickers", "ranges", "costs", "metrics", "cost_sweep")
+        out: dict[str, Any] = {k: getattr(self, k) for k in keys}
+        out["fingerprint"] = {**vars(self.fingerprint), "changed": self.fingerprint.changed}
+        out.update(seeds=self.seeds, warnings=self.warnings, strategy=self.strategy)
+        out["benchmark"] = self.benchmark.name
+        return out
+
+
+def write_json(report: BacktestReport, path: Any) -> None:
+    """``metrics.json``: every number the tables and the tear sheet show (atomic write)."""
+    atomic_write_json(path, report.to_json())

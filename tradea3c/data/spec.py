@@ -1,0 +1,52 @@
+"""`MarketSpec`: which prices a strategy trades, as plain data, and `load_market_spec` to load them.
+
+It lives with the data layer so that anything holding a spec (a strategy, a checkpoint's metadata)
+can rebuild its market without knowing about strategies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tradea3c.data.market import Market
+
+
+@dataclass(frozen=True)
+class MarketSpec:
+    """Which prices to trade."""
+
+    source: str = "demo"
+    """"demo" (embedded GOOGL), "signal" (synthetic planted signal), a universe ("sp500", "dow30",
+    "nasdaq100"), "cached", or tickers "AAPL,MSFT" (read from the data cache)."""
+    data_dir: str | None = None
+    """Cache folder (default: $TRADEA3C_DATA or data/cache)."""
+    max_tickers: int | None = None
+    """Keep only the first N tickers of a universe (laptop-sized runs)."""
+    start: str | None = None
+    """First date to load (ISO), None = all history."""
+    end: str | None = None
+    """Last date to load (ISO), None = all history."""
+    synthetic_bars: int = 2000
+    """Bars of the synthetic "signal" market."""
+    synthetic_seed: int = 0
+    """Seed of the synthetic "signal" market (use another seed for unseen test data)."""
+
+
+def load_market_spec(spec: MarketSpec, log: Callable[[str], None] | None = None) -> Market:
+    """The `Market` of ``spec`` (demo, synthetic signal, universe or cached tickers); universe
+    members that are not cached are reported through ``log``."""
+    if spec.source == "signal":
+        from tradea3c.data.synthetic import planted_signal_market
+
+        return planted_signal_market(spec.synthetic_bars, seed=spec.synthetic_seed)
+    from tradea3c.data.load import load_market_with_report
+
+    market, report = load_market_with_report(
+        spec.source, data_dir=spec.data_dir, start=spec.start, end=spec.end, max_tickers=spec.max_tickers
+    )
+    if log is not None:
+        for f in report.findings:
+            if f.check == "universe":
+                log(f"{spec.source}: {f.detail}; training on the {market.n_assets} cached members")
+    return market

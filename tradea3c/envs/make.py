@@ -1,0 +1,33 @@
+"""`make_env`: the one place that turns a resolved env config into an env (by its ``kind``)."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+from tradea3c.data.market import Market
+from tradea3c.envs.config import DateSplit, EnvConfig, MarketEnvConfig, PortfolioEnvConfig, Split
+from tradea3c.envs.market_env import MarketEnv
+from tradea3c.envs.portfolio_env import PortfolioEnv
+from tradea3c.envs.vector import MarketVectorEnv
+
+
+def make_env(
+    market: Market, cfg: EnvConfig, split: DateSplit | None = None, split_name: Split = "train"
+) -> gym.Env:
+    """`MarketEnv` for a `MarketEnvConfig`, `PortfolioEnv` for a `PortfolioEnvConfig`."""
+    if isinstance(cfg, PortfolioEnvConfig):
+        return PortfolioEnv(market, cfg, split=split, split_name=split_name)
+    if isinstance(cfg, MarketEnvConfig):
+        return MarketEnv(market, cfg, split=split, split_name=split_name)
+    raise TypeError(f"no env for config {type(cfg).__name__}")
+
+
+def make_vector_env(
+    num_envs: int, market: Market, cfg: EnvConfig, split: DateSplit | None = None, split_name: Split = "train"
+) -> MarketVectorEnv:
+    """K perturbed replays in one native vector env (one-asset envs only, so far)."""
+    if not isinstance(cfg, MarketEnvConfig):
+        raise ValueError(
+            f"envs_per_worker > 1 needs the one-asset market env, not {cfg.kind!r}; set envs_per_worker = 1"
+        )
+    return MarketVectorEnv(num_envs, market, cfg, split=split, split_name=split_name)
