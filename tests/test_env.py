@@ -279,3 +279,23 @@ def test_portfolio_simplex_action_is_the_target_weights() -> None:
     np.testing.assert_allclose(env.target_weights(np.array([0.2, 0.3, 0.1, 0.4])), [0.3, 0.1, 0.4])
     np.testing.assert_allclose(env.target_weights(np.array([1.0, 1.0, 0.0, 0.0])), [0.5, 0.0, 0.0])
     np.testing.assert_allclose(env.target_weights(np.zeros(4)), np.zeros(3))  # all cash
+
+
+# ------------------------------------------------------------------ active reward, many tickers
+ACTIVE = MarketEnvConfig(reward=RewardConfig(kind="active"), positions=(-1.0, 0.0, 1.0))
+
+
+def test_active_reward_envs_pass_check_env_and_do_not_see_the_future() -> None:
+    check_env(MarketEnv(ONE, ACTIVE), skip_render_check=True)
+    check_env(MarketEnv(SYN, ACTIVE), skip_render_check=True)  # one drawn ticker per episode
+    penv = PortfolioEnv(SYN, PortfolioEnvConfig(reward=RewardConfig(kind="active")))
+    check_env(penv, skip_render_check=True)
+    assert_no_leak(lambda m: MarketEnv(m, ACTIVE), 3)
+
+
+def test_active_reward_telescopes_to_log_equity_minus_log_price_ratio() -> None:
+    env = _fixed(CostConfig(), reward=RewardConfig(kind="active"))
+    _, r, eq = run(env, [1, 1, 0, 1, 1] * 10)
+    t = env.source.first_decision
+    bench = np.log(ONE.close[t + 50, 0] / ONE.close[t, 0])
+    assert np.sum(r) == pytest.approx(np.log(eq[-1]) - bench, abs=1e-12)

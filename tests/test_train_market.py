@@ -108,7 +108,10 @@ def test_train_cli_one_line_errors(tmp_path: Path) -> None:
             ["train", "--market", "AAPL", "--data-dir", str(tmp_path / "c"), "--out", str(tmp_path / "b")],
             "tradea3c fetch",
         ),
-        (["train", "--mode", "ppo", "--out", str(tmp_path / "d")], "--mode ppo: a3c.mode: expected 'a3c' or 'a2c'"),
+        (
+            ["train", "--mode", "ppo", "--out", str(tmp_path / "d")],
+            "--mode ppo: a3c.mode: expected 'a3c' or 'a2c'",
+        ),
         (["train", "--set", "a3c.lrr=1", "--out", str(tmp_path / "e")], "did you mean 'lr'"),
         (["train", "--set", "a3c.lr=fast", "--out", str(tmp_path / "f")], "a3c.lr"),
     ]

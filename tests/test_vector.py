@@ -7,11 +7,11 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
-from test_env import ONE, VARIANTS
+from test_env import ONE, SYN, VARIANTS
 from test_features import djia_market
 
 import tradea3c.envs as E
-from tradea3c.envs import MarketEnv, MarketEnvConfig, MarketVectorEnv
+from tradea3c.envs import MarketEnv, MarketEnvConfig, MarketVectorEnv, PerturbConfig, RewardConfig
 
 
 def assert_same_as_sync(market, cfg: MarketEnvConfig, k: int, n: int, seed: int, **kw) -> None:
@@ -76,3 +76,27 @@ def test_bench_table_shape() -> None:
     rows = run_env_benchmark(steps=300, repeats=1, ks=(1, 4))
     assert [r.num_envs for r in rows] == [1, 1, 1, 4]
     assert rows[0].ratio == 1.0 and all(r.steps_per_s > 0 for r in rows)
+
+
+ACTIVE_VARIANTS = {
+    "active": MarketEnvConfig(reward=RewardConfig(kind="active", scale=100.0), episode_length=60),
+    "active_cash": MarketEnvConfig(reward=RewardConfig(kind="active", benchmark="cash"), episode_length=60),
+    "active_perturbed": MarketEnvConfig(
+        reward=RewardConfig(kind="active"),
+        positions=(-1.0, 0.0, 1.0),
+        perturb=PerturbConfig(bootstrap_block=5, vol_scale=(0.7, 1.5), price_noise=0.002, latency_prob=0.5),
+        episode_length=50,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVE_VARIANTS))
+def test_vector_equals_single_envs_active_reward(name: str) -> None:
+    assert_same_as_sync(ONE, ACTIVE_VARIANTS[name], k=4, n=150, seed=5)
+
+
+@pytest.mark.parametrize("name", ["default", "perturbed"])
+def test_vector_equals_single_envs_multi_asset(name: str) -> None:
+    cfg = MarketEnvConfig(**{**VARIANTS[name].__dict__, "episode_length": 50})
+    assert_same_as_sync(SYN, cfg, k=4, n=150, seed=8)
+    assert_same_as_sync(SYN, ACTIVE_VARIANTS["active"], k=3, n=150, seed=8)

@@ -15,6 +15,7 @@ from tradea3c.a3c.checkpoint import (
 )
 from tradea3c.a3c.config import A3CConfig, ModelConfig
 from tradea3c.a3c.engine import TrainResult, WorkerError, train
+from tradea3c.a3c.ensemble import EnsembleModel
 from tradea3c.a3c.evaluator import EvaluatorError
 from tradea3c.a3c.models import (
     ActorCritic,
@@ -40,6 +41,7 @@ __all__ = [
     "CategoricalHead",
     "CheckpointError",
     "DirichletHead",
+    "EnsembleModel",
     "EpisodeTrace",
     "EvaluatorError",
     "LSTMActorCritic",

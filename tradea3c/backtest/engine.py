@@ -13,6 +13,7 @@ validation range picked ``best.pt``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -49,10 +50,19 @@ class LoadedPolicy:
     tickers: tuple[str, ...]
     seed: int
     metadata: dict[str, Any]
+    members: tuple[Path, ...] = ()
+    """The checkpoints of an ensemble (`ensemble_policy`); empty for one checkpoint."""
 
     @property
     def kind(self) -> str:
         return self.env_config.kind
+
+    @property
+    def label(self) -> str:
+        """The checkpoint, or ``"ensemble of N: path, path, ..."``."""
+        if not self.members:
+            return str(self.path)
+        return f"ensemble of {len(self.members)}: {', '.join(str(p) for p in self.members)}"
 
     @property
     def strategy(self) -> dict[str, Any]:
@@ -119,6 +129,55 @@ def load_policy(path: str | Path) -> LoadedPolicy:
         int(config.seed),
         meta,
     )
+
+
+def ensemble_policy(policies: Sequence[LoadedPolicy]) -> LoadedPolicy:
+    """One policy averaging 2+ loaded checkpoints (`tradea3c.a3c.EnsembleModel`).
+
+    Members must share the evaluation env (``env_config.for_evaluation()``: what the backtest
+    runs), tickers, market spec and spaces (one-line `BacktestError` naming the odd one). The
+    split ends at the latest member's ``val_end``, so no member's validation data counts as out of
+    sample; path, seed, fingerprint and strategy metadata are the first member's.
+    """
+    from tradea3c.a3c.ensemble import EnsembleModel
+
+    if len(policies) < 2:
+        raise BacktestError(
+            f"--ensemble needs 2 or more runs, got {len(policies)}; pass several run directories "
+            "(seeds or walk-forward folds)"
+        )
+    first = policies[0]
+
+    def traits(p: LoadedPolicy) -> dict[str, Any]:
+        meta = p.metadata
+        return {
+            "env config": p.env_config.for_evaluation(),
+            "tickers": p.tickers,
+            "market spec": p.market_spec,
+            "observation space": meta.get("observation_space"),
+            "action space": meta.get("action_space"),
+        }
+
+    ref = traits(first)
+    for p in policies[1:]:
+        for what, value in traits(p).items():
+            if value != ref[what]:
+                raise BacktestError(
+                    f"{p.path}: its {what} differs from {first.path}'s; ensemble members must be "
+                    "seeds or folds of one strategy"
+                )
+    spaces = [(p.metadata.get("observation_space"), p.metadata.get("action_space")) for p in policies]
+    try:
+        model = EnsembleModel(
+            [p.model for p in policies], None if any(x is None for sp in spaces for x in sp) else spaces
+        )
+    except ValueError as exc:
+        raise BacktestError(f"{first.path}: {exc}") from None
+    split = DateSplit(
+        max((p.split.train_end for p in policies), key=pd.Timestamp),
+        max((p.split.val_end for p in policies), key=pd.Timestamp),
+    )
+    return replace(first, model=model, split=split, members=tuple(p.path for p in policies))
 
 
 def _date(value: str | None, flag: str) -> pd.Timestamp | None:

@@ -74,6 +74,11 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def run_name(checkpoint: str) -> str:
+    """A checkpoint's run directory name (its file path when it has none)."""
+    return Path(checkpoint).parent.name or checkpoint
+
+
 def positions_png(report: BacktestReport) -> str:
     """Price with fills marked (one asset) or normalised prices (several), and held weights below."""
     import matplotlib
@@ -129,8 +134,11 @@ def tradea3c_section(report: BacktestReport) -> str:
     ]
     parts += [f"<p class='t3-warn'>{html.escape(w)}</p>" for w in report.warnings]
     fp = report.fingerprint
+    names_of = ", ".join(run_name(m) for m in report.members)
     config = [
-        ["checkpoint", report.checkpoint],
+        ["ensemble", f"ensemble of {len(report.members)}: {names_of}"]
+        if report.members
+        else ["checkpoint", report.checkpoint],
         ["env", report.env_kind],
         ["tickers", ", ".join(report.tickers)],
         ["market", str(st.get("market", {}).get("source", ""))],
@@ -172,15 +180,12 @@ def tradea3c_section(report: BacktestReport) -> str:
     head = ["cost bps/side", *(f"{n} {k}" for n in (pol, bench) for k in ("return", "Sharpe", "max DD"))]
     parts += ["<h3>Cost sweep (flat bps per side replacing the strategy's costs)</h3>", _table(head, sweep)]
     sd, keys = report.seeds, ("total_return", "sharpe", "max_drawdown")
-    rows = [
-        [Path(r.run).parent.name or r.run, str(r.seed), *(fmt(k, getattr(r.stats, k)) for k in keys)]
-        for r in sd.runs
-    ]
+    rows = [[run_name(r.run), str(r.seed), *(fmt(k, getattr(r.stats, k)) for k in keys)] for r in sd.runs]
     rows.append(["mean", "", *(fmt(k, sd.summary[k].mean) for k in keys)])
     rows.append(["std", "", *(fmt(k, sd.summary[k].std) for k in keys)])
     d = sd.dsr
     parts += [
-        "<h3>Seeds</h3>",
+        "<h3>Seeds (the ensemble's members, each on its own)</h3>" if report.members else "<h3>Seeds</h3>",
         _table(["run", "seed", "return", "Sharpe", "max DD"], rows),
         f"<p>Deflated Sharpe ratio (best of {d.n_trials} trials, SR variance "
         f"{d.sr_variance:.2e}/bar^2, expected max SR {d.expected_max_sr:.4f}/bar): "

@@ -90,6 +90,9 @@ class BacktestReport:
     cost_sweep: list[CostLevel]
     seeds: SeedTable
     warnings: list[str] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)
+    """The member checkpoints of an ensemble backtest (``checkpoint`` then reads "ensemble of N:
+    ..."); empty for a single policy."""
     curves: list[Curve] = field(default_factory=list, repr=False)
     market: Market | None = field(default=None, repr=False)
 
@@ -102,7 +105,17 @@ class BacktestReport:
         return self.curves[1]
 
     def to_json(self) -> dict[str, Any]:
-        keys = ("label", "checkpoint", "env_kind", "tickers", "ranges", "costs", "metrics", "cost_sweep")
+        keys = (
+            "label",
+            "checkpoint",
+            "members",
+            "env_kind",
+            "tickers",
+            "ranges",
+            "costs",
+            "metrics",
+            "cost_sweep",
+        )
         out: dict[str, Any] = {k: getattr(self, k) for k in keys}
         out["fingerprint"] = {**vars(self.fingerprint), "changed": self.fingerprint.changed}
         out.update(seeds=self.seeds, warnings=self.warnings, strategy=self.strategy)

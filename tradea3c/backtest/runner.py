@@ -23,6 +23,7 @@ from tradea3c.backtest.engine import (
     BacktestError,
     BarRange,
     LoadedPolicy,
+    ensemble_policy,
     load_policy,
     policy_curve,
     resolve_range,
@@ -72,9 +73,15 @@ def policy_and_baselines(
     return [pc, *base]
 
 
-def policy_market(pol: LoadedPolicy, market: Market | None, warnings: list[str]) -> Market:
+def policy_market(
+    pol: LoadedPolicy, market: Market | None, warnings: list[str], ticker: str | None = None
+) -> Market:
     """The market a policy was trained on (loaded from its stored spec unless given); refuses other
-    tickers, warns when the data changed since training."""
+    tickers, warns when the data changed since training.
+
+    ``ticker``: score a one-asset policy on that ticker alone (of ``market`` or of the policy's
+    own market): how a policy trained across a universe is scored per ticker, including tickers it
+    never saw (a warning says so); the identity and fingerprint checks then do not apply."""
     if market is None:
         from tradea3c.data import DataError
         from tradea3c.data.spec import load_market_spec
@@ -83,10 +90,18 @@ def policy_market(pol: LoadedPolicy, market: Market | None, warnings: list[str])
             market = load_market_spec(pol.market_spec)
         except (DataError, FileNotFoundError, ValueError) as exc:
             raise BacktestError(f"{pol.path}: cannot load its market ({exc}); fetch the data first") from None
+    if ticker is not None:
+        if pol.kind != "market":
+            raise BacktestError(f"{pol.path}: --ticker scores one-asset policies; this one is {pol.kind!r}")
+        if ticker not in market.tickers:
+            raise BacktestError(f"--ticker {ticker}: not in the market ({', '.join(market.tickers[:10])}...)")
+        if ticker not in pol.tickers:
+            warnings.append(f"{ticker} was not in the policy's training universe (unseen ticker)")
+        return market.select(ticker) if market.n_assets > 1 else market
     if pol.tickers and tuple(market.tickers) != pol.tickers:
         raise BacktestError(
             f"{pol.path}: trained on {list(pol.tickers)} but the market now holds "
-            f"{list(market.tickers)}; restore the data the run was trained on"
+            f"{list(market.tickers)}; restore the data the run was trained on (or pass --ticker)"
         )
     if pol.fingerprint and market.fingerprint != pol.fingerprint:
         warnings.append(
@@ -140,15 +155,20 @@ def seed_table(
     policies: list[LoadedPolicy],
     market: Market,
     rng: BarRange,
-    first: Curve,
+    first: Curve | None,
     *,
     greedy: bool = True,
     seed: int = 0,
     n_trials: int | None = None,
 ) -> SeedTable:
-    """Each seed's stats over ``rng`` (``first`` is the first policy's curve, already run), their
-    spread, and the deflated Sharpe of the best over ``n_trials`` (default: the number of runs)."""
-    curves = [first, *(policy_curve(p, market, rng, greedy=greedy, seed=seed) for p in policies[1:])]
+    """Each seed's stats over ``rng`` (``first`` is the first policy's curve if already run, else
+    None), their spread, and the deflated Sharpe of the best over ``n_trials`` (default: the number
+    of runs)."""
+    todo = policies if first is None else policies[1:]
+    curves = [
+        *([] if first is None else [first]),
+        *(policy_curve(p, market, rng, greedy=greedy, seed=seed) for p in todo),
+    ]
     runs = [SeedRun(str(p.path), p.seed, c.metrics()) for p, c in zip(policies, curves, strict=True)]
     summary = {k: Spread.of([getattr(r.stats, k) for r in runs]) for k in SEED_KEYS}
     dsr = deflated_sharpe_of([c.returns for c in curves], n_trials)
@@ -180,23 +200,35 @@ def backtest_run(
     market: Market | None = None,
     rules: list[RuleConfig] | None = None,
     log: Callable[[str], None] | None = None,
+    ensemble: bool = False,
+    ticker: str | None = None,
 ) -> BacktestReport:
     """Backtest a run directory or checkpoint (several = seeds of one config; the first is reported,
     all enter the seed table and the DSR) over ``start..end`` (default: the test range after the
-    checkpoint's val_end), against baselines with the same costs."""
+    checkpoint's val_end), against baselines with the same costs.
+
+    ``ensemble=True``: the runs (2 or more) are averaged into one policy (`ensemble_policy`) that
+    is reported as "policy"; its default range starts after the latest member's val_end, and the
+    seed table and DSR list each member's own curve. ``ticker``: score a one-asset policy on one
+    ticker (see `policy_market`)."""
     paths = [runs] if isinstance(runs, str | Path) else list(runs)
     if not paths:
         raise BacktestError("no run given; pass a run directory or checkpoint")
     policies = [load_policy(p) for p in paths]
-    pol, warnings = policies[0], []
-    market = policy_market(pol, market, warnings)
-    rng = common_range(policies, market, start, end, allow_in_sample)
+    pol, warnings = (ensemble_policy(policies) if ensemble else policies[0]), []
+    market = policy_market(pol, market, warnings, ticker)
+    if ensemble:
+        for member in policies[1:]:
+            policy_market(member, market, warnings, ticker)
+        warnings = list(dict.fromkeys(warnings))
+    rng = common_range([pol, *policies] if ensemble else policies, market, start, end, allow_in_sample)
     curves = policy_and_baselines(pol, market, rng, greedy=greedy, seed=seed, rules=rules)
     metrics: dict[str, Stats] = {c.name: c.metrics() for c in curves}
     sweep = cost_sweep(pol, market, rng, costs_bps, greedy=greedy, seed=seed, rules=rules, log=log)
     return BacktestReport(
         label=rng.label,
-        checkpoint=str(pol.path),
+        checkpoint=pol.label,
+        members=[str(p) for p in pol.members],
         strategy=pol.strategy,
         env_kind=pol.kind,
         tickers=list(market.tickers),
@@ -205,7 +237,15 @@ def backtest_run(
         costs={k: float(v) for k, v in vars(pol.env_config.costs).items()},
         metrics=metrics,
         cost_sweep=sweep,
-        seeds=seed_table(policies, market, rng, curves[0], greedy=greedy, seed=seed, n_trials=n_trials),
+        seeds=seed_table(
+            policies,
+            market,
+            rng,
+            None if ensemble else curves[0],
+            greedy=greedy,
+            seed=seed,
+            n_trials=n_trials,
+        ),
         warnings=warnings,
         curves=curves,
         market=market,

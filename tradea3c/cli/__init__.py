@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from tradea3c.cli import atari, backtest, bench, checkpoint, data, demo, train
+from tradea3c.cli import atari, backtest, bench, checkpoint, data, demo, study, train
 
 app = typer.Typer(
     name="tradea3c",
@@ -29,6 +29,9 @@ app.command("train", help="Train an A3C agent on a market (defaults: embedded de
 app.command("backtest", help="Backtest a run out of sample vs baselines, costs included; HTML tear sheet.")(
     backtest.backtest
 )
+app.command(
+    "study", help="Does it beat buy-and-hold? Train on every ticker of a universe, score out of sample."
+)(study.study)
 app.command("walkforward", help="Walk-forward: train on each fold's past, test on its future.")(
     backtest.walkforward
 )

@@ -43,6 +43,8 @@ def print_report(report: BacktestReport) -> None:
     for k in SHOWN:  # the tear sheet's metric rows, same order
         t.add_row(k, *(fmt(k, getattr(report.metrics[n], k)) for n in names))
     con.print(t)
+    if report.members:
+        con.print(f"policy = {report.checkpoint}")
     if report.cost_sweep:
         pol, bench = names[0], names[1]
         s = Table(title="cost sweep (flat bps per side)")
@@ -108,6 +110,17 @@ def backtest(
     trials: Annotated[
         int | None, typer.Option(help="Configurations tried, for the DSR (default: number of runs).")
     ] = None,
+    ensemble: Annotated[
+        bool,
+        typer.Option(
+            "--ensemble",
+            help="Average the runs (2+ seeds or folds) into one policy; the seeds table lists each.",
+        ),
+    ] = False,
+    ticker: Annotated[
+        str | None,
+        typer.Option(help="Score a one-asset policy on this ticker alone (e.g. a cross-sectional agent)."),
+    ] = None,
 ) -> None:
     """Backtest a checkpoint out of sample against buy-and-hold and rule baselines, costs included."""
     from tradea3c.backtest import BacktestError, backtest_run
@@ -123,6 +136,8 @@ def backtest(
             greedy=not sampled,
             seed=seed,
             n_trials=trials,
+            ensemble=ensemble,
+            ticker=ticker,
         )
     except BacktestError as exc:
         raise _fail(str(exc)) from None

@@ -48,3 +48,15 @@ def oracle_targets(market: Market, start: int, n_steps: int) -> np.ndarray:
     close = market.close[:, 0]
     nxt = close[start + 1 : start + n_steps + 1] / close[start : start + n_steps]
     return (nxt > 1.0).astype(np.float64)
+
+
+def planted_signal_universe(
+    n_bars: int = 2000, n_assets: int = 6, *, seed: int = 0, move: float = 0.01
+) -> Market:
+    """``n_assets`` tickers ("SIG0".."SIGn") on one calendar, each an independent planted-signal market
+    (ticker i uses seed ``seed * 1000 + i``): the same rule, different paths, for cross-sectional
+    training and tests on tickers a policy never saw."""
+    parts = [planted_signal_market(n_bars, seed=seed * 1000 + i, move=move) for i in range(n_assets)]
+    cols = [np.hstack([getattr(p, f) for p in parts]) for f in ("open", "high", "low", "close", "volume")]
+    tickers = tuple(f"SIG{i}" for i in range(n_assets))
+    return Market(tickers, parts[0].dates, *cols, source="synthetic-signal", name="signal-universe")

@@ -47,15 +47,19 @@ class DateSplit:
 class RewardConfig:
     """Per-step reward. All kinds are computed from equity net of costs."""
 
-    kind: Literal["log_return", "dsr", "drawdown"] = "log_return"
+    kind: Literal["log_return", "dsr", "drawdown", "active"] = "log_return"
     """log_return: log(E[t+1]/E[t]); dsr: differential Sharpe ratio (Moody & Saffell) of simple
-    returns; drawdown: log return minus risk_aversion * increase of the drawdown from the peak."""
+    returns; drawdown: log return minus risk_aversion * increase of the drawdown from the peak;
+    active: log(E[t+1]/E[t]) - log(B[t+1]/B[t]), the log return in excess of the benchmark B (e.g.
+    equity 1.00 -> 1.01 while the close goes 100 -> 102: log(1.01) - log(1.02) = -0.00985)."""
     risk_aversion: float = 1.0
     """Drawdown-penalty weight (kind='drawdown' only), per unit of drawdown fraction."""
     dsr_eta: float = 0.01
     """EMA rate of the differential Sharpe ratio's moment estimates (kind='dsr' only)."""
     scale: float = 1.0
     """Multiplier applied to the reward (e.g. 100 to make daily log returns O(1))."""
+    benchmark: Literal["asset", "cash"] = "asset"
+    """B of kind='active': asset = hold the asset (portfolio: equal-weight basket); cash = 0 = log_return."""
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,10 @@ close prices and cost rates. Unperturbed episodes share the base track of the sp
 price-perturbed episodes get a fresh track built at reset from the episode window plus enough
 history for the features' warm-up, with features recomputed from the perturbed prices.
 The split is enforced structurally: the source keeps only bars up to the split end.
+
+Cross-sectional sampling (``one_asset=True`` with a multi-asset market, as `MarketEnv` uses it):
+each episode first draws one asset uniformly from the rng, then everything else as usual; its
+track holds that asset alone (one column), base or perturbed. With one asset there is no draw.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ class Episode:
     n_steps: int
     latency: int
     rate_mult: float  # cost-jitter multiplier of this episode
+    asset: int = 0  # index of the traded asset in the source market (one-asset sources)
+    ticker: str = ""  # its name ("" for a multi-asset episode)
 
 
 class EpisodeSource:
@@ -48,6 +54,8 @@ class EpisodeSource:
         cfg: MarketEnvConfig | PortfolioEnvConfig,
         split: DateSplit | None = None,
         split_name: Split = "train",
+        *,
+        one_asset: bool = False,
     ) -> None:
         lo, hi = split.bounds(market, split_name) if split is not None else (0, market.n_bars - 1)
         self.cfg = cfg
@@ -74,27 +82,62 @@ class EpisodeSource:
             0,
             self.market,
         )
+        self.tickers = self.market.tickers
+        self.one_asset = one_asset
+        self.draws_asset = one_asset and self.market.n_assets > 1
+        self._asset_tracks: dict[int, Track] = {} if self.draws_asset else {0: self.base}
+        self._by_asset: np.ndarray | None = None  # features (n_assets, T, F) once an asset is drawn
+
+    def asset_track(self, j: int) -> Track:
+        """The base track of asset ``j`` alone (``base`` itself for a one-asset market)."""
+        tr = self._asset_tracks.get(j)
+        if tr is None:
+            if self._by_asset is None:  # one transposed copy: each asset's rows contiguous
+                self._by_asset = np.ascontiguousarray(self.base.features.transpose(1, 0, 2))
+            b, col = self.base, slice(j, j + 1)
+            tr = Track(
+                self._by_asset[j][:, None, :],
+                np.ascontiguousarray(b.fill[:, col]),
+                np.ascontiguousarray(b.close[:, col]),
+                np.ascontiguousarray(b.rates[:, col]),
+                0,
+                self.market.select(self.tickers[j]),
+            )
+            self._asset_tracks[j] = tr
+        return tr
+
+    def is_base(self, track: Track) -> bool:
+        """Whether ``track`` is an unperturbed base track of this source (shared between episodes)."""
+        return track is self.base or any(t is track for t in self._asset_tracks.values())
 
     @property
     def n_features(self) -> int:
         return self.base.features.shape[2]
 
     def sample(self, rng: np.random.Generator) -> Episode:
+        """One episode. Draw order: asset (cross-sectional sources with several assets only),
+        start, latency, cost multiplier, price perturbations."""
         cfg, p = self.cfg, self.cfg.perturb
         n = self.n_steps
+        asset = int(rng.integers(len(self.tickers))) if self.draws_asset else 0
+        ticker = self.tickers[asset] if self.one_asset else ""
         start = self.first_decision
         if p.random_start:
             start = int(rng.integers(self.first_decision, self.hi - n + 1))
         latency = cfg.latency + extra_latency(p, rng)
         mult = cost_multiplier(p, rng)
         if not p.changes_prices:
-            return Episode(self.base, start, n, latency, mult)
+            base = self.asset_track(asset) if self.draws_asset else self.base
+            return Episode(base, start, n, latency, mult, asset, ticker)
         s0 = start - self.warmup
-        sub = perturb_prices(self.market.take(slice(s0, start + n + 1)), p, rng)
+        window = self.market.take(slice(s0, start + n + 1))
+        if self.draws_asset:
+            window = window.select(ticker)
+        sub = perturb_prices(window, p, rng)
         fs = compute_features(sub, cfg.features)
         if fs.first_valid + cfg.window - 1 > self.warmup:
             raise RuntimeError(
                 "perturbed window has a longer feature warm-up than the market; lower the perturbation"
             )
         track = Track(fs.values, fill_prices(sub, cfg.fill), sub.close, cost_rates(sub, cfg.costs), s0, sub)
-        return Episode(track, self.warmup, n, latency, mult)
+        return Episode(track, self.warmup, n, latency, mult, asset, ticker)

@@ -4,6 +4,10 @@ Observation (float32, shape ``(window * n_features + 3,)``): the features of bar
 ``t - window + 1 .. t`` (row-major: bar, then feature) followed by the agent state: held position
 (target weight), equity change since the last entry (0 when flat), and bars in the current
 position / 252. ``step`` is pandas-free: Python floats plus one contiguous slice copy.
+
+Cross-sectional training: over a multi-asset market without ``ticker=``, each episode trades one
+asset drawn uniformly at reset from ``np_random`` (its name is ``info["ticker"]``); features are
+scale-free, so the observation does not depend on which asset is traded.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ from tradea3c.data.market import Market
 from tradea3c.envs.config import DateSplit, MarketEnvConfig, Split
 from tradea3c.envs.episode import Episode, EpisodeSource
 from tradea3c.envs.execution import rebalance_each
-from tradea3c.envs.rewards import ScalarReward
+from tradea3c.envs.rewards import ScalarReward, asset_log_returns, needs_benchmark
 
 N_STATE = 3
+_F32 = np.dtype(np.float32)  # a dtype object, passed positionally: the cheapest np.empty call
 BARS_PER_YEAR = 252.0
 
 
@@ -63,9 +68,12 @@ def window_rows(features: np.ndarray, window: int) -> np.ndarray:
 class MarketEnv(gym.Env):
     """One-asset trading env over a `Market` (default: the demo market).
 
-    Args: ``market``; ``config`` (`MarketEnvConfig`); ``ticker`` (required for a multi-asset
-    market); ``split``/``split_name``: a `DateSplit` and which range to trade (no split: all bars);
+    Args: ``market``; ``config`` (`MarketEnvConfig`); ``ticker``: trade this asset only (else a
+    multi-asset market gives one uniformly drawn asset per episode); ``split``/``split_name``: a
+    `DateSplit` and which range to trade (no split: all bars; the same bars for every asset);
     ``**overrides``: `MarketEnvConfig` fields replacing those of ``config``.
+
+    ``info`` (reset and step): ``equity``, ``cost`` (of the step's fill) and ``ticker``.
     """
 
     metadata = {"render_modes": []}
@@ -83,35 +91,40 @@ class MarketEnv(gym.Env):
         market = default_market() if market is None else market
         if ticker is not None:
             market = market.select(ticker)
-        elif market.n_assets != 1:
-            raise ValueError(f"MarketEnv trades one asset; pass ticker= one of {market.tickers}")
         cfg = config or MarketEnvConfig()
         self.config = replace(cfg, **overrides) if overrides else cfg
-        self.source = EpisodeSource(market, self.config, split, split_name)
+        self.source = EpisodeSource(market, self.config, split, split_name, one_asset=True)
         self.n_features = self.source.n_features
         self._wf = self.config.window * self.n_features
+        self._n_obs = self._wf + N_STATE
         self.observation_space = observation_space(self.config, self.n_features)
         self.action_space = gym.spaces.Discrete(len(self.config.positions))
         self._positions = [float(p) for p in self.config.positions]
         self._reward = ScalarReward(self.config.reward, self.config.initial_equity)
+        self._bench = needs_benchmark(self.config.reward)
+        self._blr: list[float] | None = None  # benchmark log return of the step ending at bar t
         self._floor = self.config.ruin_floor * self.config.initial_equity
-        self._lists: dict[int, tuple[list[float], list[float], list[float], np.ndarray]] = {}
+        self._lists: dict[int, tuple[list[float], list[float], list[float], np.ndarray, Any]] = {}
+        self.ticker = ""
         self.episode: Episode | None = None
 
     # ----------------------------------------------------------------- episode
     def _load(self, ep: Episode) -> None:
         tr = ep.track
-        cached = self._lists.get(id(tr)) if tr is self.source.base else None
+        shared = self.source.is_base(tr)
+        cached = self._lists.get(id(tr)) if shared else None
         if cached is None:
             cached = (
                 tr.fill[:, 0].tolist(),
                 tr.close[:, 0].tolist(),
                 tr.rates[:, 0].tolist(),
                 window_rows(tr.features, self.config.window),
+                asset_log_returns(tr.close[:, 0]).tolist() if self._bench else None,
             )
-            if tr is self.source.base:
+            if shared:
                 self._lists[id(tr)] = cached
-        self._fill, self._close, rates, self._rows = cached
+        self._fill, self._close, rates, self._rows, self._blr = cached
+        self.ticker = ep.ticker
         self._rates = rates if ep.rate_mult == 1.0 else [r * ep.rate_mult for r in rates]
         self.episode = ep
 
@@ -127,10 +140,10 @@ class MarketEnv(gym.Env):
         self._in_state = 0
         self._queue = [0.0] * ep.latency
         self._reward.reset(e0)
-        return self._obs(self._t), {"equity": e0, "cost": 0.0}
+        return self._obs(self._t), {"equity": e0, "cost": 0.0, "ticker": self.ticker}
 
     def _obs(self, t: int) -> np.ndarray:
-        obs = np.empty(self._wf + N_STATE, dtype=np.float32)
+        obs = np.empty(self._n_obs, _F32)
         obs[: self._wf] = self._rows[t - self._w1]
         held = self._held
         chg = min(max(self._equity / self._entry - 1.0, -EQ_CLIP), EQ_CLIP) if held else 0.0
@@ -159,8 +172,9 @@ class MarketEnv(gym.Env):
         e1 = self._cash + self._units * self._close[t1]
         self._equity = e1
         self._t = t1
-        reward = self._reward(e0, e1)
-        return self._obs(t1), reward, e1 < self._floor, t1 == self._end, {"equity": e1, "cost": cost}
+        reward = self._reward(e0, e1) if self._blr is None else self._reward(e0, e1, self._blr[t1])
+        info = {"equity": e1, "cost": cost, "ticker": self.ticker}
+        return self._obs(t1), reward, e1 < self._floor, t1 == self._end, info
 
     # ------------------------------------------------------------------ helpers
     @property

@@ -7,6 +7,8 @@ cash, i = all in asset i. Execution and costs are those of `execution.rebalance`
 reproduces the equity path).
 Observation: the window of features of every asset (bar, asset, feature; row-major), then the
 held weights (cash first) at the last close and equity / initial - 1.
+Reward kind "active" (benchmark "asset") measures against the equal-weight buy-and-hold basket of
+the env's assets bought at the close of the episode's first decision bar.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from tradea3c.envs.config import DateSplit, PortfolioEnvConfig, Split
 from tradea3c.envs.episode import Episode, EpisodeSource
 from tradea3c.envs.execution import rebalance
 from tradea3c.envs.market_env import default_market
-from tradea3c.envs.rewards import ScalarReward
+from tradea3c.envs.rewards import ScalarReward, basket_log_returns, needs_benchmark
 
 LOGIT_SCALE = 5.0  # action +-1 -> logits +-5: weights from ~0 to ~1 are reachable
 
@@ -78,6 +80,8 @@ class PortfolioEnv(gym.Env):
         else:
             self.action_space = gym.spaces.Discrete(n + 1)
         self._reward = ScalarReward(self.config.reward, self.config.initial_equity)
+        self._bench = needs_benchmark(self.config.reward)
+        self._blr: list[float] | None = None
         self._floor = self.config.ruin_floor * self.config.initial_equity
         self.episode: Episode | None = None
 
@@ -103,6 +107,9 @@ class PortfolioEnv(gym.Env):
         self._units, self._cash, self._equity = np.zeros(self.n_assets), e0, e0
         self._queue = [np.zeros(self.n_assets)] * ep.latency
         self._reward.reset(e0)
+        if self._bench:
+            end = self._end + 1
+            self._blr = basket_log_returns(tr.close[:end], ep.start).tolist()
         return self._obs(), {"equity": e0, "cost": 0.0}
 
     def _obs(self) -> np.ndarray:
@@ -127,7 +134,7 @@ class PortfolioEnv(gym.Env):
         )
         e0, e1 = self._equity, float(self._cash + self._units @ self._close[t1])
         self._equity, self._t = e1, t1
-        reward = self._reward(e0, e1)
+        reward = self._reward(e0, e1) if self._blr is None else self._reward(e0, e1, self._blr[t1])
         info = {"equity": e1, "cost": float(cost), "turnover": float(traded) / e0}
         return self._obs(), reward, e1 < self._floor, t1 == self._end, info
 

@@ -5,11 +5,14 @@ sub-env i with ``s + i``) and the same actions, but one vectorised `step` instea
 steps. Autoreset mode: ``AutoresetMode.NEXT_STEP`` (the Gymnasium default): the step after a
 sub-env terminates or truncates resets it, returns its first observation with reward 0 and
 ``terminated = truncated = False``, and ignores that env's action. ``step`` returns an empty
-info dict; per-env equity is available as `equity`.
+info dict; per-env equity is available as `equity`, the ticker each sub-env trades as `tickers`.
+Over a multi-asset market (no ``ticker=``) each sub-env draws its asset at each of its resets,
+from its own RNG exactly as a `MarketEnv` seeded the same way would.
 
-Storage: unperturbed episodes share the base track (one feature array for all K envs); with
-price perturbations each sub-env owns a region of one flat buffer that its reset rewrites. A
-strided view turns any (env, bar) into its observation window, gathered for all K in one call.
+Storage: unperturbed episodes share the base track (one feature array for all K envs, one region
+of (bars + 1 pad) rows per asset); with price perturbations each sub-env owns a region of one flat
+buffer that its reset rewrites. A strided view turns any (env, bar) into its observation window,
+gathered for all K in one call.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from tradea3c.envs.market_env import (
     observation_space,
     window_rows,
 )
-from tradea3c.envs.rewards import VectorReward
+from tradea3c.envs.rewards import VectorReward, asset_log_returns, needs_benchmark
 
 
 class MarketVectorEnv(VectorEnv):
@@ -57,11 +60,9 @@ class MarketVectorEnv(VectorEnv):
         market = default_market() if market is None else market
         if ticker is not None:
             market = market.select(ticker)
-        elif market.n_assets != 1:
-            raise ValueError(f"MarketVectorEnv trades one asset; pass ticker= one of {market.tickers}")
         cfg = config or MarketEnvConfig()
         self.config = cfg = replace(cfg, **overrides) if overrides else cfg
-        self.source = src = EpisodeSource(market, cfg, split, split_name)
+        self.source = src = EpisodeSource(market, cfg, split, split_name, one_asset=True)
         k = self.num_envs = num_envs
         f = src.n_features
         self._wf, self._w1 = cfg.window * f, cfg.window - 1
@@ -75,21 +76,33 @@ class MarketVectorEnv(VectorEnv):
         self._floor = cfg.ruin_floor * self._e0
         self._reward = VectorReward(cfg.reward, self._e0, k)
         self._shared = not cfg.perturb.changes_prices
+        bench = needs_benchmark(cfg.reward)
+        self._blr: np.ndarray | None = None  # benchmark log return of the step ending at each row
         base = src.base
-        if self._shared:  # one padded copy of the base track serves every env
+        if self._shared:  # one padded copy of the base track serves every env, a region per asset
             self._region = 0
-            feats = np.concatenate([base.features[:, 0, :], base.features[-1:, 0, :]])
-            self._fill = np.append(base.fill[:, 0], base.fill[-1, 0])
-            self._close = np.append(base.close[:, 0], base.close[-1, 0])
-            self._rates = np.append(base.rates[:, 0], base.rates[-1, 0])
+            self._asset_region = len(base.fill) + 1
+            cols = range(base.fill.shape[1])
+            feats = np.concatenate([base.features[r, j, :] for j in cols for r in (slice(None), [-1])])
+            self._fill, self._close, self._rates = (
+                np.concatenate([np.append(a[:, j], a[-1, j]) for j in cols])
+                for a in (base.fill, base.close, base.rates)
+            )
+            if bench:
+                self._blr = np.concatenate(
+                    [np.append(asset_log_returns(base.close[:, j]), 0.0) for j in cols]
+                )
         else:  # each env owns a region of (track length + 1 pad) rows
             self._region = src.warmup + src.n_steps + 2
             feats = np.zeros((k * self._region, f), dtype=np.float32)
             self._fill, self._close, self._rates = (np.ones(k * self._region) for _ in range(3))
+            if bench:
+                self._blr = np.zeros(k * self._region)
         self._feats = feats
         self._rows = window_rows(feats, cfg.window)
         self._offset = np.arange(k) * self._region
         self._rngs: list[np.random.Generator | None] = [None] * k
+        self._asset = np.zeros(k, dtype=np.intp)
         self._lmax = cfg.latency + (1 if cfg.perturb.latency_prob > 0 else 0)
         self._sched = np.zeros((k, self._lmax + 1))
         self._lat = np.zeros(k, dtype=np.intp)
@@ -105,14 +118,20 @@ class MarketVectorEnv(VectorEnv):
     # ------------------------------------------------------------------ resets
     def _reset_env(self, i: int) -> None:
         ep = self.source.sample(self._rngs[i])  # type: ignore[arg-type]
-        off = self._offset[i]
-        if not self._shared:
+        self._asset[i] = ep.asset
+        if self._shared:
+            off = ep.asset * self._asset_region
+        else:
+            off = self._offset[i]
             tr, n = ep.track, len(ep.track.fill)
             self._feats[off : off + n] = tr.features[:, 0, :]
             self._feats[off + n] = tr.features[-1, 0, :]
             for buf, src in ((self._fill, tr.fill), (self._close, tr.close), (self._rates, tr.rates)):
                 buf[off : off + n] = src[:, 0]
                 buf[off + n] = src[-1, 0]
+            if self._blr is not None:
+                self._blr[off : off + n] = asset_log_returns(tr.close[:, 0])
+                self._blr[off + n] = 0.0
         self._g[i] = off + ep.start
         self._end[i] = off + ep.start + ep.n_steps
         self._lat[i] = ep.latency
@@ -178,7 +197,7 @@ class MarketVectorEnv(VectorEnv):
         e1 = self._cash + self._units * self._close.take(g1)
         self._equity = e1
         self._g = g1
-        reward = self._reward(e0, e1)
+        reward = self._reward(e0, e1) if self._blr is None else self._reward(e0, e1, self._blr.take(g1))
         terminated = e1 < self._floor
         truncated = g1 == self._end
         done_before = self._autoreset
@@ -195,3 +214,8 @@ class MarketVectorEnv(VectorEnv):
     def equity(self) -> np.ndarray:
         """Equity of each sub-env at its current bar (a copy)."""
         return self._equity.copy()
+
+    @property
+    def tickers(self) -> list[str]:
+        """The ticker each sub-env trades in its current episode."""
+        return [self.source.tickers[a] for a in self._asset]

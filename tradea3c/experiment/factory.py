@@ -16,7 +16,7 @@ import numpy as np
 from tradea3c.a3c.models import Policy
 from tradea3c.a3c.play import run_episode
 from tradea3c.data.market import Market
-from tradea3c.envs.config import DateSplit, EnvConfig, Split
+from tradea3c.envs.config import DateSplit, EnvConfig, MarketEnvConfig, Split
 from tradea3c.envs.make import make_env, make_vector_env
 from tradea3c.envs.profiles import WorkerProfile, profile_for_worker
 from tradea3c.metrics import score_equity
@@ -59,7 +59,10 @@ def run_greedy(model: Any, env: gym.Env, greedy: bool = True) -> np.ndarray:
 @dataclass(frozen=True, eq=False)
 class ValidationEvaluator:
     """``evaluate_fn`` for the engine: greedy policy over the whole validation range -> Sharpe,
-    total return, max drawdown, and buy-and-hold's total return on the same bars for reference."""
+    total return, max drawdown, and buy-and-hold's total return on the same bars for reference.
+
+    A one-asset policy trained cross-sectionally (a `MarketEnvConfig` on several tickers) is scored
+    on each ticker's validation range and the metrics are averaged over tickers."""
 
     market: Market
     config: EnvConfig
@@ -67,7 +70,13 @@ class ValidationEvaluator:
     split_name: Split = "val"
 
     def __call__(self, model: Any) -> dict[str, float]:
-        env = make_env(self.market, self.config.for_evaluation(), self.split, self.split_name)
+        if isinstance(self.config, MarketEnvConfig) and self.market.n_assets > 1:
+            scores = [self._score(model, self.market.select(t)) for t in self.market.tickers]
+            return {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
+        return self._score(model, self.market)
+
+    def _score(self, model: Any, market: Market) -> dict[str, float]:
+        env = make_env(market, self.config.for_evaluation(), self.split, self.split_name)
         metrics = score_equity(run_greedy(model, env))
         ep = env.unwrapped.episode
         close = ep.track.close[ep.start : ep.start + ep.n_steps + 1]

@@ -14,6 +14,7 @@ from tradea3c.data.market import Market
 from tradea3c.data.spec import load_market_spec
 from tradea3c.envs.config import env_config_to_dict
 from tradea3c.experiment.factory import TradingEnvFactory, ValidationEvaluator
+from tradea3c.experiment.preflight import check_training_run
 from tradea3c.experiment.strategy import StrategyConfig, load_strategy
 
 STRATEGY_FILE = "strategy.toml"
@@ -61,9 +62,9 @@ def train_strategy(
             )
     split = strategy.split.resolve(market)
     env_cfg = strategy.env_config(market)
-    factory = TradingEnvFactory(
-        market, env_cfg, split, strategy.worker_profiles(), strategy.a3c.seed, strategy.envs_per_worker
-    )
+    profiles = strategy.worker_profiles()
+    check_training_run(market, env_cfg, split, profiles)  # before anything is written
+    factory = TradingEnvFactory(market, env_cfg, split, profiles, strategy.a3c.seed, strategy.envs_per_worker)
     evaluator = ValidationEvaluator(market, env_cfg, split, "val")
     run_dir.mkdir(parents=True, exist_ok=True)
     resolved = replace(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from ta.momentum import ROCIndicator, RSIIndicator, StochasticOscillator, WilliamsRIndicator
-from ta.trend import MACD, ADXIndicator, CCIIndicator
+from ta.trend import MACD, ADXIndicator, CCIIndicator, SMAIndicator
 from ta.volatility import AverageTrueRange, BollingerBands
 from ta.volume import OnBalanceVolumeIndicator
 
@@ -82,6 +82,17 @@ def _vol20(df: pd.DataFrame) -> pd.Series:
     return _log_ret(df).rolling(20).std() * np.sqrt(252.0)
 
 
+def _dist_sma(k: int) -> Callable[[pd.DataFrame], pd.Series]:
+    """Distance of the close from its k-bar simple moving average, as a fraction of the average."""
+    return lambda df: df["close"] / SMAIndicator(df["close"], window=k).sma_indicator() - 1.0
+
+
+def _vol_regime(df: pd.DataFrame) -> pd.Series:
+    """log(20-bar volatility / 252-bar volatility): > 0 in a turbulent regime, < 0 in a calm one."""
+    r = _log_ret(df)
+    return np.log(r.rolling(20).std() / r.rolling(252).std())
+
+
 def _stoch(df: pd.DataFrame) -> pd.Series:
     return (StochasticOscillator(*_hlc(df), 14).stoch() - 50.0) / 50.0
 
@@ -106,6 +117,11 @@ INDICATORS: dict[str, Indicator] = {
     "obv": Indicator(_obv_flow, 21, False, "20-bar change of ta OBV / 20-bar volume (in [-1, 1])"),
     "vol_20": Indicator(_vol20, 21, True, "20-bar rolling volatility of log returns, annualised"),
     "volume_z": Indicator(_volume_z, 20, False, "z-score of log1p(volume) over 20 bars"),
+    "mom_60": Indicator(_roc(60), 60, True, "60-bar simple return (optional; about a quarter)"),
+    "mom_120": Indicator(_roc(120), 120, True, "120-bar simple return (optional; about half a year)"),
+    "mom_252": Indicator(_roc(252), 252, True, "252-bar simple return (optional; 12-month momentum)"),
+    "dist_sma_200": Indicator(_dist_sma(200), 200, True, "close / SMA(200) - 1 (optional; the trend filter)"),
+    "vol_regime": Indicator(_vol_regime, 253, True, "log(vol 20 / vol 252) (optional; volatility regime)"),
     "stoch_k": Indicator(_stoch, 14, False, "Stochastic %K(14) -> [-1, 1] (optional)"),
     "willr": Indicator(_willr, 14, False, "Williams %R(14) -> [-1, 1] (optional)"),
 }

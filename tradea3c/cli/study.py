@@ -1,0 +1,124 @@
+"""CLI: `tradea3c study` (thin: build a `StudySpec` from flags, call `run_study`, print and write)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _numbers(text: str, flag: str, kind: type = float) -> tuple:
+    try:
+        return tuple(kind(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise _fail(f"{flag} {text!r}: give comma-separated numbers, e.g. 0,1,2") from None
+
+
+def study(
+    market: Annotated[
+        str | None,
+        typer.Option(
+            help="Universe: dow30 | sp500 | nasdaq100 | cached | 'AAPL,MSFT,...' (default: the strategy's)."
+        ),
+    ] = None,
+    strategy: Annotated[
+        str | None, typer.Option(help="Strategy name or TOML path (default: the built-in default).")
+    ] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a strategy field (repeatable), e.g. --set a3c.lr=1e-3."),
+    ] = None,
+    mode: Annotated[
+        str,
+        typer.Option(help="per-ticker (one agent per ticker) | cross-sectional (one agent, all tickers)."),
+    ] = "per-ticker",
+    seeds: Annotated[str, typer.Option(help="Seeds, comma-separated.")] = "0,1,2",
+    steps: Annotated[
+        int | None, typer.Option(help="Training steps per run (default: the strategy's).")
+    ] = None,
+    train_end: Annotated[str | None, typer.Option(help="Last training date (ISO).")] = None,
+    val_end: Annotated[str | None, typer.Option(help="Last validation date; the test range follows.")] = None,
+    costs: Annotated[str, typer.Option(help="Cost sweep, flat bps per side.")] = "0,5,10,25",
+    trials: Annotated[
+        int,
+        typer.Option(
+            help="Configurations tried so far for this question (for the deflated Sharpe; >= seeds)."
+        ),
+    ] = 0,
+    holdout: Annotated[
+        float, typer.Option(help="cross-sectional: share of tickers held out of training.")
+    ] = 0.2,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Cache folder.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Study folder (default: studies/<strategy>-<market>-<mode>).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
+) -> None:
+    """Train a strategy on every ticker of a universe (per ticker or cross-sectionally), score each
+    out of sample against buy-and-hold, rules and cash; table, study.json and study.html. Resumable."""
+    from tradea3c.backtest import BacktestError
+    from tradea3c.config import ConfigError, apply_overrides
+    from tradea3c.data import DataError
+    from tradea3c.experiment import StrategyConfig, load_strategy
+    from tradea3c.experiment.study import StudySpec, run_study
+    from tradea3c.experiment.study_report import write_html
+
+    if mode not in ("per-ticker", "cross-sectional"):
+        raise _fail(f"--mode {mode!r}: use per-ticker or cross-sectional")
+    seed_list, levels = _numbers(seeds, "--seeds", int), _numbers(costs, "--costs")
+    if not seed_list:
+        raise _fail("--seeds is empty; give at least one seed, e.g. 0,1,2")
+    flags = {
+        "market.source": market,
+        "market.data_dir": None if data_dir is None else str(data_dir),
+        "split.train_end": train_end,
+        "split.val_end": val_end,
+        "a3c.total_steps": steps,
+    }
+    sets = [f'{k}="{v}"' if isinstance(v, str) else f"{k}={v}" for k, v in flags.items() if v is not None]
+    try:
+        cfg = load_strategy(strategy) if strategy else StrategyConfig()
+        cfg = apply_overrides(cfg, [*sets, *(overrides or [])])
+        spec = StudySpec(cfg, mode, seed_list, levels, holdout, trials)  # type: ignore[arg-type]
+        folder = out or Path("studies") / f"{cfg.name}-{cfg.market.source.replace(',', '_')[:40]}-{mode}"
+        res = run_study(spec, folder, progress=not quiet, log=typer.echo)
+    except (ConfigError, DataError, BacktestError, ValueError, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from None
+    html = write_html(res, folder / "study.html")
+    print_study(res)
+    typer.echo(f"study: {folder}/study.json, {html}")
+
+
+def print_study(res) -> None:  # noqa: ANN001 - StudyResult, imported lazily
+    from rich.console import Console
+    from rich.table import Table
+
+    agg = res.aggregate
+    con = Console(stderr=False)
+    if not agg:
+        con.print("no ticker could be scored; see study.json 'skipped'")
+        return
+    t = Table(title=f"out of sample, after costs: {agg['n_tickers']} tickers")
+    for c in ("", "mean Sharpe", "median Sharpe", "mean return"):
+        t.add_column(c, justify="left" if not c else "right")
+    for c, v in agg["mean_sharpe"].items():
+        t.add_row(
+            c, f"{v:.2f}", f"{agg['median_sharpe'][c]:.2f}", f"{100 * agg['mean_total_return'][c]:.1f}%"
+        )
+    con.print(t)
+    for agent in ("policy", "ensemble"):
+        wins = ", ".join(f"{k} {v}/{agg['n_tickers']}" for k, v in agg[f"{agent}_wins"].items())
+        con.print(
+            f"{agent} beats on Sharpe: {wins}; loses >20% while buy-and-hold gains: "
+            f"{', '.join(agg[f'{agent}_big_losses']) or 'none'}"
+        )
+    if res.dsr is not None:
+        con.print(f"deflated Sharpe (N={res.dsr.n_trials}): {res.dsr.dsr:.3f}; PSR(0) {res.dsr.psr:.3f}")
+    for k, why in res.skipped.items():
+        con.print(f"[red]skipped[/] {k}: {why}")
