@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from gymnasium.utils import seeding
 from gymnasium.utils.env_checker import check_env
-from test_env import ONE, SYN, VARIANTS, run
+from test_env import ONE, SYN, VARIANTS, episode_bars, run
 from test_vector import assert_same_as_sync
 
 from tradea3c.envs import (
@@ -158,12 +158,7 @@ def test_split_applies_to_every_asset() -> None:
     for _ in range(10):
         _, info = env.reset()
         seen.add(info["ticker"])
-        bars = [env.bar]
-        while True:
-            _, _, term, trunc, _ = env.step(1)
-            bars.append(env.bar)
-            if term or trunc:
-                break
+        bars = episode_bars(env)
         assert bars[0] >= lo and bars[-1] == hi
     assert len(seen) > 1
 

@@ -234,6 +234,16 @@ def test_replay_matches_portfolio_env() -> None:
 
 
 # ------------------------------------------------------------------ splits
+def episode_bars(env: MarketEnv, action: int = 1) -> list[int]:
+    """Bars an already-reset env visits until the episode ends, holding one action."""
+    bars = [env.bar]
+    while True:
+        _, _, term, trunc, _ = env.step(action)
+        bars.append(env.bar)
+        if term or trunc:
+            return bars
+
+
 def test_split_never_emits_later_bars() -> None:
     m = demo_market()
     split = DateSplit("2014-12-31", "2016-12-31")
@@ -242,12 +252,7 @@ def test_split_never_emits_later_bars() -> None:
         lo, hi = split.bounds(m, name)
         assert env.source.market.n_bars == hi + 1  # bars after the split end do not exist in the env
         env.reset(seed=0)
-        bars = [env.bar]
-        while True:
-            _, _, term, trunc, _ = env.step(1)
-            bars.append(env.bar)
-            if term or trunc:
-                break
+        bars = episode_bars(env)
         assert bars[0] >= lo and bars[-1] == hi and max(bars) <= hi
     train = MarketEnv(m, split=split, split_name="train")
     assert train.source.market.dates[-1] <= np.datetime64("2014-12-31")

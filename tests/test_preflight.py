@@ -6,19 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from tradea3c.cli import app
 
 runner = CliRunner()
 
 
-def _refused(args: list[str], out: Path, needle: str) -> None:
-    res = runner.invoke(app, ["train", *args, "--out", str(out), "--quiet"])
-    assert res.exit_code == 2, res.output
-    assert needle in res.output, res.output
-    assert "Traceback" not in res.output and res.output.strip().count("\n") == 0, res.output
-    assert not out.exists()  # nothing written
+def _train(args: list[str], out: Path) -> Result:
+    return runner.invoke(app, ["train", *args, "--out", str(out), "--quiet"])
+
+
+def _one_clean_line(output: str) -> bool:
+    return "Traceback" not in output and output.strip().count("\n") == 0
 
 
 @pytest.mark.parametrize(
@@ -47,14 +47,19 @@ def _refused(args: list[str], out: Path, needle: str) -> None:
 def test_training_refusals_happen_before_anything_is_written(
     args: list[str], needle: str, tmp_path: Path
 ) -> None:
-    _refused(args, tmp_path / "run", needle)
+    res = _train(args, tmp_path / "run")
+    assert res.exit_code == 2 and needle in res.output and _one_clean_line(res.output), res.output
+    assert not (tmp_path / "run").exists()  # refused before the run directory was made
 
 
 def test_empty_universe_and_empty_date_range(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     cache.mkdir()
-    _refused(["--market", "cached", "--data-dir", str(cache)], tmp_path / "a", "tradea3c fetch")
-    _refused(["--set", "market.start=2030-01-01"], tmp_path / "b", "2030-01-01")
+    empty = _train(["--market", "cached", "--data-dir", str(cache)], tmp_path / "a")
+    assert empty.exit_code == 2 and "tradea3c fetch" in empty.output and _one_clean_line(empty.output)
+    no_dates = _train(["--set", "market.start=2030-01-01"], tmp_path / "b")
+    assert no_dates.exit_code == 2 and "2030-01-01" in no_dates.output and _one_clean_line(no_dates.output)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
 def test_library_raises_preflight_error_before_the_run_dir(tmp_path: Path) -> None:
