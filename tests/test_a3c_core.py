@@ -320,3 +320,19 @@ def test_steady_rate_skips_start_up_warm_up_and_rows_after_the_budget(tmp_path: 
     assert steady_steps_per_s(csv_path, budget=500) == pytest.approx((500 - 100) / (6.0 - 2.0))
     assert steady_steps_per_s(csv_path, warmup_s=3.0, budget=500) == pytest.approx((500 - 300) / (6.0 - 4.0))
     assert np.isnan(steady_steps_per_s(csv_path, warmup_s=5.0, budget=500))  # one row left
+
+
+@pytest.mark.parametrize("name", ["adam", "rmsprop"])
+def test_weight_decay_shrinks_weights_that_get_no_gradient(name: str) -> None:
+    p = nn.Parameter(torch.ones(4))
+    for wd, expected in ((0.0, 1.0), (0.1, 1.0 - 0.01 * 0.1)):
+        p.data.fill_(1.0)
+        opt = make_optimizer(A3CConfig(optimizer=name, lr=0.01, weight_decay=wd), [p])
+        p.grad = torch.zeros(4)
+        opt.step()
+        if name == "adam" or wd == 0.0:  # decoupled (AdamW): p <- p - lr * wd * p
+            assert torch.allclose(p.data, torch.full((4,), expected)), (name, wd, p.data)
+        else:  # RMSProp's L2 term enters the normalised step: any shrink, no closed form worth pinning
+            assert bool((p.data < 1.0).all())
+    with pytest.raises(ValueError, match="weight_decay"):
+        A3CConfig(weight_decay=-1.0)

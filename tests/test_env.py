@@ -4,6 +4,7 @@ equality with the shared execution model's `replay`."""
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import gymnasium as gym
 import numpy as np
@@ -40,6 +41,7 @@ VARIANTS = {
         ),
         episode_length=64,
     ),
+    "noisy_obs": MarketEnvConfig(perturb=PerturbConfig(obs_noise=0.3), episode_length=64),
 }
 
 
@@ -304,3 +306,19 @@ def test_active_reward_telescopes_to_log_equity_minus_log_price_ratio() -> None:
     t = env.source.first_decision
     bench = np.log(ONE.close[t + 50, 0] / ONE.close[t, 0])
     assert np.sum(r) == pytest.approx(np.log(eq[-1]) - bench, abs=1e-12)
+
+
+def test_observation_noise_blurs_features_only_and_evaluation_turns_it_off() -> None:
+    actions = [1, 1, 0, 1, 0, 0, 1] * 8
+    cfg = VARIANTS["noisy_obs"]
+    plain = replace(cfg, perturb=PerturbConfig())
+    o_noisy, r_noisy, eq_noisy = run(MarketEnv(ONE, cfg), actions, seed=4)
+    o_plain, r_plain, eq_plain = run(MarketEnv(ONE, plain), actions, seed=4)
+    wf = cfg.window * MarketEnv(ONE, cfg).n_features
+    assert np.array_equal(eq_noisy, eq_plain) and np.array_equal(r_noisy, r_plain)  # same prices, fills
+    assert np.array_equal(o_noisy[:, wf:], o_plain[:, wf:])  # position, P&L, time in state untouched
+    noise = o_noisy[:, :wf] - o_plain[:, :wf]
+    assert 0.25 < noise.std() < 0.35 and np.abs(o_noisy).max() <= cfg.features.clip
+    assert np.array_equal(run(MarketEnv(ONE, cfg), actions, seed=4)[0], o_noisy)  # seeded
+    evaluation = cfg.for_evaluation()
+    assert evaluation.perturb.obs_noise == 0.0

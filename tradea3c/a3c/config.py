@@ -62,6 +62,8 @@ class A3CConfig:
     """RMSProp decay of the squared-gradient average."""
     eps: float = 1e-5
     """Optimiser epsilon (Adam and RMSProp; the paper's RMSProp used 0.1)."""
+    weight_decay: float = 0.0
+    """Regularisation: decoupled weight decay (AdamW-style for Adam, L2 for RMSProp; 0 = off)."""
     seed: int = 0
     """Master seed: per-worker torch/numpy seeds and env reset seeds are derived from it."""
     start_method: Literal["forkserver", "spawn", "fork"] = "forkserver"
@@ -84,6 +86,8 @@ class A3CConfig:
             raise ValueError("workers must be >= 0, t_max >= 1 and total_steps >= 1")
         if not 0.0 <= self.gae_lambda <= 1.0 or not 0.0 <= self.gamma <= 1.0:
             raise ValueError("gamma and gae_lambda must be in [0, 1]")
+        if self.weight_decay < 0:
+            raise ValueError("weight_decay must be >= 0")
 
     @property
     def num_workers(self) -> int:

@@ -81,8 +81,17 @@ class SharedRMSprop(torch.optim.RMSprop):
 def make_optimizer(cfg: A3CConfig, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
     """The shared optimiser named by ``cfg.optimizer`` over (shared-memory) parameters."""
     if cfg.optimizer == "adam":
-        return SharedAdam(params, lr=cfg.lr, betas=cfg.adam_betas, eps=cfg.eps)
-    return SharedRMSprop(params, lr=cfg.lr, alpha=cfg.rmsprop_alpha, eps=cfg.eps)
+        return SharedAdam(
+            params,
+            lr=cfg.lr,
+            betas=cfg.adam_betas,
+            eps=cfg.eps,
+            weight_decay=cfg.weight_decay,
+            decoupled_weight_decay=cfg.weight_decay > 0,
+        )
+    return SharedRMSprop(
+        params, lr=cfg.lr, alpha=cfg.rmsprop_alpha, eps=cfg.eps, weight_decay=cfg.weight_decay
+    )
 
 
 def annealed_lr(cfg: A3CConfig, global_step: int) -> float:

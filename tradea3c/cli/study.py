@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -104,6 +104,7 @@ def print_study(res) -> None:  # noqa: ANN001 - StudyResult, imported lazily
     if not agg:
         con.print("no ticker could be scored; see study.json 'skipped'")
         return
+    con.print(ticker_table(res))
     t = Table(title=f"out of sample, after costs: {agg['n_tickers']} tickers")
     for c in ("", "mean Sharpe", "median Sharpe", "mean return"):
         t.add_column(c, justify="left" if not c else "right")
@@ -122,3 +123,31 @@ def print_study(res) -> None:  # noqa: ANN001 - StudyResult, imported lazily
         con.print(f"deflated Sharpe (N={res.dsr.n_trials}): {res.dsr.dsr:.3f}; PSR(0) {res.dsr.psr:.3f}")
     for k, why in res.skipped.items():
         con.print(f"[red]skipped[/] {k}: {why}")
+
+
+def ticker_table(res) -> Any:  # noqa: ANN001 - StudyResult, imported lazily
+    """One row per ticker: Sharpe of the policy (mean over seeds), the ensemble and each baseline;
+    the ensemble's return, drawdown, turnover and costs paid against buy-and-hold's return."""
+    from rich.table import Table
+
+    cross = any(not r.seen for r in res.tickers)
+    baselines = [c for c in res.tickers[0].curves if c not in ("ensemble", "cash")]
+    t = Table(title="per ticker, out of sample (Sharpe; ensemble return / max DD / turnover / costs)")
+    head = ["ticker", *(["seen"] if cross else []), "policy", "ensemble", *baselines]
+    head += ["ens. return", "B&H return", "ens. max DD", "turnover", "costs"]
+    for c in head:
+        t.add_column(c, justify="left" if c in ("ticker", "seen") else "right")
+    for r in res.tickers:
+        e, bh = r.curves["ensemble"], r.curves["buy_and_hold"]
+        policy = sum(s.sharpe for s in r.seeds) / len(r.seeds)
+        t.add_row(
+            r.ticker,
+            *(["yes" if r.seen else "no"] if cross else []),
+            *(f"{x:.2f}" for x in (policy, e.sharpe, *(r.curves[c].sharpe for c in baselines))),
+            f"{100 * e.total_return:.1f}%",
+            f"{100 * bh.total_return:.1f}%",
+            f"{100 * e.max_drawdown:.1f}%",
+            f"{e.turnover:.2f}",
+            f"{100 * e.costs_paid:.2f}%",
+        )
+    return t

@@ -97,6 +97,7 @@ class MarketEnv(gym.Env):
         self.n_features = self.source.n_features
         self._wf = self.config.window * self.n_features
         self._n_obs = self._wf + N_STATE
+        self._obs_noise, self._clip = self.config.perturb.obs_noise, self.config.features.clip
         self.observation_space = observation_space(self.config, self.n_features)
         self.action_space = gym.spaces.Discrete(len(self.config.positions))
         self._positions = [float(p) for p in self.config.positions]
@@ -145,6 +146,9 @@ class MarketEnv(gym.Env):
     def _obs(self, t: int) -> np.ndarray:
         obs = np.empty(self._n_obs, _F32)
         obs[: self._wf] = self._rows[t - self._w1]
+        if self._obs_noise:
+            obs[: self._wf] += self.np_random.normal(0.0, self._obs_noise, self._wf)
+            np.clip(obs[: self._wf], -self._clip, self._clip, out=obs[: self._wf])
         held = self._held
         chg = min(max(self._equity / self._entry - 1.0, -EQ_CLIP), EQ_CLIP) if held else 0.0
         obs[self._wf :] = (held, chg, self._in_state / BARS_PER_YEAR)

@@ -32,13 +32,16 @@ class PerturbConfig:
     """Std of a per-episode log-normal multiplier on cost rates (0 = off)."""
     latency_prob: float = 0.0
     """Probability that an episode fills one bar later than configured (0 = never)."""
+    obs_noise: float = 0.0
+    """Regularisation: std of Gaussian noise added to each observed feature value (the features are
+    z-scores, so 0.1 is a tenth of a typical move); prices and fills are untouched (0 = off)."""
 
     def __post_init__(self) -> None:
         lo, hi = self.vol_scale
         if not 0 < lo <= hi:
             raise ValueError("vol_scale must be (lo, hi) with 0 < lo <= hi")
-        if self.bootstrap_block < 0 or self.price_noise < 0 or self.cost_jitter < 0:
-            raise ValueError("bootstrap_block, price_noise and cost_jitter must be >= 0")
+        if min(self.bootstrap_block, self.price_noise, self.cost_jitter, self.obs_noise) < 0:
+            raise ValueError("bootstrap_block, price_noise, cost_jitter and obs_noise must be >= 0")
         if not 0.0 <= self.latency_prob <= 1.0:
             raise ValueError("latency_prob must be in [0, 1]")
 

@@ -66,6 +66,7 @@ class MarketVectorEnv(VectorEnv):
         k = self.num_envs = num_envs
         f = src.n_features
         self._wf, self._w1 = cfg.window * f, cfg.window - 1
+        self._obs_noise, self._clip = cfg.perturb.obs_noise, cfg.features.clip
         self.metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
         self.single_observation_space = observation_space(cfg, f)
         self.single_action_space = gym.spaces.Discrete(len(cfg.positions))
@@ -146,6 +147,10 @@ class MarketVectorEnv(VectorEnv):
         wf = self._wf
         obs = np.empty((self.num_envs, wf + N_STATE), dtype=np.float32)
         obs[:, :wf] = self._rows[self._g - self._w1]
+        if self._obs_noise:  # each sub-env's own generator, in the order a single env draws
+            for i, rng in enumerate(self._rngs):
+                obs[i, :wf] += rng.normal(0.0, self._obs_noise, wf)  # type: ignore[union-attr]
+            np.clip(obs[:, :wf], -self._clip, self._clip, out=obs[:, :wf])
         held = self._held
         obs[:, wf] = held
         chg = self._equity / self._entry

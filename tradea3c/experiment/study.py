@@ -28,7 +28,7 @@ import numpy as np
 from tradea3c.atomic import atomic_write_json, json_safe
 from tradea3c.backtest import BacktestError, backtest_run
 from tradea3c.backtest.dsr import DeflatedSharpe, deflated_sharpe_of
-from tradea3c.config import dump_toml, to_dict
+from tradea3c.config import ConfigError, dump_toml, from_dict, to_dict
 from tradea3c.data.market import Market
 from tradea3c.data.spec import load_market_spec
 from tradea3c.experiment.preflight import PreflightError
@@ -214,7 +214,10 @@ def study_dsr(rows: list[TickerResult], n_seeds: int, trials: int) -> DeflatedSh
 def _check_spec(out: Path, spec: StudySpec) -> None:
     path = out / SPEC_FILE
     if path.is_file():
-        before = json.loads(path.read_text())
+        try:  # parsed, so that fields added by a later version (with their defaults) still match
+            before = from_dict(StudySpec, json.loads(path.read_text())).key()
+        except (ConfigError, ValueError):
+            before = None
         if before != spec.key():
             raise ValueError(
                 f"{out} holds a study with another spec ({path}); use a new --out or delete that folder"

@@ -1,0 +1,166 @@
+"""`tradea3c study`: a killed study resumes to the same table; the CLI writes table, JSON and HTML;
+a finished study refuses a changed spec in the same folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from tradea3c.cli import app
+from tradea3c.data.cache import write_ticker
+from tradea3c.data.synthetic import planted_signal_universe
+from tradea3c.experiment import load_strategy
+from tradea3c.experiment.study import StudySpec, run_study
+
+UNIVERSE_ARGS = (700, 2)  # bars, tickers
+SPLIT = ("2001-06-29", "2001-12-31")  # train <= 2001-06, validate 2001-H2, test 2002
+
+
+def small_spec(mode: str = "per-ticker") -> StudySpec:
+    """Single-process runs (bit-reproducible) of the planted-signal strategy, two tickers x two seeds."""
+    cfg = load_strategy("signal")
+    cfg = replace(
+        cfg,
+        split=replace(cfg.split, train_end=SPLIT[0], val_end=SPLIT[1]),
+        a3c=replace(cfg.a3c, workers=1, total_steps=3000, eval_every=1000, tensorboard=False),
+    )
+    return StudySpec(cfg, mode, (0, 1), (0.0, 10.0), holdout=0.5)  # type: ignore[arg-type]
+
+
+def universe():  # noqa: ANN201
+    return planted_signal_universe(*UNIVERSE_ARGS, seed=1)
+
+
+def table(result_json: dict) -> dict:
+    """What a user reads: the aggregate and every ticker's numbers."""
+    return {
+        "aggregate": result_json["aggregate"],
+        "tickers": result_json["tickers"],
+        "dsr": result_json["dsr"],
+    }
+
+
+KILLED_STUDY = """
+import sys
+sys.path.insert(0, {tests!r})
+from test_study import small_spec, universe
+from tradea3c.experiment.study import run_study
+run_study(small_spec(), {out!r}, market=universe(), progress=False)
+"""
+
+
+def test_killed_study_resumes_to_the_same_table(tmp_path: Path) -> None:
+    whole = run_study(small_spec(), tmp_path / "whole", market=universe(), progress=False)
+    out = tmp_path / "killed"
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_STUDY.format(tests=str(Path(__file__).parent), out=str(out))],
+        start_new_session=True,
+    )
+    first = out / "runs" / "SIG0-s0" / "summary.json"
+    deadline = time.monotonic() + 120
+    while not first.exists() and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(child.pid, signal.SIGKILL)  # the study and its workers, mid-way through the second run
+    child.wait()
+    assert first.exists() and not (out / "study.json").exists()
+    finished_at = first.stat().st_mtime_ns
+
+    resumed = run_study(small_spec(), out, market=universe(), progress=False)
+    assert first.stat().st_mtime_ns == finished_at  # the finished run was not trained again
+    assert table(resumed.to_json()) == table(whole.to_json())
+    assert json.loads((out / "study.json").read_text())["aggregate"] == whole.to_json()["aggregate"]
+
+
+def test_a_changed_spec_is_refused_in_the_same_folder(tmp_path: Path) -> None:
+    spec = small_spec()
+    spec = replace(spec, strategy=replace(spec.strategy, a3c=replace(spec.strategy.a3c, total_steps=500)))
+    run_study(spec, tmp_path, market=universe(), progress=False)
+    other = replace(spec, seeds=(0, 1, 2))
+    with pytest.raises(ValueError, match="another spec"):
+        run_study(other, tmp_path, market=universe(), progress=False)
+    # the trial count only deflates the Sharpe: the same runs, re-scored without retraining
+    again = run_study(replace(spec, trials=7), tmp_path, market=universe(), progress=False)
+    assert again.dsr is not None and again.dsr.n_trials == 7
+    # a spec written before a field existed (here: weight_decay) still matches through its default
+    stored = json.loads((tmp_path / "study_spec.json").read_text())
+    del stored["strategy"]["a3c"]["weight_decay"]
+    (tmp_path / "study_spec.json").write_text(json.dumps(stored))
+    finished = (tmp_path / "runs" / "SIG0-s0" / "summary.json").stat().st_mtime_ns
+    run_study(spec, tmp_path, market=universe(), progress=False)
+    assert (tmp_path / "runs" / "SIG0-s0" / "summary.json").stat().st_mtime_ns == finished
+
+
+def test_cross_sectional_study_reports_seen_and_unseen_tickers(tmp_path: Path) -> None:
+    spec = small_spec("cross-sectional")
+    res = run_study(spec, tmp_path, market=universe(), progress=False)
+    assert [(r.ticker, r.seen) for r in res.tickers] == [("SIG0", True), ("SIG1", False)]
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["xs-s0", "xs-s1"]
+    agg = res.aggregate
+    assert agg["n_tickers"] == 2 and set(agg["policy_wins"]) == {
+        "buy_and_hold",
+        "sma_50_200",
+        "ts_mom_252",
+        "cash",
+    }
+    # every row is scored on the test range only, after the validation end
+    assert res.dates[0] == SPLIT[1] or res.dates[0] > SPLIT[1]
+    assert (
+        len({len(x) for r in res.tickers for x in r.returns}) == 1
+    )  # one test range for every ticker and seed
+
+
+def _write_cache(cache: Path) -> None:
+    m = universe()
+    for i, t in enumerate(m.tickers):
+        frame = pd.DataFrame(
+            {f: getattr(m, f)[:, i] for f in ("open", "high", "low", "close", "volume")},
+            index=pd.DatetimeIndex(m.dates),
+        )
+        write_ticker(cache, t, frame, source="synthetic", adjusted=True)
+
+
+def test_cli_study_writes_table_json_and_html(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _write_cache(cache)
+    out = tmp_path / "study"
+    args = ["study", "--strategy", "signal", "--market", "cached", "--data-dir", str(cache)]
+    args += ["--train-end", SPLIT[0], "--val-end", SPLIT[1], "--seeds", "0,1", "--steps", "1000"]
+    args += ["--set", "a3c.workers=1", "--set", "a3c.tensorboard=false", "--costs", "0,10"]
+    args += ["--trials", "5", "--out", str(out), "--quiet"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "buy_and_hold" in res.output and "deflated Sharpe (N=5)" in res.output
+    assert "SIG0" in res.output and "SIG1" in res.output  # the per-ticker table
+    data = json.loads((out / "study.json").read_text())
+    assert [t["ticker"] for t in data["tickers"]] == ["SIG0", "SIG1"]
+    row = data["tickers"][0]
+    for col in ("ensemble", "buy_and_hold", "sma_50_200", "ts_mom_252", "cash"):
+        assert {"sharpe", "total_return", "max_drawdown", "turnover", "costs_paid"} <= set(row["curves"][col])
+    assert set(row["sweep"]) == {"0", "10"}
+    assert np.isfinite(data["aggregate"]["mean_sharpe"]["policy"])
+    html = (out / "study.html").read_text()
+    assert html.count("data:image/png;base64,") >= 3  # scatter, small multiples, cost sensitivity
+
+
+def test_cli_study_refuses_bad_input_in_one_line(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for args, needle in [
+        (["--mode", "sideways"], "--mode"),
+        (["--seeds", ""], "--seeds"),
+        (["--market", "cached", "--data-dir", str(empty)], "tradea3c fetch"),
+    ]:
+        res = CliRunner().invoke(app, ["study", *args, "--out", str(tmp_path / "s"), "--quiet"])
+        assert res.exit_code == 2 and needle in res.output, res.output
+        assert "Traceback" not in res.output and res.output.strip().count("\n") == 0, res.output
