@@ -107,6 +107,10 @@ def test_cross_sectional_study_reports_seen_and_unseen_tickers(tmp_path: Path) -
     assert [(r.ticker, r.seen) for r in res.tickers] == [("SIG0", True), ("SIG1", False)]
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["xs-s0", "xs-s1"]
     agg = res.aggregate
+    assert agg["mean_sharpe_seen"]["policy"] == pytest.approx(
+        np.mean([s.sharpe for s in res.tickers[0].seeds])
+    )
+    assert set(agg["mean_sharpe_unseen"]) == set(agg["mean_sharpe"])
     assert agg["n_tickers"] == 2 and set(agg["policy_wins"]) == {
         "buy_and_hold",
         "sma_50_200",
@@ -159,8 +163,48 @@ def test_cli_study_refuses_bad_input_in_one_line(tmp_path: Path) -> None:
     for args, needle in [
         (["--mode", "sideways"], "--mode"),
         (["--seeds", ""], "--seeds"),
+        (["--folds", "3", "--train-end", "2010-12-31"], "--folds"),
         (["--market", "cached", "--data-dir", str(empty)], "tradea3c fetch"),
     ]:
         res = CliRunner().invoke(app, ["study", *args, "--out", str(tmp_path / "s"), "--quiet"])
         assert res.exit_code == 2 and needle in res.output, res.output
         assert "Traceback" not in res.output and res.output.strip().count("\n") == 0, res.output
+
+
+def test_cli_backtest_scores_a_ticker_the_policy_never_saw(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _write_cache(cache)
+    run = tmp_path / "run"
+    train = ["train", "--strategy", "signal", "--market", "SIG0", "--data-dir", str(cache), "--steps", "500"]
+    train += ["--workers", "1", "--train-end", SPLIT[0], "--val-end", SPLIT[1], "--out", str(run), "--quiet"]
+    assert CliRunner().invoke(app, train).exit_code == 0
+    res = CliRunner().invoke(app, ["backtest", str(run), "--ticker", "SIG1", "--costs", "10"])
+    assert res.exit_code == 0, res.output
+    assert "SIG1 was not in the policy's training universe" in res.output
+    missing = CliRunner().invoke(app, ["backtest", str(run), "--ticker", "NOPE"])
+    assert missing.exit_code == 2 and "NOPE" in missing.output and "Traceback" not in missing.output
+
+
+def test_walk_forward_study_scores_each_fold_after_its_own_validation(tmp_path: Path) -> None:
+    from tradea3c.experiment.study import windows
+
+    market = planted_signal_universe(1200, 2, seed=1)
+    spec = replace(small_spec(), seeds=(0,), folds=2)
+    spec = replace(spec, strategy=replace(spec.strategy, a3c=replace(spec.strategy.a3c, total_steps=1000)))
+    res = run_study(spec, tmp_path, market=market, progress=False)
+    cuts = windows(spec, market)
+    assert [(r.ticker, r.fold) for r in res.tickers] == [("SIG0", 1), ("SIG1", 1), ("SIG0", 2), ("SIG1", 2)]
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [
+        "SIG0-f1-s0",
+        "SIG0-f2-s0",
+        "SIG1-f1-s0",
+        "SIG1-f2-s0",
+    ]
+    for w in cuts:  # each fold trained on its own split and was scored on the bars after its val_end
+        stored = json.loads((tmp_path / "runs" / f"SIG0-f{w.fold}-s0" / "summary.json").read_text())
+        assert stored["status"] == "completed"
+        row = next(r for r in res.tickers if r.ticker == "SIG0" and r.fold == w.fold)
+        assert len(row.returns[0]) == w.test_end - market.dates.searchsorted(np.datetime64(w.split.val_end))
+    assert cuts[0].test_end < cuts[1].test_end == market.n_bars - 1
+    assert res.dates[0] == cuts[0].split.val_end and res.dates[-1] == str(market.dates[-1])[:10]
+    assert res.dsr is not None and res.aggregate["n_tickers"] == 4

@@ -10,6 +10,7 @@ the policy (re-run, since its observations include its own equity) and every bas
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -86,8 +87,11 @@ def policy_market(
         from tradea3c.data import DataError
         from tradea3c.data.spec import load_market_spec
 
+        spec = pol.market_spec
+        if ticker is not None and pol.tickers and ticker not in pol.tickers:  # unseen: from the same cache
+            spec = replace(spec, source=ticker, max_tickers=None)
         try:
-            market = load_market_spec(pol.market_spec)
+            market = load_market_spec(spec)
         except (DataError, FileNotFoundError, ValueError) as exc:
             raise BacktestError(f"{pol.path}: cannot load its market ({exc}); fetch the data first") from None
     if ticker is not None:

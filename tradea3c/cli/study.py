@@ -44,6 +44,12 @@ def study(
     ] = None,
     train_end: Annotated[str | None, typer.Option(help="Last training date (ISO).")] = None,
     val_end: Annotated[str | None, typer.Option(help="Last validation date; the test range follows.")] = None,
+    folds: Annotated[
+        int,
+        typer.Option(
+            help="Anchored walk-forward folds instead of --train-end/--val-end (0 = the date split)."
+        ),
+    ] = 0,
     costs: Annotated[str, typer.Option(help="Cost sweep, flat bps per side.")] = "0,5,10,25",
     trials: Annotated[
         int,
@@ -85,7 +91,9 @@ def study(
     try:
         cfg = load_strategy(strategy) if strategy else StrategyConfig()
         cfg = apply_overrides(cfg, [*sets, *(overrides or [])])
-        spec = StudySpec(cfg, mode, seed_list, levels, holdout, trials)  # type: ignore[arg-type]
+        if folds < 0 or (folds and (train_end or val_end)):
+            raise ValueError(f"--folds {folds}: give folds >= 1 or --train-end/--val-end, not both")
+        spec = StudySpec(cfg, mode, seed_list, levels, holdout, trials, folds)  # type: ignore[arg-type]
         folder = out or Path("studies") / f"{cfg.name}-{cfg.market.source.replace(',', '_')[:40]}-{mode}"
         res = run_study(spec, folder, progress=not quiet, log=typer.echo)
     except (ConfigError, DataError, BacktestError, ValueError, FileNotFoundError) as exc:
@@ -113,6 +121,10 @@ def print_study(res) -> None:  # noqa: ANN001 - StudyResult, imported lazily
             c, f"{v:.2f}", f"{agg['median_sharpe'][c]:.2f}", f"{100 * agg['mean_total_return'][c]:.1f}%"
         )
     con.print(t)
+    for label in ("seen", "unseen"):
+        if f"mean_sharpe_{label}" in agg:
+            means = ", ".join(f"{k} {v:.2f}" for k, v in agg[f"mean_sharpe_{label}"].items())
+            con.print(f"mean Sharpe on tickers {label} in training: {means}")
     for agent in ("policy", "ensemble"):
         wins = ", ".join(f"{k} {v}/{agg['n_tickers']}" for k, v in agg[f"{agent}_wins"].items())
         con.print(
@@ -130,6 +142,8 @@ def ticker_table(res) -> Any:  # noqa: ANN001 - StudyResult, imported lazily
     the ensemble's return, drawdown, turnover and costs paid against buy-and-hold's return."""
     from rich.table import Table
 
+    from tradea3c.experiment.study import row_label
+
     cross = any(not r.seen for r in res.tickers)
     baselines = [c for c in res.tickers[0].curves if c not in ("ensemble", "cash")]
     t = Table(title="per ticker, out of sample (Sharpe; ensemble return / max DD / turnover / costs)")
@@ -139,9 +153,10 @@ def ticker_table(res) -> Any:  # noqa: ANN001 - StudyResult, imported lazily
         t.add_column(c, justify="left" if c in ("ticker", "seen") else "right")
     for r in res.tickers:
         e, bh = r.curves["ensemble"], r.curves["buy_and_hold"]
+        name = row_label(r)
         policy = sum(s.sharpe for s in r.seeds) / len(r.seeds)
         t.add_row(
-            r.ticker,
+            name,
             *(["yes" if r.seen else "no"] if cross else []),
             *(f"{x:.2f}" for x in (policy, e.sharpe, *(r.curves[c].sharpe for c in baselines))),
             f"{100 * e.total_return:.1f}%",

@@ -34,6 +34,7 @@ from tradea3c.data.spec import load_market_spec
 from tradea3c.experiment.preflight import PreflightError
 from tradea3c.experiment.strategy import SplitSpec, StrategyConfig
 from tradea3c.experiment.train import train_strategy
+from tradea3c.experiment.walkforward import fold_bounds
 from tradea3c.metrics import Stats
 
 Mode = Literal["per-ticker", "cross-sectional"]
@@ -54,6 +55,10 @@ class StudySpec:
     """cross-sectional: share of tickers (every 1/holdout-th, by name) never seen in training."""
     trials: int = 0
     """Configurations tried so far for this question, for the deflated Sharpe (0 = just the seeds)."""
+    folds: int = 0
+    """Anchored walk-forward folds instead of the strategy's date split (0 = the date split): the
+    universe's calendar is cut into ``folds + 1`` blocks, fold k trains on blocks 0..k-1 (its last
+    20% validates) and tests on block k; each (ticker, fold) is a row of the table."""
 
     def key(self) -> dict[str, Any]:
         """What identifies the study's runs (``trials`` only changes the deflated Sharpe)."""
@@ -77,6 +82,8 @@ class TickerResult:
     """ensemble and buy_and_hold equity paths (for the plots)."""
     returns: list[list[float]] = field(repr=False)
     """each seed's per-bar returns (for the study's deflated Sharpe)."""
+    fold: int = 0
+    """Walk-forward fold of this row (0: the study's date split)."""
 
 
 @dataclass(frozen=True)
@@ -112,11 +119,43 @@ def _train(strategy: StrategyConfig, run: Path, market: Market) -> None:
     train_strategy(strategy, run, progress=False, market=market)
 
 
-def _run_strategy(spec: StudySpec, name: str, tickers: list[str], seed: int) -> StrategyConfig:
+@dataclass(frozen=True)
+class Window:
+    """One train/validation/test cut: the study's date split (fold 0) or a walk-forward fold."""
+
+    fold: int
+    split: SplitSpec
+    test_end: int | None
+    """Last test bar (None: the end of the data)."""
+
+    def run_name(self, name: str, seed: int) -> str:
+        return f"{name}-f{self.fold}-s{seed}" if self.fold else f"{name}-s{seed}"
+
+    def market(self, market: Market) -> Market:
+        """The bars this window may use at all (its test range ends the market)."""
+        return market if self.test_end is None else market.take(slice(0, self.test_end + 1))
+
+
+def windows(spec: StudySpec, market: Market) -> list[Window]:
+    """The study's cuts: its date split, or ``spec.folds`` anchored walk-forward folds."""
+    if not spec.folds:
+        split = spec.strategy.split.resolve(market)
+        return [Window(0, SplitSpec(split.train_end, split.val_end), None)]
+    day = lambda i: str(np.datetime_as_string(market.dates[i], unit="D"))  # noqa: E731
+    bounds = fold_bounds(market.n_bars, spec.folds)
+    return [
+        Window(k, SplitSpec(day(b.train_end), day(b.val_end)), b.test_end) for k, b in enumerate(bounds, 1)
+    ]
+
+
+def _run_strategy(
+    spec: StudySpec, name: str, tickers: list[str], seed: int, window: Window
+) -> StrategyConfig:
     base = spec.strategy
     return replace(
         base,
-        name=f"{base.name}-{name}-s{seed}",
+        name=f"{base.name}-{window.run_name(name, seed)}",
+        split=window.split,
         market=replace(base.market, source=",".join(tickers), max_tickers=None),
         env_kind="market",
         a3c=replace(base.a3c, seed=seed),
@@ -174,10 +213,16 @@ def _aggregate(rows: list[TickerResult], costs: tuple[float, ...]) -> dict[str, 
             c: int(np.sum(sharpe[agent] > sharpe[c])) for c in cols if c not in (POLICY, ENSEMBLE)
         }
         out[f"{agent}_big_losses"] = [
-            r.ticker
+            row_label(r)
             for r in rows
             if _get(r, agent, "total_return") < -0.2 < _get(r, "buy_and_hold", "total_return")
         ]
+    if any(not r.seen for r in rows):  # cross-sectional: tickers seen in training vs held out
+        for label, part in (
+            ("seen", [r for r in rows if r.seen]),
+            ("unseen", [r for r in rows if not r.seen]),
+        ):
+            out[f"mean_sharpe_{label}"] = {c: float(np.nanmean([_sharpe(r, c) for r in part])) for c in cols}
     out["cost_sensitivity"] = {
         f"{c:g}": {
             k: float(np.nanmean([r.sweep[f"{c:g}"][k].sharpe for r in rows if f"{c:g}" in r.sweep]))
@@ -199,12 +244,19 @@ def _sharpe(row: TickerResult, col: str) -> float:
 
 
 def study_dsr(rows: list[TickerResult], n_seeds: int, trials: int) -> DeflatedSharpe | None:
-    """DSR of the best seed's equal-weight portfolio across tickers (one return series per seed),
-    deflated by every configuration tried: ``max(trials, seeds)``."""
+    """DSR of the best seed's equal-weight portfolio across tickers (one return series per seed;
+    walk-forward folds one after the other), deflated by every configuration tried:
+    ``max(trials, seeds)``."""
     if not rows:
         return None
-    n = min(len(r.returns[0]) for r in rows)
-    series = [np.mean([np.asarray(r.returns[s][:n]) for r in rows], axis=0) for s in range(n_seeds)]
+    series = []
+    for s in range(n_seeds):
+        parts = []
+        for fold in sorted({r.fold for r in rows}):
+            block = [r for r in rows if r.fold == fold]
+            n = min(len(r.returns[s]) for r in block)
+            parts.append(np.mean([np.asarray(r.returns[s][:n]) for r in block], axis=0))
+        series.append(np.concatenate(parts))
     return deflated_sharpe_of(series, max(trials, n_seeds))
 
 
@@ -242,49 +294,52 @@ def run_study(
     market = market if market is not None else load_market_spec(spec.strategy.market, log)
     if market.n_assets < 1:
         raise ValueError(f"market {spec.strategy.market.source!r} has no tickers; fetch them first")
-    split = spec.strategy.split.resolve(market)
-    strategy = replace(spec.strategy, split=SplitSpec(split.train_end, split.val_end))
-    spec = replace(spec, strategy=strategy)
+    cuts = windows(spec, market)
+    if not spec.folds:
+        spec = replace(spec, strategy=replace(spec.strategy, split=cuts[0].split))
     out.mkdir(parents=True, exist_ok=True)
     _check_spec(out, spec)
     tickers = list(market.tickers)
     held = _holdout(tickers, spec.holdout) if spec.mode == "cross-sectional" else []
     seen = [t for t in tickers if t not in held]
     skipped: dict[str, str] = {}
-    runs: dict[str, list[Path]] = {}
-    n_train = len(spec.seeds) * (1 if spec.mode == "cross-sectional" else len(tickers))
+    runs: dict[tuple[str, int], list[Path]] = {}
+    n_train = len(cuts) * len(spec.seeds) * (1 if spec.mode == "cross-sectional" else len(tickers))
     with Progress(disable=not progress, transient=True) as bar:
-        task = bar.add_task("study: training", total=n_train + len(tickers))
-        if spec.mode == "cross-sectional":
-            sub = market.select(seen)
-            xs = [out / "runs" / f"xs-s{s}" for s in spec.seeds]
-            for seed, run in zip(spec.seeds, xs, strict=True):
-                _train(_run_strategy(spec, "xs", seen, seed), run, sub)
-                bar.advance(task)
-            runs = {t: xs for t in tickers}
-        else:
+        task = bar.add_task("study: training", total=n_train + len(cuts) * len(tickers))
+        for w in cuts:
+            if spec.mode == "cross-sectional":
+                sub = w.market(market.select(seen))
+                xs = [out / "runs" / w.run_name("xs", s) for s in spec.seeds]
+                for seed, run in zip(spec.seeds, xs, strict=True):
+                    _train(_run_strategy(spec, "xs", seen, seed, w), run, sub)
+                    bar.advance(task)
+                runs.update({(t, w.fold): xs for t in tickers})
+                continue
             for t in tickers:
-                paths = [out / "runs" / f"{t}-s{s}" for s in spec.seeds]
+                paths = [out / "runs" / w.run_name(t, s) for s in spec.seeds]
                 try:
                     for seed, run in zip(spec.seeds, paths, strict=True):
-                        _train(_run_strategy(spec, t, [t], seed), run, market.select(t))
+                        _train(_run_strategy(spec, t, [t], seed, w), run, w.market(market.select(t)))
                         bar.advance(task)
-                    runs[t] = paths
+                    runs[(t, w.fold)] = paths
                 except PreflightError as exc:
-                    skipped[t] = str(exc)
+                    skipped[_label(t, w.fold)] = str(exc)
                     bar.advance(task, len(spec.seeds))
         bar.update(task, description="study: scoring")
-        rows, dates = [], []
-        for t in tickers:
-            if t in runs:
-                try:
-                    s = _score(runs[t], market, t, spec.costs_bps)
-                except BacktestError as exc:
-                    skipped[t] = str(exc)
-                else:
-                    rows.append(_row(t, t not in held, s))
-                    dates = s["dates"]
-            bar.advance(task)
+        rows, fold_dates = [], {}
+        for w in cuts:
+            for t in tickers:
+                if (t, w.fold) in runs:
+                    try:
+                        s = _score(runs[(t, w.fold)], w.market(market), t, spec.costs_bps)
+                    except BacktestError as exc:
+                        skipped[_label(t, w.fold)] = str(exc)
+                    else:
+                        rows.append(_row(t, t not in held, s, w.fold))
+                        fold_dates.setdefault(w.fold, s["dates"])
+                bar.advance(task)
+    dates = [d for i, ds in enumerate(fold_dates.values()) for d in (ds if i == 0 else ds[1:])]
     result = StudyResult(
         {**spec.key(), "trials": spec.trials},
         rows,
@@ -297,7 +352,7 @@ def run_study(
     return result
 
 
-def _row(ticker: str, seen: bool, s: dict[str, Any]) -> TickerResult:
+def _row(ticker: str, seen: bool, s: dict[str, Any], fold: int = 0) -> TickerResult:
     return TickerResult(
         ticker,
         seen,
@@ -306,7 +361,17 @@ def _row(ticker: str, seen: bool, s: dict[str, Any]) -> TickerResult:
         {c: {k: _stats(v) for k, v in d.items()} for c, d in s["sweep"].items()},
         s["equity"],
         s["returns"],
+        fold,
     )
+
+
+def _label(ticker: str, fold: int) -> str:
+    return f"{ticker} f{fold}" if fold else ticker
+
+
+def row_label(row: TickerResult) -> str:
+    """The ticker, with its walk-forward fold when there are folds ("AAPL f2")."""
+    return _label(row.ticker, row.fold)
 
 
 def _holdout(tickers: list[str], share: float) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from tradea3c.atomic import atomic_write_text
-from tradea3c.experiment.study import ENSEMBLE, POLICY, StudyResult
+from tradea3c.experiment.study import ENSEMBLE, POLICY, StudyResult, row_label
 
 CSS = (
     "body{font:13px/1.4 sans-serif;margin:24px;max-width:1200px}"
@@ -49,7 +49,7 @@ def scatter_png(res: StudyResult) -> str:
     ag = [r.curves[ENSEMBLE].sharpe for r in res.tickers]
     ax.scatter(bh, ag, c=["#1f77b4" if r.seen else "#ff7f0e" for r in res.tickers], s=22)
     for r, x, y in zip(res.tickers, bh, ag, strict=True):
-        ax.annotate(r.ticker, (x, y), fontsize=7, xytext=(2, 2), textcoords="offset points")
+        ax.annotate(row_label(r), (x, y), fontsize=7, xytext=(2, 2), textcoords="offset points")
     lo, hi = min([*bh, *ag, 0.0]) - 0.2, max([*bh, *ag, 0.0]) + 0.2
     ax.plot([lo, hi], [lo, hi], color="#999", lw=1)
     ax.set_xlabel("buy-and-hold Sharpe (test)")
@@ -70,7 +70,7 @@ def equity_png(res: StudyResult) -> str:
     for ax, r in zip(axes, res.tickers, strict=False):
         ax.plot(r.equity["buy_and_hold"], color="#999", lw=0.8)
         ax.plot(r.equity[ENSEMBLE], color="#1a7f37", lw=0.9)
-        ax.set_title(r.ticker + ("" if r.seen else " (unseen)"), fontsize=8)
+        ax.set_title(row_label(r) + ("" if r.seen else " (unseen)"), fontsize=8)
         ax.tick_params(labelsize=6)
     for ax in axes[n:]:
         ax.axis("off")
@@ -107,6 +107,16 @@ def _f(x: float, pct: bool = False) -> str:
     return f"{100 * x:.1f}%" if pct else f"{x:.2f}"
 
 
+def _split_text(spec: dict) -> str:
+    if spec.get("folds"):
+        return f"anchored walk-forward, {spec['folds']} folds (one row per ticker and fold)"
+    split = spec["strategy"]["split"]
+    return (
+        f"train &le; {html.escape(str(split['train_end']))} &lt; validation &le; "
+        f"{html.escape(str(split['val_end']))} &lt; test"
+    )
+
+
 def build_html(res: StudyResult) -> str:
     agg, spec = res.aggregate, res.spec
     cols = list(agg.get("mean_sharpe", {}))
@@ -115,8 +125,7 @@ def build_html(res: StudyResult) -> str:
         f"({html.escape(str(spec['mode']))})</h1>",
         f"<p>market {html.escape(str(spec['strategy']['market']['source']))}, seeds "
         f"{html.escape(str(spec['seeds']))}, steps {spec['strategy']['a3c']['total_steps']}, "
-        f"train &le; {html.escape(str(spec['strategy']['split']['train_end']))} &lt; validation &le; "
-        f"{html.escape(str(spec['strategy']['split']['val_end']))} &lt; test; costs: the strategy's own "
+        f"{_split_text(spec)}; costs: the strategy's own "
         f"(sweep {html.escape(str(spec['costs_bps']))} bps). {agg.get('n_tickers', 0)} tickers scored.</p>",
     ]
     if cols:
@@ -128,6 +137,10 @@ def build_html(res: StudyResult) -> str:
             "<h2>Aggregate (test range)</h2>",
             _table(["", "mean Sharpe", "median Sharpe", "mean total return"], rows),
         ]
+        for label in ("seen", "unseen"):
+            if f"mean_sharpe_{label}" in agg:
+                means = ", ".join(f"{k} {v:.2f}" for k, v in agg[f"mean_sharpe_{label}"].items())
+                parts.append(f"<p>Mean Sharpe on tickers {label} in training: {html.escape(means)}</p>")
         for agent in (POLICY, ENSEMBLE):
             wins = ", ".join(f"{k} {v}/{agg['n_tickers']}" for k, v in agg[f"{agent}_wins"].items())
             losses = agg[f"{agent}_big_losses"]
@@ -152,7 +165,7 @@ def build_html(res: StudyResult) -> str:
         e = r.curves[ENSEMBLE]
         rows.append(
             [
-                r.ticker,
+                row_label(r),
                 "yes" if r.seen else "no",
                 f"{np.mean(seeds):.2f} ± {np.std(seeds):.2f}",
                 *(_f(r.curves[c].sharpe) for c in cols if c != POLICY),
