@@ -191,11 +191,11 @@ def test_cross_sectional_agent_captures_the_oracle_on_tickers_it_never_saw(tmp_p
     greedily on two tickers held out of training, against the exact oracle net of the same costs."""
     from dataclasses import replace
 
+    from test_train_market import agent_and_oracle_log_returns
+
     from tradea3c.a3c import load_checkpoint
-    from tradea3c.data.synthetic import oracle_targets, planted_signal_universe
-    from tradea3c.envs.execution import replay
+    from tradea3c.data.synthetic import planted_signal_universe
     from tradea3c.experiment import load_strategy, train_strategy
-    from tradea3c.experiment.factory import run_greedy
 
     universe = planted_signal_universe(1500, 6, seed=3)
     seen, unseen = ["SIG0", "SIG1", "SIG2", "SIG3"], ["SIG4", "SIG5"]
@@ -209,22 +209,10 @@ def test_cross_sectional_agent_captures_the_oracle_on_tickers_it_never_saw(tmp_p
     result = train_strategy(cfg, tmp_path / "run", progress=False, market=universe.select(seen))
     assert result.best_checkpoint is not None
     model = load_checkpoint(result.best_checkpoint).model
-    env_cfg = cfg.env.for_evaluation()
     for ticker in unseen:
-        one = universe.select(ticker)
-        env = MarketEnv(one, env_cfg)
-        agent_log = float(np.log(run_greedy(model, env)[-1]))
-        ep = env.episode
-        moves = np.abs(np.diff(np.log(one.close[:, 0])))[ep.start :]
-        assert moves.min() > 2 * env_cfg.costs.base_rate  # the oracle below is exactly optimal
-        oracle = replay(
-            one,
-            oracle_targets(one, ep.start, ep.n_steps),
-            start=ep.start,
-            costs=env_cfg.costs,
-            fill=env_cfg.fill,
+        agent_log, oracle_log = agent_and_oracle_log_returns(
+            model, universe.select(ticker), cfg.env.for_evaluation()
         )
-        oracle_log = float(np.log(oracle.equity[-1]))
         print(f"{ticker}: agent log-return {agent_log:.2f}, oracle {oracle_log:.2f}")
         assert oracle_log > 1.0
         assert agent_log >= 0.7 * oracle_log, (ticker, agent_log, oracle_log)

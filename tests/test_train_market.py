@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -51,6 +52,8 @@ def test_unknown_strategy_key_has_a_hint(tmp_path: Path) -> None:
 
 def test_profiles_share_one_action_space_and_long_only_bounds_positions() -> None:
     cfg = StrategyConfig()
+    assert cfg.env.positions == (0.0, 0.5, 1.0)  # the default is long/flat
+    cfg = replace(cfg, env=replace(cfg.env, positions=(-1.0, 0.0, 1.0)))  # a strategy that opts into shorting
     profiles = cfg.worker_profiles()
     conservative = next(p for p in profiles if p.name == "conservative")
     assert conservative.apply(cfg.env).positions == (0.0, 0.0, 1.0)  # short -> flat
@@ -157,6 +160,27 @@ def test_dow30_portfolio_trains_from_imported_djia_csvs(djia_dir: Path, tmp_path
     assert meta["extra"]["env"]["kind"] == "portfolio" and len(meta["extra"]["tickers"]) >= 20
 
 
+def agent_and_oracle_log_returns(model: Any, market: Any, env_cfg: Any) -> tuple[float, float]:
+    """Log-returns of the model's greedy policy and of the exact oracle (long exactly before each
+    rise) over the same one-asset evaluation episode, through the same execution and costs."""
+    from tradea3c.envs.market_env import MarketEnv
+
+    env = MarketEnv(market, env_cfg)
+    agent_equity = run_greedy(model, env)
+    ep = env.episode
+    moves = np.abs(np.diff(np.log(market.close[:, 0])))[ep.start :]
+    if moves.min() <= 2 * env_cfg.costs.base_rate:
+        raise ValueError("a move smaller than a round trip's cost: the oracle would not be optimal")
+    oracle = replay(
+        market,
+        oracle_targets(market, ep.start, ep.n_steps),
+        start=ep.start,
+        costs=env_cfg.costs,
+        fill=env_cfg.fill,
+    )
+    return float(np.log(agent_equity[-1])), float(np.log(oracle.equity[-1]))
+
+
 @pytest.mark.slow
 def test_agent_captures_most_of_the_oracle_on_unseen_planted_signal(tmp_path: Path) -> None:
     """Train on one synthetic market, score the greedy policy on a market it never saw (another seed)
@@ -168,22 +192,7 @@ def test_agent_captures_most_of_the_oracle_on_unseen_planted_signal(tmp_path: Pa
     model = load_checkpoint(result.best_checkpoint).model
 
     unseen = planted_signal_market(1000, seed=12345)
-    env_cfg = cfg.env.for_evaluation()
-    from tradea3c.envs.market_env import MarketEnv
-
-    env = MarketEnv(unseen, env_cfg)
-    agent_equity = run_greedy(model, env)
-    ep = env.episode
-    moves = np.abs(np.diff(np.log(unseen.close[:, 0])))[ep.start :]
-    assert moves.min() > 2 * env_cfg.costs.base_rate  # the oracle below is exactly optimal
-    oracle = replay(
-        unseen,
-        oracle_targets(unseen, ep.start, ep.n_steps),
-        start=ep.start,
-        costs=env_cfg.costs,
-        fill=env_cfg.fill,
-    )
-    agent_log, oracle_log = np.log(agent_equity[-1]), np.log(oracle.equity[-1])
+    agent_log, oracle_log = agent_and_oracle_log_returns(model, unseen, cfg.env.for_evaluation())
     assert oracle_log > 1.0
     assert agent_log >= 0.7 * oracle_log, (agent_log, oracle_log)
 

@@ -36,8 +36,11 @@ def study(
     ] = None,
     mode: Annotated[
         str,
-        typer.Option(help="per-ticker (one agent per ticker) | cross-sectional (one agent, all tickers)."),
-    ] = "per-ticker",
+        typer.Option(
+            help="cross-sectional (one agent over the universe; learned better in the djia30 study) | "
+            "per-ticker (one agent per ticker)."
+        ),
+    ] = "cross-sectional",
     seeds: Annotated[str, typer.Option(help="Seeds, comma-separated.")] = "0,1,2",
     steps: Annotated[
         int | None, typer.Option(help="Training steps per run (default: the strategy's).")

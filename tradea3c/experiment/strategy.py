@@ -45,9 +45,12 @@ class StrategyConfig:
     env_kind: Literal["auto", "market", "portfolio"] = "auto"
     """"market": one asset, discrete positions; "portfolio": N assets + cash, simplex weights;
     "auto": market for one ticker, portfolio for several."""
-    env: MarketEnvConfig = field(default_factory=lambda: MarketEnvConfig(positions=(-1.0, 0.0, 1.0)))
+    env: MarketEnvConfig = field(default_factory=lambda: MarketEnvConfig(positions=(0.0, 0.5, 1.0)))
     """One-asset env (window, positions, fill, features, costs, reward...). Its positions are the
-    action set every worker shares; a profile can only narrow the range (e.g. long-only)."""
+    action set every worker shares; a profile can only narrow the range (e.g. long-only). The
+    default is long/flat with a half position: on equities, short positions lost to buy-and-hold in
+    the djia30 study (README, "Does it beat buy-and-hold?"); a strategy opts into shorting with
+    ``positions = [-1.0, 0.0, 1.0]``."""
     portfolio: PortfolioEnvConfig = field(
         default_factory=lambda: PortfolioEnvConfig(action="simplex", window=10)
     )

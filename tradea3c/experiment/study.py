@@ -8,8 +8,11 @@ each level of a cost sweep:
 * ``cross-sectional``: one single-asset agent per seed trained over the universe's tickers (each
   episode draws its ticker), scored on every ticker, including held-out tickers it never saw.
 
+The test range follows the strategy's validation end, or, with ``folds``, each anchored
+walk-forward fold tests on its own block (one row per ticker and fold).
+
 Per ticker, the seeds' checkpoints also form an ensemble (averaged action probabilities). Every
-(ticker, seed) run is a normal run directory under ``<out>/runs``, and every score is cached next
+(ticker, seed[, fold]) run is a normal run directory under ``<out>/runs``, and every score is cached next
 to it, so a study is resumable: re-running it skips finished runs, and an interrupted one loses at
 most the run in flight (an unfinished run directory is trained again from scratch).
 """
@@ -47,7 +50,7 @@ class StudySpec:
     """What a study runs; stored in the study directory so a resume cannot silently change it."""
 
     strategy: StrategyConfig
-    mode: Mode = "per-ticker"
+    mode: Mode = "cross-sectional"
     seeds: tuple[int, ...] = (0, 1, 2)
     costs_bps: tuple[float, ...] = (0.0, 5.0, 10.0, 25.0)
     """Cost sweep (flat bps per side); the main table uses the strategy's own costs."""
