@@ -148,3 +148,80 @@ def test_djia30_imports_31_clean_tickers_and_reports_known_defects(djia_dir: Pat
     assert m.n_assets == 31 and m.n_bars == 3020 and np.isfinite(m.close).all() and (m.low > 0).all()
     filled = {(f.ticker, f.date) for f in rep.findings if f.check == "missing-day"}
     assert ("AAPL", "2010-04-01") in filled and ("MRK", "2009-08-11") in filled
+
+
+def _bars(close: np.ndarray, volume: np.ndarray, start: str = "2015-01-02") -> pd.DataFrame:
+    idx = pd.bdate_range(start, periods=len(close))
+    return pd.DataFrame(
+        {"open": close, "high": close * 1.01, "low": close * 0.99, "close": close, "volume": volume},
+        index=idx,
+    )
+
+
+def test_penny_placeholder_prefix_before_a_listing_jump_is_dropped_and_reported() -> None:
+    rng = np.random.default_rng(0)
+    penny = 0.001 + 0.005 * rng.random(40)  # 0.001-0.006 at zero volume, as in a real S&P member's file
+    real = 50.0 * np.exp(np.cumsum(0.01 * rng.standard_normal(260)))
+    df = _bars(np.concatenate([penny, real]), np.concatenate([np.zeros(40), np.full(260, 1e6)]))
+    clean, findings = clean_frame(df, "PENNY")
+    assert len(clean) == 260 and clean.index[0] == df.index[40] and clean["close"].min() > 1.0
+    (f,) = [f for f in findings if f.check == "garbage-prefix"]
+    assert f.action == "dropped" and f.date == str(df.index[40].date()) and "40 bars before" in f.detail
+    assert not any(f.check == "zero-volume" for f in findings)  # the dropped rows are not also "kept"
+
+
+def test_stale_placeholder_runs_at_either_end_are_dropped() -> None:
+    real = np.linspace(20.0, 30.0, 100)
+    close = np.concatenate([np.full(10, 5.0), real, np.full(8, 30.0)])
+    volume = np.concatenate([np.zeros(10), np.full(100, 1e5), np.zeros(8)])
+    clean, findings = clean_frame(_bars(close, volume), "STALE")
+    assert len(clean) == 100 and clean["close"].iloc[0] == 20.0 and clean["close"].iloc[-1] == 30.0
+    details = [f.detail for f in findings if f.check == "placeholder"]
+    assert len(details) == 2 and "10 leading bars" in details[0] and "8 trailing bars" in details[1]
+    # a short zero-volume pause (fewer than stale_run bars) is only reported, never dropped
+    pause = np.concatenate([real[:50], np.full(3, real[49]), real[50:]])
+    vol = np.concatenate([np.full(50, 1e5), np.zeros(3), np.full(50, 1e5)])
+    kept, findings = clean_frame(_bars(pause, vol), "PAUSE")
+    assert len(kept) == 103 and not any(f.check == "placeholder" for f in findings)
+
+
+def test_garbage_jump_late_in_a_series_refuses_the_ticker() -> None:
+    close = np.concatenate([np.linspace(10.0, 12.0, 200), np.linspace(1500.0, 1600.0, 50)])  # x125 on day 200
+    with pytest.raises(DataError, match=r"GARB: close x125 in one day on .* refused"):
+        clean_frame(_bars(close, np.full(250, 1e5)), "GARB")
+    # a real split-sized jump (x2) is kept and reported, as before
+    split = np.concatenate([np.linspace(10.0, 12.0, 200), np.linspace(24.0, 25.0, 50)])
+    clean, findings = clean_frame(_bars(split, np.full(250, 1e5)), "SPLIT")
+    assert len(clean) == 250 and any(f.check == "jump" and "1:2 reverse" in f.detail for f in findings)
+
+
+def test_importing_a_shorter_file_merges_by_date_and_never_loses_history(tmp_path: Path) -> None:
+    def write(days: pd.DatetimeIndex, close: float, folder: str) -> Path:
+        src = tmp_path / folder
+        src.mkdir()
+        rows = "".join(f"{d.date()},{close},{close + 1},{close - 1},{close},100\n" for d in days)
+        (src / "ABC.csv").write_text("Date,Open,High,Low,Adj Close,Volume\n" + rows)
+        return src
+
+    data_dir = tmp_path / "cache"
+    long_days, short_days = (
+        pd.bdate_range("2015-01-02", periods=300),
+        pd.bdate_range("2015-06-01", periods=30),
+    )
+    import_csv(write(long_days, 50.0, "long"), data_dir=data_dir)
+    report = import_csv(write(short_days, 50.5, "short"), data_dir=data_dir)
+    (res,) = report.results
+    frame, _ = cache.read_ticker(data_dir, "ABC")
+    assert res.status == "fetched" and len(frame) == 300 and res.added == 0
+    assert "270 cached rows kept, 30 replaced" in res.detail
+    assert frame.loc[short_days, "close"].eq(50.5).all() and frame.drop(short_days)["close"].eq(50.0).all()
+    # --replace overwrites; prices of the other kind (unadjusted vs adjusted) are never mixed
+    replaced = import_csv(write(short_days, 50.5, "again"), data_dir=data_dir, replace=True)
+    assert replaced.results[0].rows == 30 and len(cache.read_ticker(data_dir, "ABC")[0]) == 30
+    import_csv(write(long_days, 50.0, "long2"), data_dir=data_dir, replace=True)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "ABC.csv").write_text("Date,Open,High,Low,Close,Volume\n2016-01-04,1,2,0.5,1.5,10\n")
+    (mixed,) = import_csv(raw, data_dir=data_dir).results
+    assert mixed.status == "failed" and "--replace" in mixed.detail
+    assert len(cache.read_ticker(data_dir, "ABC")[0]) == 300  # refused: the cache is untouched

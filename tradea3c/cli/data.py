@@ -79,6 +79,13 @@ def fetch(
         Path | None,
         typer.Option("--from-csv", help="Import a folder of per-ticker CSVs (or one long CSV), offline."),
     ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="--from-csv: overwrite cached tickers instead of merging by date (the file wins).",
+        ),
+    ] = False,
     start: Annotated[str | None, typer.Option(help="First date, YYYY-MM-DD (default: full history).")] = None,
     end: Annotated[str | None, typer.Option(help="End date, YYYY-MM-DD, exclusive (default: today).")] = None,
     interval: Annotated[str, typer.Option(help="Bar size; only 1d (daily) is supported.")] = "1d",
@@ -103,7 +110,7 @@ def fetch(
     ddir = cache.resolve_data_dir(data_dir)
     try:
         if from_csv is not None:
-            report = import_csv(from_csv, data_dir=ddir)
+            report = import_csv(from_csv, data_dir=ddir, replace=replace)
             used = sorted({r.columns for r in report.results if r.columns})
             for u in used:
                 typer.echo(f"columns used: {u}")

@@ -232,10 +232,17 @@ def _explain(exc: FetchError, ticker: str, has_cache: bool) -> str:
 
 
 def import_csv(
-    path: str | Path, *, data_dir: str | Path | None = None, tickers: Sequence[str] | None = None
+    path: str | Path,
+    *,
+    data_dir: str | Path | None = None,
+    tickers: Sequence[str] | None = None,
+    replace: bool = False,
 ) -> FetchReport:
-    """Validate every series under ``path`` and write the accepted ones to the cache (replacing
-    what was cached for those tickers). A refused series leaves its cache file untouched."""
+    """Validate every series under ``path`` and write the accepted ones to the cache. A ticker
+    already cached is merged by date (the file wins on overlapping dates; the result says how many
+    rows were kept, replaced and added), so importing a shorter file never loses history; cached
+    prices of the other kind (adjusted vs not) are refused, since mixing them fakes jumps.
+    ``replace=True`` overwrites instead. A refused series leaves its cache file untouched."""
     from tradea3c.data.csv_import import read_csv_source
 
     ddir = cache.resolve_data_dir(data_dir)
@@ -246,12 +253,30 @@ def import_csv(
     for s in series:
         res = TickerResult(s.ticker, "failed", columns=s.columns_used())
         try:
-            clean, findings = clean_frame(s.frame, cache.normalize_ticker(s.ticker))
+            ticker = cache.normalize_ticker(s.ticker)
+            clean, findings = clean_frame(s.frame, ticker)  # findings describe the file itself
+            cached = None if replace else cache.read_ticker(ddir, ticker)
+            notes = list(s.notes)
+            if cached is not None:
+                old, meta = cached
+                if meta.adjusted != s.adjusted:
+                    kind = "adjusted" if meta.adjusted else "unadjusted"
+                    raise DataError(
+                        f"the cache holds {kind} prices for {ticker} and this file the other kind; "
+                        "merging them would fake jumps: pass --replace to overwrite the cached history"
+                    )
+                overlap = int(old.index.isin(clean.index).sum())
+                clean = _merge(old, clean)
+                notes.append(
+                    f"merged with the cache: {len(old) - overlap} cached rows kept, {overlap} replaced by "
+                    "the file (it wins on overlapping dates); --replace overwrites instead"
+                )
             meta = cache.write_ticker(
                 ddir, s.ticker, clean, source="csv", adjusted=s.adjusted, origin=str(Path(s.path).resolve())
             )
-            res.status, res.rows, res.added, res.findings = "fetched", meta.rows, meta.rows, findings
-            res.detail = "; ".join(s.notes)
+            added = meta.rows - (0 if cached is None else len(cached[0]))
+            res.status, res.rows, res.added, res.findings = "fetched", meta.rows, max(added, 0), findings
+            res.detail = "; ".join(notes)
         except DataError as exc:
             res.detail = f"refused: {exc}"
         report.results.append(res)

@@ -10,6 +10,11 @@ inconsistent bars or unsorted dates. Rules (each finding names ticker, date and 
 * High < Low -> swapped; Close outside [Low, High] -> range widened (close is trusted);
   Open outside [Low, High] -> clamped into the range (a typo'd open must not stretch the bar).
 * volume: missing or negative -> 0 (repaired); zero -> kept and reported (the price may be stale).
+* placeholders: a leading run of ``stale_run`` or more bars at one constant close with zero volume
+  (a listing's placeholder) is dropped, and so is a trailing one after its first bar (a delisted
+  ticker's stale quotes); a one-day close move beyond ``garbage_ratio`` (x100 either way) ends a
+  garbage prefix (penny placeholders before a listing-sized jump): the bars before it are dropped
+  when they are at most half the series, else the ticker is refused. Each is reported.
 * one-day close moves beyond ``jump_ratio`` (default x1.8 either way, e.g. an unadjusted 2:1 split)
   and calendar gaps longer than ``gap_days`` -> kept and reported: they can be real.
 * a series is refused (`DataError`, nothing written) when it has no rows, no close prices, or more
@@ -73,6 +78,8 @@ def clean_frame(
     max_drop_frac: float = 0.2,
     jump_ratio: float = 1.8,
     gap_days: int = 7,
+    garbage_ratio: float = 100.0,
+    stale_run: int = 5,
 ) -> tuple[pd.DataFrame, list[Finding]]:
     """Validate and repair one ticker's bars; return (clean frame, findings).
 
@@ -205,10 +212,14 @@ def clean_frame(
         vol = out["volume"]
         rep.rows(out.index[bad_v], "bad-volume", "repaired", lambda d: f"volume {_fmt(vol[d])} -> 0")
     v[bad_v] = 0.0
+    out["volume"] = v
+
+    # ---- placeholders: never train on them
+    lo, hi = _placeholder_bounds(out.index, c, v, rep, garbage_ratio, stale_run)
+    out, c, v, bad_v = out.iloc[lo:hi], c[lo:hi], v[lo:hi], bad_v[lo:hi]
     zero_v = (v == 0) & ~bad_v
     if zero_v.any():
         rep.rows(out.index[zero_v], "zero-volume", "kept", lambda d: "zero volume (price may be stale)")
-    out["volume"] = v
 
     # ---- reported only: split-like jumps, calendar gaps
     ratio = c[1:] / c[:-1]
@@ -226,6 +237,57 @@ def clean_frame(
 
     out.index.name = "date"
     return out[list(FIELDS)], rep.findings
+
+
+def _placeholder_bounds(
+    dates: pd.DatetimeIndex, c: np.ndarray, v: np.ndarray, rep: _Report, garbage_ratio: float, stale_run: int
+) -> tuple[int, int]:
+    """Rows ``[lo, hi)`` left after dropping stale placeholder runs at either end and a garbage prefix
+    before a listing-sized jump (module docstring); refuses a garbage jump with too much after it."""
+    n, lo, hi = len(c), 0, len(c)
+    stale = (v == 0) & np.concatenate([[False], c[1:] == c[:-1]])  # zero volume, same close as before
+    lead = 1 + _leading_run(stale[1:]) if v[0] == 0 else 0
+    if lead >= stale_run:
+        detail = (
+            f"{lead} leading bars at a constant close {c[0]:g} with zero volume (placeholder before listing)"
+        )
+        rep.add(dates[0], "placeholder", "dropped", detail)
+        lo = lead
+    trail = _leading_run(stale[::-1])
+    if trail >= stale_run and hi - trail > lo:
+        last = _day(dates[hi - trail - 1])
+        detail = (
+            f"{trail} trailing bars repeating the close {c[-1]:g} of {last} with zero volume (stale quotes)"
+        )
+        rep.add(dates[hi - trail], "placeholder", "dropped", detail)
+        hi -= trail
+    ratio = c[lo + 1 : hi] / c[lo : hi - 1]
+    big = np.flatnonzero((ratio > garbage_ratio) | (ratio < 1.0 / garbage_ratio)) + lo + 1
+    if len(big):
+        j = int(big[-1])
+        r = c[j] / c[j - 1]
+        if j - lo > (hi - lo) / 2:
+            when = _day(dates[j])
+            raise DataError(
+                f"{rep.ticker}: close x{r:.4g} in one day on {when} (beyond x{garbage_ratio:g}) with "
+                f"{hi - j} bars after it; refused, fix the source (garbage or unadjusted prices)"
+            )
+        rep.add(
+            dates[j],
+            "garbage-prefix",
+            "dropped",
+            f"{j - lo} bars before a x{r:.4g} one-day move "
+            f"(placeholder prices before a listing); the series starts on {_day(dates[j])}",
+        )
+        lo = j
+    if hi - lo < min(n, 2):
+        raise DataError(f"{rep.ticker}: nothing but placeholder prices; refused")
+    return lo, hi
+
+
+def _leading_run(mask: np.ndarray) -> int:
+    """How many leading entries of ``mask`` are True."""
+    return len(mask) if mask.all() else int(np.argmin(mask))
 
 
 def _jump_detail(ratio: float) -> str:
