@@ -23,3 +23,17 @@ def test_train_benchmark_reports_every_candidate_against_sb3() -> None:
     assert [r.envs for r in rows] == [2, 8, 8, 4]
     assert rows[-1].steady_steps_per_s == pytest.approx(rows[-1].steps_per_s)  # SB3: learn() wall only
     assert rows[0].steady_steps_per_s > 0  # measured from the run's metrics log (K=1 runs longest)
+
+
+@pytest.mark.slow
+def test_universe_train_bench_reports_steps_memory_and_asset_independent_params() -> None:
+    from tradea3c.bench.train import run_universe_train_benchmark
+
+    small = run_universe_train_benchmark(assets=6, bars=600, steps=600, workers=1)
+    big = run_universe_train_benchmark(assets=12, bars=600, steps=600, workers=1)
+    for rows in (small, big):
+        trained, flat = rows
+        assert trained.steps >= 600 and trained.steps_per_s > 0 and trained.peak_mem_mb > 0
+        assert flat.params > 0 and flat.steps == 0
+    assert small[0].params == big[0].params  # per-asset: independent of the universe
+    assert big[1].params > small[1].params  # the flat MLP grows with it

@@ -72,7 +72,9 @@ def test_types_are_strict_except_list_to_tuple_and_int_to_float() -> None:
     assert _err(A3CConfig, {"lr": "1e-3"}) == "lr: expected float, got '1e-3'"
     assert _err(A3CConfig, {"model": 3}) == "model: expected a table, got 3"
     assert _err(A3CConfig, {"model": {"hidden": [8, "x"]}}) == "model.hidden[1]: expected int, got 'x'"
-    assert _err(A3CConfig, {"model": {"kind": "gru"}}) == "model.kind: expected 'mlp' or 'lstm', got 'gru'"
+    assert _err(A3CConfig, {"model": {"kind": "gru"}}) == (
+        "model.kind: expected 'mlp', 'lstm' or 'per_asset', got 'gru'"
+    )
 
 
 def test_post_init_errors_become_config_errors_with_the_path() -> None:

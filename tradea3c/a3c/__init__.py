@@ -29,6 +29,7 @@ from tradea3c.a3c.models import (
     greedy_action,
     register_model_factory,
 )
+from tradea3c.a3c.per_asset import MaskedDirichlet, PerItemActorCritic
 from tradea3c.a3c.play import EpisodeTrace, run_episode
 from tradea3c.a3c.returns import gae, nstep_returns
 from tradea3c.a3c.shared_optim import SharedAdam, SharedRMSprop, make_optimizer
@@ -48,8 +49,10 @@ __all__ = [
     "LegacyCheckpointError",
     "LoadedCheckpoint",
     "MLPActorCritic",
+    "MaskedDirichlet",
     "ModelConfig",
     "NotPlainDataError",
+    "PerItemActorCritic",
     "Policy",
     "SharedAdam",
     "SharedRMSprop",

@@ -14,16 +14,20 @@ from typing import Literal
 class ModelConfig:
     """Architecture of the built-in actor-critic (see ``tradea3c.a3c.models.build_model``)."""
 
-    kind: Literal["mlp", "lstm"] = "mlp"
-    """"mlp": feed-forward actor-critic; "lstm": MLP encoder + LSTMCell, state carried across t_max."""
+    kind: Literal["mlp", "lstm", "per_asset"] = "mlp"
+    """"mlp": feed-forward actor-critic over the whole observation; "lstm": MLP encoder + LSTMCell,
+    state carried across t_max; "per_asset": one small network shared by every item of a set
+    (portfolio assets), parameters independent of their number (``tradea3c.a3c.per_asset``; its
+    factory needs the items' window: a strategy passes its env's)."""
     hidden: tuple[int, ...] = (64, 64)
-    """Hidden layer widths of the MLP trunk(s) (for "lstm": of the encoder before the LSTM)."""
+    """Hidden layer widths of the MLP trunk(s) (for "lstm": of the encoder before the LSTM; for
+    "per_asset": of the network applied to each item)."""
     lstm_size: int = 64
     """LSTM hidden/cell size (kind = "lstm" only)."""
     activation: Literal["tanh", "relu"] = "tanh"
     """Non-linearity of the MLP layers."""
     shared_trunk: bool = False
-    """MLP only: one trunk for actor and critic (True) or two separate trunks (False, more stable)."""
+    """MLP and per_asset: one trunk for actor and critic (True) or two separate ones (False, more stable)."""
     policy: Literal["auto", "categorical", "dirichlet"] = "auto"
     """Policy head: "auto" = categorical for Discrete, Dirichlet (simplex weights) for Box actions."""
 

@@ -1,6 +1,7 @@
 """Actor-critic models behind one small interface, so the engine never depends on an architecture.
 
-The interface (all the engine uses; a CNN for Atari only has to implement it)::
+The interface (all the engine uses; a CNN for Atari only has to implement it; it lives in
+:mod:`tradea3c.a3c.nets` with the shared layers, and is re-exported here)::
 
     class MyNet(ActorCritic):
         recurrent = False                      # True if it carries a hidden state
@@ -20,7 +21,8 @@ kwargs}``) and registers ``NAME -> from_spec`` with :func:`register_model_factor
 is imported (see :class:`BuiltinModelFactory`; ``tradea3c.atari.model`` registers ``"atari"``).
 
 Policy heads: :class:`CategoricalHead` for ``Discrete`` actions and :class:`DirichletHead` for
-portfolio weights on the simplex.
+portfolio weights on the simplex. ``kind = "per_asset"`` builds the permutation-equivariant
+per-item model of :mod:`tradea3c.a3c.per_asset` (parameters independent of the number of items).
 """
 
 from __future__ import annotations
@@ -37,38 +39,11 @@ from torch import Tensor, nn
 from torch.distributions import Categorical, Dirichlet, Distribution
 
 from tradea3c.a3c.config import ModelConfig
+from tradea3c.a3c.nets import ActorCritic, State, mlp, value_head
+from tradea3c.a3c.nets import reset_state as reset_state  # re-exported: the models' public API
+from tradea3c.a3c.nets import sample_action as sample_action
+from tradea3c.a3c.per_asset import PerItemActorCritic
 from tradea3c.config import from_dict, to_dict
-
-State = tuple[Tensor, ...] | None
-
-
-class ActorCritic(nn.Module):
-    """Base class: ``forward(obs, state) -> (Distribution, value [B], new_state)``."""
-
-    recurrent: bool = False
-
-    def initial_state(self, batch: int) -> State:
-        return None
-
-    def act_distribution(self, obs: Tensor, state: State = None) -> tuple[Distribution, State]:
-        """The policy alone, for acting during rollouts (values are recomputed in the update).
-        Models with a separate critic override this to skip the critic's forward pass."""
-        dist, _, new_state = self(obs, state)
-        return dist, new_state
-
-    def act(self, obs: Tensor, state: State = None) -> tuple[Tensor, State]:
-        """Sampled actions for a batch (rollouts). Override for a faster path; the default samples
-        from `act_distribution`."""
-        dist, new_state = self.act_distribution(obs, state)
-        return sample_action(dist), new_state
-
-
-def reset_state(state: State, start: Tensor) -> State:
-    """Zero the hidden state of the envs whose episode starts (``start`` bool [B])."""
-    if state is None or not bool(start.any()):
-        return state
-    keep = (~start).to(state[0].dtype).unsqueeze(-1)
-    return tuple(s * keep for s in state)
 
 
 class CategoricalHead(nn.Module):
@@ -120,25 +95,6 @@ class DirichletHead(nn.Module):
         return Dirichlet(alpha.clamp_max(1e4), validate_args=False)
 
 
-def _mlp(in_features: int, hidden: tuple[int, ...], activation: str) -> tuple[nn.Sequential, int]:
-    act = {"tanh": nn.Tanh, "relu": nn.ReLU}[activation]
-    layers: list[nn.Module] = []
-    for width in hidden:
-        lin = nn.Linear(in_features, width)
-        nn.init.orthogonal_(lin.weight, float(np.sqrt(2)))
-        nn.init.zeros_(lin.bias)
-        layers += [lin, act()]
-        in_features = width
-    return nn.Sequential(*layers), in_features
-
-
-def _value_head(in_features: int) -> nn.Linear:
-    lin = nn.Linear(in_features, 1)
-    nn.init.orthogonal_(lin.weight, 1.0)
-    nn.init.zeros_(lin.bias)
-    return lin
-
-
 def _policy_head(cfg: ModelConfig, in_features: int, action_space: gym.Space[Any]) -> nn.Module:
     kind = cfg.policy
     if kind == "auto":
@@ -157,10 +113,10 @@ class MLPActorCritic(ActorCritic):
 
     def __init__(self, cfg: ModelConfig, obs_dim: int, action_space: gym.Space[Any]) -> None:
         super().__init__()
-        self.actor_trunk, out = _mlp(obs_dim, cfg.hidden, cfg.activation)
-        self.critic_trunk = None if cfg.shared_trunk else _mlp(obs_dim, cfg.hidden, cfg.activation)[0]
+        self.actor_trunk, out = mlp(obs_dim, cfg.hidden, cfg.activation)
+        self.critic_trunk = None if cfg.shared_trunk else mlp(obs_dim, cfg.hidden, cfg.activation)[0]
         self.policy = _policy_head(cfg, out, action_space)
-        self.value = _value_head(out)
+        self.value = value_head(out)
 
     def forward(self, obs: Tensor, state: State = None) -> tuple[Distribution, Tensor, State]:
         obs = obs.flatten(1)
@@ -184,11 +140,11 @@ class LSTMActorCritic(ActorCritic):
 
     def __init__(self, cfg: ModelConfig, obs_dim: int, action_space: gym.Space[Any]) -> None:
         super().__init__()
-        self.encoder, out = _mlp(obs_dim, cfg.hidden, cfg.activation)
+        self.encoder, out = mlp(obs_dim, cfg.hidden, cfg.activation)
         self.lstm = nn.LSTMCell(out, cfg.lstm_size)
         self.lstm_size = cfg.lstm_size
         self.policy = _policy_head(cfg, cfg.lstm_size, action_space)
-        self.value = _value_head(cfg.lstm_size)
+        self.value = value_head(cfg.lstm_size)
 
     def initial_state(self, batch: int) -> State:
         zeros = torch.zeros(batch, self.lstm_size)
@@ -202,12 +158,23 @@ class LSTMActorCritic(ActorCritic):
 
 
 def build_model(
-    cfg: ModelConfig, observation_space: gym.Space[Any], action_space: gym.Space[Any]
+    cfg: ModelConfig,
+    observation_space: gym.Space[Any],
+    action_space: gym.Space[Any],
+    window: int | None = None,
 ) -> ActorCritic:
-    """The built-in MLP / LSTM actor-critic; :class:`BuiltinModelFactory` ``(cfg)`` is its factory."""
+    """The built-in MLP / LSTM / per-item actor-critic; :class:`BuiltinModelFactory` ``(cfg)`` is its
+    factory. ``window`` (bars per item) is needed by ``kind = "per_asset"`` only."""
     if observation_space.shape is None:
         raise ValueError(f"observation space {observation_space} has no shape; flatten it first")
     obs_dim = int(np.prod(observation_space.shape))
+    if cfg.kind == "per_asset":
+        if window is None:
+            raise ValueError(
+                "the per_asset model needs the items' window: BuiltinModelFactory(model, window=W) "
+                "(a strategy passes its env's window)"
+            )
+        return PerItemActorCritic(cfg, obs_dim, action_space, window)
     cls = {"mlp": MLPActorCritic, "lstm": LSTMActorCritic}[cfg.kind]
     return cls(cfg, obs_dim, action_space)
 
@@ -245,24 +212,31 @@ def _qualname(obj: Any) -> str:
 
 @dataclass(frozen=True)
 class BuiltinModelFactory:
-    """Picklable, describable factory of the built-in models: ``BuiltinModelFactory(cfg)(obs, act)``
-    is ``build_model(cfg, obs, act)``; its spec is ``{"factory": "builtin", "model": {...}}``."""
+    """Picklable, describable factory of the built-in models: ``BuiltinModelFactory(cfg, window)(obs,
+    act)`` is ``build_model(cfg, obs, act, window)``; its spec is ``{"factory": "builtin", "model":
+    {...}}``, plus ``"window"`` when one is given."""
 
     model: ModelConfig = field(default_factory=ModelConfig)
+    window: int | None = None
+    """Bars of features per item in the observation (``kind = "per_asset"`` only; None = not given)."""
     name: ClassVar[str] = "builtin"
 
     def __call__(self, observation_space: gym.Space[Any], action_space: gym.Space[Any]) -> ActorCritic:
-        return build_model(self.model, observation_space, action_space)
+        return build_model(self.model, observation_space, action_space, self.window)
 
     def spec(self) -> dict[str, Any]:
-        return {"factory": self.name, "model": to_dict(self.model)}
+        window = {} if self.window is None else {"window": self.window}
+        return {"factory": self.name, "model": to_dict(self.model), **window}
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> BuiltinModelFactory:
         model = spec.get("model")
         if not isinstance(model, dict):
             raise ValueError(f"builtin model spec needs a 'model' table, got {type(model).__name__}")
-        return cls(from_dict(ModelConfig, model, where="model"))
+        window = spec.get("window")
+        if window is not None and (type(window) is not int or window < 1):
+            raise ValueError(f"builtin model spec: window must be an int >= 1, got {window!r:.40}")
+        return cls(from_dict(ModelConfig, model, where="model"), window)
 
 
 register_model_factory(BuiltinModelFactory.name, BuiltinModelFactory.from_spec)
@@ -321,15 +295,6 @@ def model_factory_from_spec(spec: Any) -> Any:
     except (TypeError, ValueError, KeyError) as exc:  # ConfigError is a ValueError
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ValueError(f"invalid {name[:60]!r} model spec: {first[:200]}") from None
-
-
-def sample_action(dist: Distribution) -> Tensor:
-    """Sample one action per batch row (Dirichlet samples are kept strictly inside the simplex)."""
-    action = dist.sample()
-    if isinstance(dist, Dirichlet):
-        action = action.clamp_min(1e-6)
-        action = action / action.sum(-1, keepdim=True)
-    return action
 
 
 def greedy_from(dist: Distribution) -> Tensor:

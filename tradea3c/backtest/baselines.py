@@ -4,6 +4,14 @@ Every baseline is a schedule of target weights replayed through `tradea3c.envs.e
 envs' own fill and cost functions), so a baseline can never look cheaper than the policy.
 Rule signals at bar t use closes up to t only (the decision fills at the next bar, as the
 policy's). Rules are small TOML files under ``strategies/rules/``.
+
+Listings (`Market.tradable`): equal weight spreads over the assets listed at the decision bar
+(the hold buys those listed at the start; a delisted holding goes to cash); a rule is silent on an
+asset until its listing has the rule's history.
+
+Several assets also get risk-based allocations (`tradea3c.backtest.risk`: inverse volatility,
+minimum variance, hierarchical risk parity), re-fitted every `REBALANCE_EVERY` bars on the trailing
+`risk.RISK_WINDOW` bars of returns up to the decision bar and replayed like the equal weight.
 """
 
 from __future__ import annotations
@@ -16,11 +24,22 @@ import numpy as np
 
 from tradea3c import resources
 from tradea3c.backtest.curve import Curve, curve_from_replay
+from tradea3c.backtest.risk import RISK_MODELS, RiskModel, risk_schedule
 from tradea3c.config import load_toml
 from tradea3c.data.market import Market
-from tradea3c.envs.execution import CostConfig, Fill, Replay, cost_rates, fill_prices, mark, rebalance, replay
+from tradea3c.envs.execution import (
+    CostConfig,
+    Fill,
+    Replay,
+    cost_rates,
+    delist,
+    fill_prices,
+    mark,
+    rebalance,
+    replay,
+)
 
-REBALANCE_EVERY = 21  # bars: monthly rebalancing of the equal-weight baseline
+REBALANCE_EVERY = 21  # bars: monthly rebalancing of the equal-weight and risk baselines
 
 
 @dataclass(frozen=True)
@@ -67,6 +86,20 @@ def rule_signal(close: np.ndarray, rule: RuleConfig) -> np.ndarray:
     return sig if rule.short else np.maximum(sig, 0.0)
 
 
+def rule_history(rule: RuleConfig) -> int:
+    """Bars of history (before the signal bar) that ``rule`` reads."""
+    return rule.slow - 1 if rule.kind == "sma_crossover" else rule.lookback + rule.skip
+
+
+def listed_weights(weights: np.ndarray, tradable: np.ndarray | None) -> np.ndarray:
+    """``weights`` over the listed assets only, renormalised to the same total."""
+    if tradable is None or tradable.all():
+        return weights
+    w = np.where(tradable, weights, 0.0)
+    total = w.sum()
+    return w * (weights.sum() / total) if total > 0 else w
+
+
 def _run(
     name: str,
     market: Market,
@@ -101,9 +134,17 @@ def replay_periodic(
     fill: Fill = "open",
     initial_equity: float = 1.0,
 ) -> Replay:
-    """Rebalance to fixed ``weights`` at the first step and every ``every`` steps after, holding the
-    drifting units in between; fills and costs through `execution.rebalance` (no second cost model)."""
-    price, close = fill_prices(market, fill), market.close
+    """Rebalance to ``weights`` at the first step and every ``every`` steps after, holding the
+    drifting units in between; fills and costs through `execution.rebalance` (no second cost model).
+
+    ``weights``: fixed ``(n_assets,)``, or a schedule ``(n_steps, n_assets)`` whose row ``i`` (decided
+    at the close of bar ``start + i``) is read at rebalance steps only. Either is renormalised over
+    the assets listed at the decision bar and at the fill bar; all zeros = cash."""
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.shape not in ((market.n_assets,), (n_steps, market.n_assets)):
+        raise ValueError(f"weights have shape {weights.shape}; expected (n_assets,) or (n_steps, n_assets)")
+    schedule = weights if weights.ndim == 2 else None
+    price, close, listed = fill_prices(market, fill), market.close, market.tradable
     rates = cost_rates(market, costs)
     units, cash = np.zeros(market.n_assets), float(initial_equity)
     eq, cst, trd = np.empty(n_steps + 1), np.zeros(n_steps), np.zeros(n_steps)
@@ -111,9 +152,18 @@ def replay_periodic(
     eq[0] = initial_equity
     for i in range(n_steps):
         t1 = start + i + 1
+        if listed is not None:
+            units, cash, trd[i], cst[i] = delist(units, cash, listed[t1], price[t1], rates[t1])
+            fills[i] = trd[i] > 0
         if i % every == 0:
-            units, cash, trd[i], cst[i] = rebalance(units, cash, weights, price[t1], rates[t1])
-            fills[i] = True
+            target = weights if schedule is None else schedule[i]
+            # members listed at the decision bar and still at the fill: no bet on a listing not
+            # yet known at the close of t
+            w = listed_weights(target, None if listed is None else listed[t1] & listed[t1 - 1])
+            units, cash, traded, cost = rebalance(units, cash, w, price[t1], rates[t1])
+            trd[i] += traded
+            cst[i] += cost
+            fills[i] = fills[i] or traded > 0  # a cash baseline "rebalancing" to cash fills nothing
         held[i] = units
         eq[i + 1] = mark(units, cash, close[t1])
     return Replay(eq, cst, trd, held, fills)
@@ -129,13 +179,17 @@ def baselines(
     latency: int = 0,
     initial_equity: float = 1.0,
     rules: list[RuleConfig] | None = None,
+    risk: tuple[RiskModel, ...] = RISK_MODELS,
 ) -> list[Curve]:
-    """Buy-and-hold (one asset) or equal-weight buy-and-hold plus monthly-rebalanced equal weight
-    (several assets), then each rule; all over steps ``start .. start + n_steps`` with the policy's
-    fill, latency and costs."""
+    """Buy-and-hold (one asset) or, for several assets, equal-weight buy-and-hold, equal weight
+    rebalanced every `REBALANCE_EVERY` bars and each ``risk`` model (`tradea3c.backtest.risk`, named
+    e.g. ``hrp_rebal21``; ``()`` skips their fits), then each rule; all over steps
+    ``start .. start + n_steps`` with the policy's fill and costs (and its latency, except the
+    periodic rebalances, which fill at the next bar)."""
     n = market.n_assets
     ew = np.full(n, 1.0 / n)
-    hold = np.tile(ew, (n_steps, 1))
+    listed = market.tradable
+    hold = np.tile(listed_weights(ew, None if listed is None else listed[start]), (n_steps, 1))
     out = [
         _run(
             "buy_and_hold" if n == 1 else "equal_weight_hold",
@@ -160,8 +214,27 @@ def baselines(
             initial_equity=initial_equity,
         )
         out.append(curve_from_replay(f"equal_weight_rebal{REBALANCE_EVERY}", market, start, hold, rep))
+        for model in risk:
+            targets = risk_schedule(market, start, n_steps, model, every=REBALANCE_EVERY)
+            rep = replay_periodic(
+                market,
+                targets,
+                start=start,
+                n_steps=n_steps,
+                every=REBALANCE_EVERY,
+                costs=costs,
+                fill=fill,
+                initial_equity=initial_equity,
+            )
+            out.append(curve_from_replay(f"{model}_rebal{REBALANCE_EVERY}", market, start, targets, rep))
     close = market.close[: start + n_steps]
     for rule in load_rules() if rules is None else rules:
-        targets = rule_signal(close, rule)[start : start + n_steps] / n
+        sig = rule_signal(close, rule)
+        if listed is not None:  # silent until the listing holds the rule's history
+            for j in range(n):
+                a, b = market.listed_span(j)
+                sig[: a + rule_history(rule), j] = 0.0
+                sig[b + 1 :, j] = 0.0
+        targets = sig[start : start + n_steps] / n
         out.append(_run(rule.name, market, start, targets, costs, fill, latency, initial_equity))
     return out

@@ -271,8 +271,8 @@ def policy_curve(
     u = env.unwrapped
     if isinstance(cfg, MarketEnvConfig):
         targets = [[float(cfg.positions[int(a)])] for a in trace.actions]
-    else:
-        targets = [u.target_weights(a) for a in trace.actions]
+    else:  # as decided (renormalised over the assets valid at the decision bar)
+        targets = [info["target"] for info in trace.infos[1:]]
     ep = u.episode
     src = ep.track.market
     tg = np.asarray(targets, dtype=np.float64)

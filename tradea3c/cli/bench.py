@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 bench_app = typer.Typer(no_args_is_help=True)
@@ -27,9 +30,29 @@ def env(
     steps: int = typer.Option(20_000, help="Env-steps per timed run."),
     repeats: int = typer.Option(5, help="Interleaved repeats; medians are reported."),
     window: int = typer.Option(30, help="Observation window (bars), same for both envs."),
+    portfolio: bool = typer.Option(
+        True, "--portfolio/--no-portfolio", help="Also the portfolio rows (vs FinRL StockTradingEnv)."
+    ),
+    finrl_wheel: Annotated[
+        Path | None,
+        typer.Option(
+            help="FinRL 0.3.7 wheel (pip download finrl==0.3.7 --no-deps -d wheels); default: "
+            "$TRADEA3C_FINRL_WHEEL, else FinRL-0.3.7-*.whl in ./wheels or ../wheels. Absent: row skipped."
+        ),
+    ] = None,
+    djia_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="DJIA CSV folder; default: $TRADEA3C_DJIA_DIR, else ../shared/data/djia30. "
+            "Absent: a synthetic market."
+        ),
+    ] = None,
+    universe: int = typer.Option(500, help="Assets of the synthetic universe of the last vector row."),
+    vector_k: int = typer.Option(16, help="K of the PortfolioVectorEnv rows."),
 ) -> None:
-    """Steps/s of our MarketEnv and vector env (K=1,16,64) vs gym-anytrading stocks-v0, same process."""
-    from tradea3c.bench.env import run_env_benchmark
+    """Steps/s of our MarketEnv and vector env (K=1,16,64) vs gym-anytrading stocks-v0, and of our
+    PortfolioEnv / PortfolioVectorEnv vs FinRL's StockTradingEnv on 30 stocks, same process."""
+    from tradea3c.bench.env import run_env_benchmark, run_portfolio_benchmark
 
     rows = run_env_benchmark(steps=steps, repeats=repeats, window=window)
     _print_table(
@@ -37,6 +60,34 @@ def env(
         ("env", "K", "env-steps/s", "x gym-anytrading"),
         [(r.name, str(r.num_envs), f"{r.steps_per_s:,.0f}", f"{r.ratio:.2f}") for r in rows],
     )
+    if not portfolio:
+        return
+    res = run_portfolio_benchmark(
+        steps=steps,
+        repeats=repeats,
+        vector_assets=universe,
+        vector_k=vector_k,
+        finrl_wheel=finrl_wheel,
+        csv_dir=djia_dir,
+    )
+    _print_table(
+        f"portfolio env stepping, {res.data}, dow30 settings (window 10, 7 features), "
+        f"median of {repeats} interleaved runs",
+        ("env", "assets", "K", "env-steps/s", "x FinRL"),
+        [
+            (
+                r.name,
+                str(r.n_assets),
+                str(r.num_envs),
+                f"{r.steps_per_s:,.0f}",
+                "-" if r.ratio is None else f"{r.ratio:.1f}",
+            )
+            for r in res.rows
+        ],
+        width=120,
+    )
+    for note in res.notes:
+        typer.echo(note)
 
 
 @bench_app.command("train")
@@ -44,10 +95,51 @@ def train_bench(
     steps: int = typer.Option(100_000, help="Env-steps each candidate trains for."),
     workers: int = typer.Option(2, help="A3C worker processes (and SB3's torch threads)."),
     sb3_envs: int = typer.Option(16, help="Envs in SB3's DummyVecEnv."),
+    universe: int = typer.Option(
+        0, "--universe", help="Instead: a portfolio of N assets (synthetic) with the per-asset policy."
+    ),
+    bars: int = typer.Option(1500, help="Bars of the synthetic --universe market."),
+    envs_per_worker: int = typer.Option(16, help="K of the --universe rows (PortfolioVectorEnv)."),
 ) -> None:
-    """Training env-steps/s: A3C (K=1, K=16), A2C mode, and stable-baselines3 A2C, same MLP and env."""
-    from tradea3c.bench.train import run_train_benchmark
+    """Training env-steps/s: A3C (K=1, K=16), A2C mode, and stable-baselines3 A2C, same MLP and env;
+    with --universe N, the per-asset portfolio policy on N assets (steps/s, peak memory, parameters)."""
+    from tradea3c.bench.train import run_train_benchmark, run_universe_train_benchmark
 
+    if universe:
+        urows = run_universe_train_benchmark(
+            assets=universe, bars=bars, steps=steps, workers=workers, ks=(envs_per_worker,)
+        )
+        _print_table(
+            f"portfolio training throughput, synthetic {universe}-asset changing universe, {bars} bars, "
+            f"window 5, 4 features, per-asset 64x64, t_max 20, {steps:,} steps",
+            (
+                "trainer",
+                "assets",
+                "envs",
+                "steps",
+                "wall s",
+                "env-steps/s",
+                "after start-up",
+                "params",
+                "peak MiB",
+            ),
+            [
+                (
+                    r.name,
+                    str(r.assets),
+                    str(r.envs),
+                    f"{r.steps:,}",
+                    f"{r.wall_s:.1f}",
+                    f"{r.steps_per_s:,.0f}",
+                    f"{r.steady_steps_per_s:,.0f}",
+                    f"{r.params:,}",
+                    f"{r.peak_mem_mb:,.0f}",
+                )
+                for r in urows
+            ],
+            width=150,
+        )
+        return
     rows = run_train_benchmark(steps=steps, workers=workers, sb3_envs=sb3_envs)
     sb3 = rows[-1].steady_steps_per_s
     _print_table(
@@ -99,4 +191,50 @@ def atari_bench(
             for r in rows
         ],
         width=150,
+    )
+
+
+@bench_app.command("data")
+def data_bench(
+    tickers: int = typer.Option(500, help="Synthetic tickers written to a temporary cache."),
+    bars: int = typer.Option(5040, help="Daily bars per ticker (5,040 = 20 years)."),
+    repeats: int = typer.Option(3, help="Timed loads of each kind; medians are reported."),
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Time this existing cache instead (nothing written).")
+    ] = None,
+) -> None:
+    """Seconds to write and to load a parquet cache of N tickers x B bars, in a fresh process
+    (import + load) and warm, against the < 5 s target for 500 tickers x 20 years."""
+    from tradea3c.bench.data import TARGET_S, TARGET_SIZE, DataBenchRow, run_data_benchmark
+
+    def target(r: DataBenchRow) -> str:
+        if not r.load:
+            return ""
+        if r.target_met is None:
+            return f"n/a (< {TARGET_SIZE[0]} x {TARGET_SIZE[1]:,})"
+        return "met" if r.target_met else "missed"
+
+    from tradea3c.data.errors import DataError
+
+    try:
+        rows = run_data_benchmark(tickers=tickers, bars=bars, repeats=repeats, data_dir=data_dir)
+    except DataError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    what = (
+        f"cache {data_dir}" if data_dir is not None else f"synthetic cache, {tickers} tickers x {bars:,} bars"
+    )
+    _print_table(
+        f"data cache load, {what}, median of {repeats}",
+        ("step", "seconds", "bars x tickers/s", f"target < {TARGET_S:g} s"),
+        [
+            (
+                r.name,
+                f"{r.seconds:.2f}",
+                f"{r.bar_tickers_per_s:,.0f}",
+                target(r),
+            )
+            for r in rows
+        ],
+        width=120,
     )

@@ -62,6 +62,10 @@ def train(
     max_tickers: Annotated[
         int | None, typer.Option(help="Use only the first N tickers of a universe.")
     ] = None,
+    min_history: Annotated[
+        int | None,
+        typer.Option(help="Leave out universe members with fewer bars than this (reported by name)."),
+    ] = None,
     data_dir: Annotated[
         Path | None,
         typer.Option("--data-dir", help="Cache folder (default: $TRADEA3C_DATA or ./data/cache)."),
@@ -82,6 +86,7 @@ def train(
         "market": ("market.source", market),
         "data-dir": ("market.data_dir", None if data_dir is None else str(data_dir)),
         "max-tickers": ("market.max_tickers", max_tickers),
+        "min-history": ("market.min_history", min_history),
         "train-end": ("split.train_end", train_end),
         "val-end": ("split.val_end", val_end),
         "workers": ("a3c.workers", workers),

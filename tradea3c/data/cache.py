@@ -110,7 +110,7 @@ def write_ticker(
         origin=origin,
         requested_start=requested_start,
     )
-    table = pa.Table.from_pandas(df, preserve_index=True)
+    table = pa.Table.from_pandas(df, preserve_index=True, nthreads=1)  # 5 columns: threads only cost
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), META_KEY: meta.to_json()})
     with atomic_path(ticker_path(data_dir, ticker)) as tmp:
         pq.write_table(table, tmp)
@@ -128,11 +128,34 @@ def read_meta(path: Path) -> CacheMeta:
     return CacheMeta.from_json(raw)
 
 
+def _bars_of(table: pa.Table) -> pd.DataFrame | None:
+    """The bars of a table as `write_ticker` stores them (float64 fields, tz-naive ns "date"
+    index), built from numpy without pandas' generic conversion; None for any other layout."""
+    schema = table.schema
+    if schema.names != [*FIELDS, "date"] or schema.field("date").type != pa.timestamp("ns"):
+        return None
+    if any(schema.field(f).type != pa.float64() for f in FIELDS):
+        return None
+    if json.loads((schema.metadata or {}).get(b"pandas", b"{}")).get("index_columns") != ["date"]:
+        return None
+    index = pd.DatetimeIndex(table.column("date").to_numpy(), name="date")
+    return pd.DataFrame({f: table.column(f).to_numpy() for f in FIELDS}, index=index)
+
+
 def read_ticker(data_dir: Path, ticker: str) -> tuple[pd.DataFrame, CacheMeta] | None:
     """(bars, metadata) of a cached ticker, or None when it is not cached."""
     path = ticker_path(data_dir, ticker)
     if not path.is_file():
         return None
+    try:  # one open for data and metadata: the common case of a file written by `write_ticker`
+        with pq.ParquetFile(path) as pf:
+            table = pf.read()
+    except (OSError, pa.ArrowException):
+        table = None  # the slow path below says what is wrong with it
+    raw = None if table is None else (table.schema.metadata or {}).get(META_KEY)
+    bars = None if raw is None else _bars_of(table)
+    if bars is not None:
+        return bars, CacheMeta.from_json(raw)
     meta = read_meta(path)
     try:
         df = pq.read_table(path).to_pandas()

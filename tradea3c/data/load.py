@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from tradea3c.data import cache
-from tradea3c.data.align import align_frames
+from tradea3c.data.align import align_panel
 from tradea3c.data.errors import DataError, Finding
 from tradea3c.data.market import Market
 from tradea3c.data.universes import UNIVERSES, universe_tickers
@@ -73,10 +73,13 @@ def build_market(
     start: object = None,
     end: object = None,
     skip_refused: bool = False,
+    min_history: int = 0,
 ) -> tuple[Market, list[Finding]]:
     """Validate each raw/cached frame, cut to [start, end], align, and build the `Market`.
 
-    A refused series raises `DataError`, or with ``skip_refused`` is left out and reported."""
+    A refused series raises `DataError`, or with ``skip_refused`` is left out and reported. With
+    several tickers, one without bars in [start, end] or with fewer than ``min_history`` bars
+    there is left out and reported by name (`DataError` when none is left)."""
     findings: list[Finding] = []
     clean: dict[str, pd.DataFrame] = {}
     for t, df in frames.items():
@@ -89,16 +92,49 @@ def build_market(
             continue
         findings += f
         c = _window(c, start, end)
-        if len(c) == 0:
+        if len(c) == 0 and len(frames) == 1:
             raise DataError(
                 f"{t}: no bars between {start or 'the start'} and {end or 'the end'}; widen the range"
             )
+        if len(c) < max(min_history, 1):
+            findings.append(
+                Finding(
+                    t, None, "min-history", "dropped", f"{len(c)} bars in range, min_history {min_history}"
+                )
+            )
+            continue
         clean[t] = c
+    short = [f.ticker for f in findings if f.check == "min-history"]
+    if short:
+        findings.append(
+            Finding(
+                name or "market",
+                None,
+                "min-history",
+                "dropped",
+                f"{len(short)} tickers with too little history: {' '.join(short[:20])}"
+                + (f" (+{len(short) - 20} more)" if len(short) > 20 else ""),
+            )
+        )
     if not clean:
+        if short:
+            raise DataError(
+                f"no ticker has {max(min_history, 1)} bars between {start or 'the start'} and "
+                f"{end or 'the end'}; lower --min-history or widen the range"
+            )
         raise DataError(f"every series was refused: {findings[0].detail if findings else 'no data'}")
-    aligned, f = align_frames(clean)
+    panel, f = align_panel(clean)
     findings += f
-    return Market.from_frames(aligned, source=source, adjusted=adjusted, name=name), findings
+    market = Market(
+        tickers=panel.tickers,
+        dates=panel.dates.to_numpy(),
+        **panel.bars,
+        source=source,
+        adjusted=adjusted,
+        name=name,
+        tradable=panel.tradable,  # None in the Market when every bar is tradable
+    )
+    return market, findings
 
 
 def load_market_with_report(
@@ -108,6 +144,7 @@ def load_market_with_report(
     start: object = None,
     end: object = None,
     max_tickers: int | None = None,
+    min_history: int = 0,
 ) -> tuple[Market, LoadReport]:
     """`load_market` plus the findings of validation and alignment."""
     if isinstance(market, str) and market.strip().lower() == "demo":
@@ -169,6 +206,7 @@ def load_market_with_report(
         name=name,
         start=start,
         end=end,
+        min_history=min_history,
     )
     return m, LoadReport("+".join(sources), universe_note + findings)
 
@@ -180,6 +218,7 @@ def load_market(
     start: object = None,
     end: object = None,
     max_tickers: int | None = None,
+    min_history: int = 0,
 ) -> Market:
     """A validated, aligned `Market`.
 
@@ -189,11 +228,13 @@ def load_market(
     `default_data_dir()`); a missing ticker raises `DataError` saying which fetch to run. A universe
     uses the members that are cached (the rest are reported as a "universe" finding) and fails only
     when none is cached.
-    ``adjusted`` is True only if every ticker's cached prices are adjusted.
+    Members listed late or delisted early keep their history: the market spans the union of their
+    dates with a `Market.tradable` mask; ``min_history`` drops members with fewer bars in
+    [start, end] (reported). ``adjusted`` is True only if every ticker's cached prices are adjusted.
     """
-    return load_market_with_report(market, data_dir=data_dir, start=start, end=end, max_tickers=max_tickers)[
-        0
-    ]
+    return load_market_with_report(
+        market, data_dir=data_dir, start=start, end=end, max_tickers=max_tickers, min_history=min_history
+    )[0]
 
 
 def load_csv_market_with_report(

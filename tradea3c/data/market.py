@@ -21,6 +21,12 @@ class Market:
 
     Prices are adjusted (split and dividend) unless ``adjusted`` is False. Values are finite and
     prices positive once a Market exists: construction goes through validation.
+
+    ``tradable`` (bool, same shape, or None = every bar): whether an asset is listed on a bar. A
+    universe whose membership changes spans the union of its members' dates; before its listing
+    and after its delisting an asset's prices are placeholders (first open / last close, volume
+    0) that the execution model never trades at except to sell a delisted holding (see
+    `envs.execution`) and that features never read.
     """
 
     tickers: tuple[str, ...]
@@ -33,6 +39,7 @@ class Market:
     source: str = "unknown"
     adjusted: bool = True
     name: str = ""
+    tradable: np.ndarray | None = None
     _fingerprint: list[str] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
@@ -47,6 +54,18 @@ class Market:
                 raise ValueError(f"Market.{name} has shape {arr.shape}, expected {shape} (bars, tickers)")
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
+        if self.tradable is not None:
+            mask = np.asarray(self.tradable, dtype=bool)
+            if mask.ndim == 1 and len(self.tickers) == 1:
+                mask = mask.reshape(-1, 1)
+            if mask.shape != shape:
+                raise ValueError(f"Market.tradable has shape {mask.shape}, expected {shape} (bars, tickers)")
+            if mask.all():
+                mask = None
+            else:
+                mask = np.ascontiguousarray(mask)
+                mask.setflags(write=False)
+            object.__setattr__(self, "tradable", mask)
         if len(dates) > 1 and not np.all(np.diff(dates.astype(np.int64)) > 0):
             raise ValueError("Market.dates must be strictly increasing; run validation/cleaning first")
 
@@ -67,6 +86,21 @@ class Market:
     def end(self) -> pd.Timestamp:
         return pd.Timestamp(self.dates[-1])
 
+    # ------------------------------------------------------------ listings
+    @property
+    def tradable_mask(self) -> np.ndarray:
+        """``tradable`` as an array (all True for a market without listings)."""
+        if self.tradable is None:
+            return np.ones((self.n_bars, self.n_assets), dtype=bool)
+        return self.tradable
+
+    def listed_span(self, j: int) -> tuple[int, int]:
+        """First and last bar (inclusive) on which asset ``j`` is listed; (n_bars, -1) if never."""
+        if self.tradable is None:
+            return (0, self.n_bars - 1) if self.n_bars else (0, -1)
+        rows = np.flatnonzero(self.tradable[:, j])
+        return (int(rows[0]), int(rows[-1])) if len(rows) else (self.n_bars, -1)
+
     # ------------------------------------------------------------ identity
     @property
     def fingerprint(self) -> str:
@@ -77,6 +111,8 @@ class Market:
             h.update(self.dates.astype(np.int64).tobytes())
             for name in FIELDS:
                 h.update(getattr(self, name).tobytes())
+            if self.tradable is not None:  # markets without listings keep their fingerprints
+                h.update(self.tradable.tobytes())
             self._fingerprint.append(h.hexdigest()[:16])
         return self._fingerprint[0]
 
@@ -101,6 +137,7 @@ class Market:
             source=self.source,
             adjusted=self.adjusted,
             name=self.name,
+            tradable=None if self.tradable is None else self.tradable[rows],
         )
 
     def select(self, tickers: str | list[str] | tuple[str, ...]) -> Market:
@@ -117,6 +154,7 @@ class Market:
             source=self.source,
             adjusted=self.adjusted,
             name=self.name,
+            tradable=None if self.tradable is None else self.tradable[:, cols],
         )
 
     # ------------------------------------------------------------ pandas
@@ -150,7 +188,8 @@ class Market:
         name: str = "",
     ) -> Market:
         """Build from already clean, already aligned per-ticker frames (same DatetimeIndex, lower-case
-        OHLCV columns). Alignment of ragged calendars is the job of `tradea3c.data.align`."""
+        OHLCV columns, optionally a bool ``tradable`` column). Alignment of ragged calendars is the
+        job of `tradea3c.data.align`."""
         if not frames:
             raise ValueError("Market.from_frames needs at least one ticker")
         tickers = tuple(frames)
@@ -161,25 +200,43 @@ class Market:
         arrays = {
             f: np.column_stack([frames[t][f].to_numpy(dtype=np.float64) for t in tickers]) for f in FIELDS
         }
+        tradable = None
+        if any("tradable" in df.columns for df in frames.values()):
+            tradable = np.column_stack(
+                [
+                    frames[t]["tradable"].to_numpy(dtype=bool)
+                    if "tradable" in frames[t].columns
+                    else np.ones(len(index), dtype=bool)
+                    for t in tickers
+                ]
+            )
         return cls(
-            tickers=tickers, dates=index.to_numpy(), **arrays, source=source, adjusted=adjusted, name=name
+            tickers=tickers,
+            dates=index.to_numpy(),
+            **arrays,
+            source=source,
+            adjusted=adjusted,
+            name=name,
+            tradable=tradable,
         )
 
     def summary(self) -> pd.DataFrame:
-        """Per-ticker summary: first/last date, bars, first/last close, total return, annualised vol."""
+        """Per-ticker summary over its listed bars: first/last date, bars, first/last close, total
+        return, annualised vol."""
         rows = []
         for j, t in enumerate(self.tickers):
-            c = self.close[:, j]
+            a, b = self.listed_span(j)
+            c = self.close[a : b + 1, j]
             r = np.diff(np.log(c))
             rows.append(
                 {
                     "ticker": t,
-                    "first": self.start.date(),
-                    "last": self.end.date(),
-                    "bars": self.n_bars,
-                    "first_close": c[0],
-                    "last_close": c[-1],
-                    "total_return": c[-1] / c[0] - 1.0,
+                    "first": pd.Timestamp(self.dates[a]).date() if len(c) else None,
+                    "last": pd.Timestamp(self.dates[b]).date() if len(c) else None,
+                    "bars": len(c),
+                    "first_close": c[0] if len(c) else np.nan,
+                    "last_close": c[-1] if len(c) else np.nan,
+                    "total_return": c[-1] / c[0] - 1.0 if len(c) else np.nan,
                     "ann_vol": float(np.std(r, ddof=1) * np.sqrt(252)) if len(r) > 1 else float("nan"),
                 }
             )

@@ -27,6 +27,8 @@ class MarketSpec:
     """First date to load (ISO), None = all history."""
     end: str | None = None
     """Last date to load (ISO), None = all history."""
+    min_history: int = 0
+    """Leave out members with fewer bars than this between start and end (reported by name)."""
     synthetic_bars: int = 2000
     """Bars of the synthetic "signal" market."""
     synthetic_seed: int = 0
@@ -43,10 +45,24 @@ def load_market_spec(spec: MarketSpec, log: Callable[[str], None] | None = None)
     from tradea3c.data.load import load_market_with_report
 
     market, report = load_market_with_report(
-        spec.source, data_dir=spec.data_dir, start=spec.start, end=spec.end, max_tickers=spec.max_tickers
+        spec.source,
+        data_dir=spec.data_dir,
+        start=spec.start,
+        end=spec.end,
+        max_tickers=spec.max_tickers,
+        min_history=spec.min_history,
     )
     if log is not None:
+        listings = [f for f in report.findings if f.check == "listing"]
         for f in report.findings:
             if f.check == "universe":
                 log(f"{spec.source}: {f.detail}; training on the {market.n_assets} cached members")
+            elif f.check == "min-history" and "too little history" in f.detail:
+                log(f"{spec.source}: left out {f.detail} (min_history {spec.min_history})")
+        if listings:
+            log(
+                f"{spec.source}: {len(listings)} members listed or delisted inside the range "
+                f"({', '.join(f.ticker for f in listings[:8])}{' ...' if len(listings) > 8 else ''}); "
+                "they trade only while listed"
+            )
     return market

@@ -60,3 +60,97 @@ def planted_signal_universe(
     cols = [np.hstack([getattr(p, f) for p in parts]) for f in ("open", "high", "low", "close", "volume")]
     tickers = tuple(f"SIG{i}" for i in range(n_assets))
     return Market(tickers, parts[0].dates, *cols, source="synthetic-signal", name="signal-universe")
+
+
+def changing_universe_frames(
+    n_assets: int = 8,
+    n_bars: int = 600,
+    *,
+    seed: int = 0,
+    late: int = 2,
+    delisted: int = 2,
+    halts: int = 1,
+    placeholders: int = 1,
+    start: str = "2010-01-04",
+) -> dict[str, pd.DataFrame]:
+    """Raw daily frames (as a cache or a CSV folder holds them) of a universe whose membership
+    changes: random-walk tickers "U0".."Un" on one business-day calendar, of which the first
+    ``late`` list between 1/4 and 1/2 of the range, the next ``delisted`` delist between 1/2 and 3/4,
+    the next ``halts`` miss three days inside their listing, and the next ``placeholders`` start
+    with a year of penny placeholder prices at zero volume before their real listing (which
+    validation must trim). Everything else trades on every bar. Feed it to `build_market`."""
+    rng = np.random.default_rng(seed)
+    dates = pd.bdate_range(start, periods=n_bars)
+    frames: dict[str, pd.DataFrame] = {}
+    kinds = ["late"] * late + ["delisted"] * delisted + ["halt"] * halts + ["placeholder"] * placeholders
+    kinds += ["full"] * max(n_assets - len(kinds), 0)
+    for i, kind in enumerate(kinds[:n_assets]):
+        log_ret = rng.normal(0.0003, 0.015, n_bars)
+        close = 20.0 * (1 + i) * np.exp(np.cumsum(log_ret))
+        open_ = close * np.exp(rng.normal(0.0, 0.004, n_bars))
+        high = np.maximum(open_, close) * (1 + 0.01 * rng.random(n_bars))
+        low = np.minimum(open_, close) * (1 - 0.01 * rng.random(n_bars))
+        volume = 1e6 * (1 + rng.random(n_bars))
+        df = pd.DataFrame(
+            {"open": open_, "high": high, "low": low, "close": close, "volume": volume},
+            index=pd.DatetimeIndex(dates, name="date"),
+        )
+        if kind == "late":
+            df = df.iloc[int(rng.integers(n_bars // 4, n_bars // 2)) :]
+        elif kind == "delisted":
+            df = df.iloc[: int(rng.integers(n_bars // 2, 3 * n_bars // 4))]
+        elif kind == "halt":
+            gone = rng.choice(np.arange(n_bars // 4, 3 * n_bars // 4), 3, replace=False)
+            df = df.drop(df.index[gone])
+        elif kind == "placeholder":
+            k = min(252, n_bars // 3)
+            penny = rng.choice([0.001, 0.002, 0.004, 0.006], k)
+            df.iloc[:k, :4] = np.repeat(penny[:, None], 4, axis=1)
+            df.iloc[:k, 4] = 0.0
+        frames[f"U{i}"] = df
+    return frames
+
+
+def changing_universe(n_assets: int = 8, n_bars: int = 600, *, seed: int = 0, **kinds: int) -> Market:
+    """`changing_universe_frames` validated and aligned into one `Market` with a `tradable` mask."""
+    from tradea3c.data.load import build_market
+
+    frames = changing_universe_frames(n_assets, n_bars, seed=seed, **kinds)
+    market, _ = build_market(frames, source="synthetic-universe", adjusted=True, name="changing-universe")
+    return market
+
+
+def planted_cross_section_market(
+    n_bars: int = 2000,
+    n_assets: int = 8,
+    *,
+    winners: int = 2,
+    seed: int = 0,
+    move: float = 0.01,
+    start: str = "2000-01-03",
+) -> Market:
+    """A universe with a planted *cross-sectional* signal: at each bar ``winners`` of the
+    ``n_assets`` tickers ("X0".."Xn"), drawn uniformly, trade about twice their usual volume, and
+    exactly those rise on the next bar while all the others fall (magnitudes in [0.5, 1.5] x
+    ``move``). Opens equal the previous close, as in `planted_signal_market`, so the causal
+    ``volume_z`` feature tells which assets to hold, and the oracle (hold the announced assets, in
+    equal weights, at every bar) is computable from the closes alone."""
+    if not 1 <= winners < n_assets:
+        raise ValueError(f"need 1 <= winners < n_assets, got {winners} of {n_assets}")
+    rng = np.random.default_rng(seed)
+    spike = np.zeros((n_bars, n_assets), dtype=bool)
+    picks = np.argsort(rng.random((n_bars, n_assets)), axis=1)[:, :winners]
+    np.put_along_axis(spike, picks, True, axis=1)
+    size = move * (0.5 + rng.random((n_bars, n_assets)))
+    log_ret = np.zeros((n_bars, n_assets))
+    log_ret[1:] = np.where(spike[:-1], size[1:], -size[1:])
+    close = 100.0 * np.exp(np.cumsum(log_ret, axis=0))
+    open_ = np.vstack([np.full((1, n_assets), 100.0), close[:-1]])
+    wick = 1.0 + 0.1 * move * rng.random((2, n_bars, n_assets))
+    high = np.maximum(open_, close) * wick[0]
+    low = np.minimum(open_, close) / wick[1]
+    volume = np.where(spike, 2e6, 1e6) * (1.0 + 0.05 * rng.random((n_bars, n_assets)))
+    dates = pd.bdate_range(start, periods=n_bars).to_numpy()
+    tickers = tuple(f"X{i}" for i in range(n_assets))
+    cols = (open_, high, low, close, volume)
+    return Market(tickers, dates, *cols, source="synthetic-xs", name="cross-section")

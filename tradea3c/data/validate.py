@@ -23,7 +23,7 @@ inconsistent bars or unsorted dates. Rules (each finding names ticker, date and 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -52,10 +52,9 @@ class _Report:
         )
 
     def rows(
-        self, dates: Iterable[pd.Timestamp], check: str, action: Action, detail: Callable[[pd.Timestamp], str]
+        self, dates: Sequence[pd.Timestamp], check: str, action: Action, detail: Callable[[pd.Timestamp], str]
     ) -> None:
-        dates = list(dates)
-        if len(dates) > MAX_PER_CHECK:
+        if len(dates) > MAX_PER_CHECK:  # only the first and last date are read: no Timestamp per row
             self.add(
                 dates[0],
                 check,
@@ -91,6 +90,55 @@ def clean_frame(
         raise DataError(f"{ticker}: no close prices (columns: {', '.join(map(str, df.columns))}); refused")
     if len(df) == 0:
         raise DataError(f"{ticker}: no rows; refused")
+    clean = _already_clean(df)
+    if clean is not None:  # the common case (a cached frame): no repair can apply, skip the pandas work
+        index, (o, h, lo, c, v) = clean
+        bad_v = np.zeros(len(v), dtype=bool)
+    else:
+        index, o, h, lo, c, v, bad_v = _repair(df, rep, max_drop_frac)
+    return _finish(index, o, h, lo, c, v, bad_v, rep, jump_ratio, gap_days, garbage_ratio, stale_run)
+
+
+def _already_clean(df: pd.DataFrame) -> tuple[pd.DatetimeIndex, tuple[np.ndarray, ...]] | None:
+    """(index, float64 open/high/low/close/volume) when no rule of `_repair` would fire, else None.
+
+    The checks mirror `_repair`: a frame passes only if `_repair` would neither drop, repair nor
+    report anything. The silent changes `_repair` still makes (high/low widened to a close, and the
+    open clamped into the range, when off by less than the 1e-9 tolerance) are made here the same
+    way, so both paths give identical bars. Cached frames, validated when written, pass.
+    """
+    if not isinstance(df.index, pd.DatetimeIndex) or df.index.tz is not None or not df.columns.is_unique:
+        return None
+    if any(f not in df.columns for f in FIELDS):
+        return None
+    series = [df[f] for f in FIELDS]
+    if any(s.dtype != np.float64 for s in series):
+        return None
+    index = pd.DatetimeIndex(df.index).as_unit("ns")
+    t = index.asi8
+    if t[0] == np.iinfo(np.int64).min or not (t[1:] > t[:-1]).all():  # NaT, unsorted or duplicated
+        return None
+    o, h, lo, c, v = (s.to_numpy() for s in series)
+    with np.errstate(invalid="ignore"):
+        ok = (c > 0) & (o > 0) & (lo > 0) & (h >= lo) & (v >= 0)  # False on NaN
+        ok &= np.isfinite(c) & np.isfinite(o) & np.isfinite(h) & np.isfinite(v)  # low <= high: finite too
+        if not ok.all():
+            return None
+        tol = 1e-9 * c
+        if ((c - h > tol) | (lo - c > tol)).any():
+            return None
+        h, lo = np.maximum(h, c), np.minimum(lo, c)
+        if ((o - h > tol) | (lo - o > tol)).any():
+            return None
+    return index, (np.clip(o, lo, h), h, lo, c, v)
+
+
+def _repair(
+    df: pd.DataFrame, rep: _Report, max_drop_frac: float
+) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Dates, rows that cannot be trusted, price and volume repairs (module docstring); returns the
+    index, open/high/low/close/volume and where volume was repaired."""
+    ticker = rep.ticker
     out = pd.DataFrame(index=pd.DatetimeIndex(df.index).as_unit("ns"))
     for f in FIELDS:
         if f in df.columns:
@@ -203,7 +251,6 @@ def clean_frame(
             ),
         )
     o = np.clip(o, lo, h)
-    out["open"], out["high"], out["low"] = o, h, lo
 
     # ---- volume
     v = out["volume"].to_numpy(copy=True)
@@ -212,31 +259,49 @@ def clean_frame(
         vol = out["volume"]
         rep.rows(out.index[bad_v], "bad-volume", "repaired", lambda d: f"volume {_fmt(vol[d])} -> 0")
     v[bad_v] = 0.0
-    out["volume"] = v
+    return out.index, o, h, lo, c, v, bad_v
 
+
+def _finish(
+    index: pd.DatetimeIndex,
+    o: np.ndarray,
+    h: np.ndarray,
+    lo: np.ndarray,
+    c: np.ndarray,
+    v: np.ndarray,
+    bad_v: np.ndarray,
+    rep: _Report,
+    jump_ratio: float,
+    gap_days: int,
+    garbage_ratio: float,
+    stale_run: int,
+) -> tuple[pd.DataFrame, list[Finding]]:
+    """Placeholders (dropped), zero volume, jumps and gaps (reported) on repaired bars; the clean frame."""
     # ---- placeholders: never train on them
-    lo, hi = _placeholder_bounds(out.index, c, v, rep, garbage_ratio, stale_run)
-    out, c, v, bad_v = out.iloc[lo:hi], c[lo:hi], v[lo:hi], bad_v[lo:hi]
+    first, end = _placeholder_bounds(index, c, v, rep, garbage_ratio, stale_run)
+    index, c, v, bad_v = index[first:end], c[first:end], v[first:end], bad_v[first:end]
     zero_v = (v == 0) & ~bad_v
     if zero_v.any():
-        rep.rows(out.index[zero_v], "zero-volume", "kept", lambda d: "zero volume (price may be stale)")
+        rep.rows(index[zero_v], "zero-volume", "kept", lambda d: "zero volume (price may be stale)")
 
     # ---- reported only: split-like jumps, calendar gaps
     ratio = c[1:] / c[:-1]
     jumps = np.flatnonzero((ratio > jump_ratio) | (ratio < 1.0 / jump_ratio)) + 1
     if len(jumps):
-        r = pd.Series(np.concatenate([[1.0], ratio]), index=out.index)
-        rep.rows(out.index[jumps], "jump", "kept", lambda d: _jump_detail(float(r[d])))
-    if len(out) > 1:
-        gaps = np.diff(out.index.to_numpy()).astype("timedelta64[D]").astype(np.int64)
+        r = dict(zip(index[jumps], ratio[jumps - 1], strict=True))
+        rep.rows(index[jumps], "jump", "kept", lambda d: _jump_detail(float(r[d])))
+    if len(index) > 1:
+        gaps = np.diff(index.asi8) // 86_400_000_000_000  # whole calendar days (ns index)
         gap_at = np.flatnonzero(gaps > gap_days) + 1
-        g = pd.Series(np.concatenate([[0], gaps]), index=out.index)
-        rep.rows(
-            out.index[gap_at], "gap", "kept", lambda d: f"{int(g[d])} calendar days since the previous bar"
-        )
+        if len(gap_at):
+            g = dict(zip(index[gap_at], gaps[gap_at - 1], strict=True))
+            rep.rows(
+                index[gap_at], "gap", "kept", lambda d: f"{int(g[d])} calendar days since the previous bar"
+            )
 
-    out.index.name = "date"
-    return out[list(FIELDS)], rep.findings
+    cols = (o[first:end], h[first:end], lo[first:end], c, v)
+    out = pd.DataFrame(dict(zip(FIELDS, cols, strict=True)), index=index.rename("date"))
+    return out, rep.findings
 
 
 def _placeholder_bounds(

@@ -1,7 +1,7 @@
 """Gymnasium market environments. ``import tradea3c`` registers ``tradea3c/Market-v0`` and
 ``tradea3c/Portfolio-v0`` (``gymnasium.make`` without ``market=`` uses the embedded demo market;
 ``gymnasium.make_vec("tradea3c/Market-v0", num_envs=K, vectorization_mode="vector_entry_point")``
-builds the native `MarketVectorEnv`)."""
+builds the native `MarketVectorEnv`; `PortfolioVectorEnv` is its multi-asset counterpart)."""
 
 from tradea3c._registration import MARKET_ENV_ID, PORTFOLIO_ENV_ID
 from tradea3c.envs.config import (
@@ -27,6 +27,7 @@ from tradea3c.envs.make import make_env, make_vector_env
 from tradea3c.envs.market_env import MarketEnv
 from tradea3c.envs.perturb import PerturbConfig, perturb_prices
 from tradea3c.envs.portfolio_env import PortfolioEnv
+from tradea3c.envs.portfolio_vector import PortfolioVectorEnv
 from tradea3c.envs.profiles import (
     WorkerProfile,
     load_profile,
@@ -47,6 +48,7 @@ __all__ = [
     "PerturbConfig",
     "PortfolioEnv",
     "PortfolioEnvConfig",
+    "PortfolioVectorEnv",
     "Replay",
     "RewardConfig",
     "WorkerProfile",

@@ -9,6 +9,11 @@ The split is enforced structurally: the source keeps only bars up to the split e
 Cross-sectional sampling (``one_asset=True`` with a multi-asset market, as `MarketEnv` uses it):
 each episode first draws one asset uniformly from the rng, then everything else as usual; its
 track holds that asset alone (one column), base or perturbed. With one asset there is no draw.
+
+Listings (`Market.tradable`): a one-asset market is cut to its listed bars; a cross-sectional
+draw picks among the assets whose listing holds a whole episode after warm-up inside the split,
+and the episode lies inside that listing. A multi-asset (portfolio) track carries ``tradable``
+and the features' ``valid`` mask for the env's execution.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ class Track:
     rates: np.ndarray  # float64 (T, n_assets): cost rate of a fill at bar t
     bar0: int  # source-market bar of track row 0
     market: Market  # the (possibly perturbed) prices of this track
+    tradable: np.ndarray | None = None  # bool (T, n_assets): listed at bar t (None: always)
+    valid: np.ndarray | None = None  # bool (T, n_assets): listed and features warmed up (None: always)
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,6 +64,11 @@ class EpisodeSource:
         *,
         one_asset: bool = False,
     ) -> None:
+        if market.tradable is not None and market.n_assets == 1:
+            a, b = market.listed_span(0)
+            if b < a:
+                raise ValueError(f"{market.tickers[0]} is never listed in this market")
+            market = market.take(slice(a, b + 1))
         lo, hi = split.bounds(market, split_name) if split is not None else (0, market.n_bars - 1)
         self.cfg = cfg
         self.split, self.split_name = split, split_name
@@ -66,7 +78,15 @@ class EpisodeSource:
         self.warmup = fs.first_valid + cfg.window - 1  # bars of history a decision bar needs
         self.first_decision = max(lo, self.warmup)
         available = hi - self.first_decision  # steps from the first decision to the split end
+        self.one_asset = one_asset
+        self.draws_asset = one_asset and self.market.n_assets > 1
+        spans = self._asset_spans(fs.valid) if self.draws_asset and fs.valid is not None else None
+        if spans is not None:
+            available = max((b - a for a, b in spans.values()), default=0)
         n = cfg.episode_length or available
+        if spans is not None:  # assets whose listing holds a whole episode
+            spans = {j: ab for j, ab in spans.items() if ab[1] - ab[0] >= n}
+            self._eligible = np.array(sorted(spans), dtype=np.int64)
         if available < 1 or n > available:
             raise ValueError(
                 f"split {split_name!r} has {max(available, 0)} usable steps after warm-up "
@@ -74,6 +94,7 @@ class EpisodeSource:
                 "or a shorter episode_length / window"
             )
         self.n_steps = n
+        self._spans = spans  # asset -> (first decision, last bar) of its listing in the split
         self.base = Track(
             fs.values,
             fill_prices(self.market, cfg.fill),
@@ -81,12 +102,27 @@ class EpisodeSource:
             cost_rates(self.market, cfg.costs),
             0,
             self.market,
+            self.market.tradable,
+            fs.valid,
         )
         self.tickers = self.market.tickers
-        self.one_asset = one_asset
-        self.draws_asset = one_asset and self.market.n_assets > 1
         self._asset_tracks: dict[int, Track] = {} if self.draws_asset else {0: self.base}
         self._by_asset: np.ndarray | None = None  # features (n_assets, T, F) once an asset is drawn
+
+    def _asset_spans(self, valid: np.ndarray) -> dict[int, tuple[int, int]]:
+        """For each asset: (first decision bar, last bar an episode may reach) within the split --
+        after its listing plus the market's warm-up and its own feature warm-up, up to its delisting."""
+        out = {}
+        for j in range(self.market.n_assets):
+            a, b = self.market.listed_span(j)
+            rows = np.flatnonzero(valid[:, j])
+            if b < a or not len(rows):
+                continue
+            first = max(self.first_decision, a + self.warmup, int(rows[0]) + self.cfg.window - 1)
+            last = min(self.hi, b)
+            if last > first:
+                out[j] = (first, last)
+        return out
 
     def asset_track(self, j: int) -> Track:
         """The base track of asset ``j`` alone (``base`` itself for a one-asset market)."""
@@ -119,11 +155,16 @@ class EpisodeSource:
         start, latency, cost multiplier, price perturbations."""
         cfg, p = self.cfg, self.cfg.perturb
         n = self.n_steps
-        asset = int(rng.integers(len(self.tickers))) if self.draws_asset else 0
+        first, last = self.first_decision, self.hi
+        if self._spans is None:
+            asset = int(rng.integers(len(self.tickers))) if self.draws_asset else 0
+        else:
+            asset = int(self._eligible[rng.integers(len(self._eligible))])
+            first, last = self._spans[asset]
         ticker = self.tickers[asset] if self.one_asset else ""
-        start = self.first_decision
+        start = first
         if p.random_start:
-            start = int(rng.integers(self.first_decision, self.hi - n + 1))
+            start = int(rng.integers(first, last - n + 1))
         latency = cfg.latency + extra_latency(p, rng)
         mult = cost_multiplier(p, rng)
         if not p.changes_prices:
@@ -139,5 +180,14 @@ class EpisodeSource:
             raise RuntimeError(
                 "perturbed window has a longer feature warm-up than the market; lower the perturbation"
             )
-        track = Track(fs.values, fill_prices(sub, cfg.fill), sub.close, cost_rates(sub, cfg.costs), s0, sub)
+        track = Track(
+            fs.values,
+            fill_prices(sub, cfg.fill),
+            sub.close,
+            cost_rates(sub, cfg.costs),
+            s0,
+            sub,
+            sub.tradable,
+            fs.valid,
+        )
         return Episode(track, self.warmup, n, latency, mult, asset, ticker)

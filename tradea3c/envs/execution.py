@@ -15,6 +15,11 @@ and is paid from cash, so it lowers equity (and the reward) of the step that tra
 Worked example: equity 1.0, flat, buy ``w=1`` at open 100 with 5+2+1 bps: units 0.01, cost 0.0008,
 cash -0.0008; at a later close of 110, equity = 1.1 - 0.0008 = 1.0992.
 
+Listings (`Market.tradable`): an order for an asset that is not listed at the fill bar gets
+weight 0 (it cannot be bought before its listing), and a holding of an asset that is no longer
+listed is sold first, at that bar's fill price -- the last close, which the delisted placeholder
+prices repeat -- paying the usual cost (`delist`). The rest of the portfolio is not touched.
+
 Functions work on Python floats, on numpy arrays of independent one-asset accounts
 (`rebalance_each`), or on portfolios whose last axis is the asset (`rebalance`).
 """
@@ -100,12 +105,36 @@ def rebalance_each(units, cash, target, price, rate):
 def rebalance(units: np.ndarray, cash, target: np.ndarray, price: np.ndarray, rate):
     """Fill target weights of a portfolio; the last axis is the asset (weights need not sum to 1,
     the rest is cash). Returns ``(new_units, new_cash, traded_notional, cost)`` (last two summed)."""
-    equity = cash + (units * price).sum(axis=-1)
-    new_units = target * np.expand_dims(equity, -1) / price
+    # np.add.reduce and [..., None]: the same operations as .sum(axis=-1) and np.expand_dims
+    # (the same bits) without their Python wrappers, a third of a 30-asset env step
+    equity = cash + np.add.reduce(units * price, axis=-1)
+    new_units = target * np.asarray(equity)[..., None] / price
     delta = new_units - units
     traded = np.abs(delta) * price
+    cost = np.add.reduce(rate * traded, axis=-1)
+    return (
+        new_units,
+        cash - np.add.reduce(delta * price, axis=-1) - cost,
+        np.add.reduce(traded, axis=-1),
+        cost,
+    )
+
+
+def delist(units: np.ndarray, cash, tradable: np.ndarray, price: np.ndarray, rate):
+    """Sell every holding of an asset not ``tradable`` at ``price`` (cost paid as a fill); the
+    last axis is the asset. Returns ``(new_units, new_cash, traded_notional, cost)``."""
+    gone = ~tradable & (units != 0.0)
+    if not gone.any():
+        return units, cash, 0.0, 0.0
+    sold = np.where(gone, units, 0.0)
+    traded = np.abs(sold) * price
     cost = (rate * traded).sum(axis=-1)
-    return new_units, cash - (delta * price).sum(axis=-1) - cost, traded.sum(axis=-1), cost
+    return units - sold, cash + (sold * price).sum(axis=-1) - cost, traded.sum(axis=-1), cost
+
+
+def listed_target(target: np.ndarray, tradable: np.ndarray | None) -> np.ndarray:
+    """``target`` with weight 0 for assets not listed at the fill bar (``tradable`` None = all)."""
+    return target if tradable is None else np.where(tradable, target, 0.0)
 
 
 def mark(units, cash, price):
@@ -155,6 +184,7 @@ def replay(
     price = fill_prices(market, fill)
     rates = cost_rates(market, costs or CostConfig()) if rates is None else np.asarray(rates)
     rates = rates.reshape(market.n_bars, -1)
+    listed = market.tradable
     units = np.zeros(n_assets)
     cash = float(initial_equity)
     held = np.zeros(n_assets)
@@ -167,8 +197,14 @@ def replay(
     for i in range(n_steps):
         t1 = start + i + 1
         execute = targets[i - latency] if i >= latency else np.zeros(n_assets)
+        if listed is not None:
+            units, cash, out_traded[i], out_cost[i] = delist(units, cash, listed[t1], price[t1], rates[t1])
+            out_trade[i] = out_traded[i] > 0
         if mode == "always" or np.any(execute != held):
-            units, cash, out_traded[i], out_cost[i] = rebalance(units, cash, execute, price[t1], rates[t1])
+            order = listed_target(execute, None if listed is None else listed[t1])
+            units, cash, traded, cost = rebalance(units, cash, order, price[t1], rates[t1])
+            out_traded[i] += traded
+            out_cost[i] += cost
             held = execute
             out_trade[i] = True
         out_units[i] = units

@@ -8,6 +8,7 @@ from tradea3c.data.market import Market
 from tradea3c.envs.config import DateSplit, EnvConfig, MarketEnvConfig, PortfolioEnvConfig, Split
 from tradea3c.envs.market_env import MarketEnv
 from tradea3c.envs.portfolio_env import PortfolioEnv
+from tradea3c.envs.portfolio_vector import PortfolioVectorEnv
 from tradea3c.envs.vector import MarketVectorEnv
 
 
@@ -24,10 +25,11 @@ def make_env(
 
 def make_vector_env(
     num_envs: int, market: Market, cfg: EnvConfig, split: DateSplit | None = None, split_name: Split = "train"
-) -> MarketVectorEnv:
-    """K perturbed replays in one native vector env (one-asset envs only, so far)."""
-    if not isinstance(cfg, MarketEnvConfig):
-        raise ValueError(
-            f"envs_per_worker > 1 needs the one-asset market env, not {cfg.kind!r}; set envs_per_worker = 1"
-        )
-    return MarketVectorEnv(num_envs, market, cfg, split=split, split_name=split_name)
+) -> MarketVectorEnv | PortfolioVectorEnv:
+    """K perturbed replays in one native vector env: `MarketVectorEnv` for a `MarketEnvConfig`,
+    `PortfolioVectorEnv` for a `PortfolioEnvConfig` (sub-env i equals the single env seeded s + i)."""
+    if isinstance(cfg, PortfolioEnvConfig):
+        return PortfolioVectorEnv(num_envs, market, cfg, split=split, split_name=split_name)
+    if isinstance(cfg, MarketEnvConfig):
+        return MarketVectorEnv(num_envs, market, cfg, split=split, split_name=split_name)
+    raise TypeError(f"no vector env for config {type(cfg).__name__}")

@@ -73,6 +73,7 @@ def _rebuild(m: Market, close0: np.ndarray, ret, o, h, lo, volume=None) -> Marke
         source=m.source,
         adjusted=m.adjusted,
         name=m.name,
+        tradable=m.tradable,
     )
 
 
@@ -115,6 +116,7 @@ def price_noise(m: Market, rng: np.random.Generator, sigma: float) -> Market:
         source=m.source,
         adjusted=m.adjusted,
         name=m.name,
+        tradable=m.tradable,
     )
 
 

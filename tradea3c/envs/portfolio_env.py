@@ -7,6 +7,10 @@ cash, i = all in asset i. Execution and costs are those of `execution.rebalance`
 reproduces the equity path).
 Observation: the window of features of every asset (bar, asset, feature; row-major), then the
 held weights (cash first) at the last close and equity / initial - 1.
+Listings (`Market.tradable`): the action's weights are renormalised over the assets whose
+features are valid at the decision bar (a masked softmax; the others get 0), and at the fill an
+asset that is not listed gets 0 and a delisted holding is sold (`execution.delist`). ``info``
+carries the decided ``target`` so a replay reproduces the path.
 Reward kind "active" (benchmark "asset") measures against the equal-weight buy-and-hold basket of
 the env's assets bought at the close of the episode's first decision bar.
 """
@@ -18,32 +22,49 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from tradea3c.data.market import Market
 from tradea3c.envs.config import DateSplit, PortfolioEnvConfig, Split
 from tradea3c.envs.episode import Episode, EpisodeSource
-from tradea3c.envs.execution import rebalance
+from tradea3c.envs.execution import delist, listed_target, rebalance
 from tradea3c.envs.market_env import default_market
 from tradea3c.envs.rewards import ScalarReward, basket_log_returns, needs_benchmark
 
 LOGIT_SCALE = 5.0  # action +-1 -> logits +-5: weights from ~0 to ~1 are reachable
 
+# The step calls the ufuncs behind numpy's Python wrappers (np.clip, ndarray.sum, np.max), which
+# cost more than the work on ~30 numbers: the same operations, so the same bits.
+_sum, _max = np.add.reduce, np.maximum.reduce
+
 
 def softmax_weights(logits: np.ndarray) -> np.ndarray:
     """Map logits (cash first) onto the simplex."""
-    z = np.exp(np.asarray(logits, dtype=np.float64) - np.max(logits))
-    return z / z.sum()
+    z = np.exp(np.asarray(logits, dtype=np.float64) - _max(logits, axis=None))
+    return z / _sum(z)
 
 
 def simplex_weights(action: np.ndarray) -> np.ndarray:
     """Non-negative weights (cash first) normalised to sum 1; all-zero means all cash."""
-    w = np.clip(np.asarray(action, dtype=np.float64), 0.0, None)
-    total = w.sum()
+    w = np.maximum(np.asarray(action, dtype=np.float64), 0.0)  # np.clip(w, 0, None) is this
+    total = _sum(w)
     if total <= 0.0:
         out = np.zeros_like(w)
         out[0] = 1.0
         return out
     return w / total
+
+
+def clip_unit(action) -> np.ndarray:
+    """``np.clip(action, -1.0, 1.0)`` (same values, dtype and NaNs) without its wrapper."""
+    return np.minimum(np.maximum(action, -1.0), 1.0)
+
+
+def portfolio_windows(features: np.ndarray, window: int) -> np.ndarray:
+    """Read-only strided view ``rows[r] == features[r:r+window].ravel()`` of contiguous
+    ``(T, n_assets, n_features)`` features (bar, asset, feature): observation windows, no copies."""
+    bar = features.shape[1] * features.shape[2]
+    return sliding_window_view(np.ascontiguousarray(features).reshape(-1), window * bar)[::bar]
 
 
 class PortfolioEnv(gym.Env):
@@ -85,16 +106,21 @@ class PortfolioEnv(gym.Env):
         self._floor = self.config.ruin_floor * self.config.initial_equity
         self.episode: Episode | None = None
 
-    def target_weights(self, action) -> np.ndarray:
-        """Asset weights (without cash) that ``action`` asks for."""
+    def target_weights(self, action, valid: np.ndarray | None = None) -> np.ndarray:
+        """Asset weights (without cash) that ``action`` asks for; with ``valid`` (bool per asset),
+        the weights of the other assets are 0 and the rest renormalised (cash included)."""
         if self.config.action == "continuous":
-            return softmax_weights(LOGIT_SCALE * np.clip(action, -1.0, 1.0))[1:]
-        if self.config.action == "simplex":
-            return simplex_weights(action)[1:]
-        w = np.zeros(self.n_assets)
-        if int(action) > 0:
-            w[int(action) - 1] = 1.0
-        return w
+            w = softmax_weights(LOGIT_SCALE * clip_unit(action))
+        elif self.config.action == "simplex":
+            w = simplex_weights(action)
+        else:
+            w = np.zeros(self.n_assets + 1)
+            w[int(action)] = 1.0
+        if valid is not None and not valid.all():
+            w[1:][~valid] = 0.0
+            total = _sum(w)
+            w = w / total if total > 0 else np.eye(1, self.n_assets + 1)[0]
+        return w[1:]
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
@@ -102,6 +128,9 @@ class PortfolioEnv(gym.Env):
         tr = ep.track
         self._fill, self._close, self._rates = tr.fill, tr.close, tr.rates * ep.rate_mult
         self._feats = tr.features
+        self._rows = portfolio_windows(tr.features, self.config.window)
+        self._w1, self._e0 = self.config.window - 1, self.config.initial_equity
+        self._tradable, self._valid = tr.tradable, tr.valid
         self._t, self._end = ep.start, ep.start + ep.n_steps
         e0 = self.config.initial_equity
         self._units, self._cash, self._equity = np.zeros(self.n_assets), e0, e0
@@ -110,32 +139,42 @@ class PortfolioEnv(gym.Env):
         if self._bench:
             end = self._end + 1
             self._blr = basket_log_returns(tr.close[:end], ep.start).tolist()
-        return self._obs(), {"equity": e0, "cost": 0.0}
+        return self._obs(), {"equity": e0, "cost": 0.0, "target": np.zeros(self.n_assets)}
 
     def _obs(self) -> np.ndarray:
-        t, w = self._t, self.config.window
-        obs = np.empty(self._dim + self.n_assets + 2, dtype=np.float32)
-        obs[: self._dim] = self._feats[t - w + 1 : t + 1].reshape(-1)
+        t, dim = self._t, self._dim
+        obs = np.empty(dim + self.n_assets + 2, dtype=np.float32)
+        obs[:dim] = self._rows[t - self._w1]  # features[t - window + 1 : t + 1].ravel()
         held = self._units * self._close[t] / self._equity
-        obs[self._dim] = 1.0 - held.sum()
-        obs[self._dim + 1 : -1] = held
-        obs[self._dim : -1] = np.clip(obs[self._dim : -1], -1.0, 2.0)
-        obs[-1] = min(self._equity / self.config.initial_equity - 1.0, 1e3)
+        obs[dim] = 1.0 - _sum(held)
+        obs[dim + 1 : -1] = held
+        state = obs[dim:-1]
+        np.maximum(state, -1.0, out=state)  # np.clip(state, -1.0, 2.0), in place
+        np.minimum(state, 2.0, out=state)
+        obs[-1] = min(self._equity / self._e0 - 1.0, 1e3)
         return obs
 
     def step(self, action):
-        target = self.target_weights(action)
+        decided = target = self.target_weights(action, None if self._valid is None else self._valid[self._t])
         if self._queue:
             self._queue.append(target)
             target = self._queue.pop(0)
         t1 = self._t + 1
+        traded0 = cost0 = 0.0
+        if self._tradable is not None:
+            listed = self._tradable[t1]
+            self._units, self._cash, traded0, cost0 = delist(
+                self._units, self._cash, listed, self._fill[t1], self._rates[t1]
+            )
+            target = listed_target(target, listed)
         self._units, self._cash, traded, cost = rebalance(
             self._units, self._cash, target, self._fill[t1], self._rates[t1]
         )
+        traded, cost = traded0 + traded, cost0 + cost
         e0, e1 = self._equity, float(self._cash + self._units @ self._close[t1])
         self._equity, self._t = e1, t1
         reward = self._reward(e0, e1) if self._blr is None else self._reward(e0, e1, self._blr[t1])
-        info = {"equity": e1, "cost": float(cost), "turnover": float(traded) / e0}
+        info = {"equity": e1, "cost": float(cost), "turnover": float(traded) / e0, "target": decided}
         return self._obs(), reward, e1 < self._floor, t1 == self._end, info
 
     @property

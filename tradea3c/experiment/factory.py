@@ -26,7 +26,8 @@ from tradea3c.metrics import score_equity
 class TradingEnvFactory:
     """``factory(i)``: worker i's env (profile i mod P, seed base_seed + i), reset and ready.
 
-    ``num_envs > 1`` gives worker i a native `MarketVectorEnv` of K perturbed replays (one asset).
+    ``num_envs > 1`` gives worker i a native vector env of K perturbed replays (`MarketVectorEnv`
+    for one asset, `PortfolioVectorEnv` for a portfolio).
     """
 
     market: Market

@@ -11,7 +11,8 @@ import pandas as pd
 
 from tradea3c import resources
 from tradea3c.a3c.config import A3CConfig
-from tradea3c.config import load_toml
+from tradea3c.a3c.models import BuiltinModelFactory
+from tradea3c.config import ConfigError, load_toml
 from tradea3c.data.market import Market
 from tradea3c.data.spec import MarketSpec
 from tradea3c.envs.config import DateSplit, EnvConfig, MarketEnvConfig, PortfolioEnvConfig
@@ -77,6 +78,28 @@ class StrategyConfig:
         if kind == "auto":
             kind = "market" if market.n_assets == 1 else "portfolio"
         return self.env if kind == "market" else self.portfolio
+
+    def model_factory(self, market: Market) -> BuiltinModelFactory:
+        """The factory of ``a3c.model`` for the env this strategy trades on ``market``. The
+        per-asset model reads each asset's window of features, so it gets the env's window here
+        (one source of truth: ``portfolio.window``); it needs the portfolio env with simplex or
+        discrete actions (one-line `ConfigError` otherwise)."""
+        if self.a3c.model.kind != "per_asset":
+            return BuiltinModelFactory(self.a3c.model)
+        env = self.env_config(market)
+        if not isinstance(env, PortfolioEnvConfig):
+            raise ConfigError(
+                "a3c.model.kind = 'per_asset' needs the portfolio env (several tickers or "
+                "env_kind = 'portfolio'), not the one-asset env",
+                "a3c.model.kind",
+            )
+        if env.action == "continuous":
+            raise ConfigError(
+                "a3c.model.kind = 'per_asset' needs portfolio.action = 'simplex' or 'discrete', "
+                "not 'continuous'",
+                "portfolio.action",
+            )
+        return BuiltinModelFactory(self.a3c.model, window=env.window)
 
     def worker_profiles(self) -> tuple[WorkerProfile, ...]:
         return tuple(load_profile(name) for name in self.profiles)

@@ -63,6 +63,7 @@ def train_strategy(
     split = strategy.split.resolve(market)
     env_cfg = strategy.env_config(market)
     profiles = strategy.worker_profiles()
+    model_factory = strategy.model_factory(market)
     check_training_run(market, env_cfg, split, profiles)  # before anything is written
     factory = TradingEnvFactory(market, env_cfg, split, profiles, strategy.a3c.seed, strategy.envs_per_worker)
     evaluator = ValidationEvaluator(market, env_cfg, split, "val")
@@ -83,6 +84,7 @@ def train_strategy(
         factory,
         strategy.a3c,
         run_dir,
+        model_factory=model_factory,
         evaluate_fn=evaluator,
         select_metric="sharpe",
         resume=resume,

@@ -1,9 +1,14 @@
 """Compute a `FeatureSet` for a `Market`: contiguous float32 ``(n_bars, n_assets, n_features)``.
 
 Warm-up rule (documented in the README): rows before ``first_valid`` -- the first bar at which
-every feature of every asset is finite -- hold NaN and are never observed (envs start deciding at
-``first_valid + window - 1``). After ``first_valid`` a non-finite value (e.g. a division by a
-zero range on a flat bar) is replaced by 0.0, so NaN never reaches an observation.
+every feature of every asset listed from the first bar is finite -- hold NaN and are never
+observed (envs start deciding at ``first_valid + window - 1``). After ``first_valid`` a
+non-finite value (e.g. a division by a zero range on a flat bar) is replaced by 0.0, so NaN never
+reaches an observation.
+
+Listings (`Market.tradable`): each asset's features are computed from its listed bars only, so
+placeholder prices never enter an indicator; outside ``valid`` (before the asset's own warm-up
+after listing, and after delisting) its features are 0.0.
 
 Normalisation is causal: rolling (or expanding) mean/std of past values only, then clipping.
 """
@@ -31,6 +36,8 @@ class FeatureSet:
     values: np.ndarray  # float32 (n_bars, n_assets, n_features), C-contiguous, read-only
     names: tuple[str, ...]
     first_valid: int  # first bar where all features are finite (n_bars if none)
+    # bool (n_bars, n_assets): listed and warmed up; None = a market without listings
+    valid: np.ndarray | None = None
 
     @property
     def n_features(self) -> int:
@@ -65,15 +72,36 @@ def asset_features(frame: pd.DataFrame, cfg: FeatureConfig) -> np.ndarray:
 def compute_features(market: Market, cfg: FeatureConfig | None = None) -> FeatureSet:
     """Compute (uncached) the features of every asset of ``market``."""
     cfg = cfg or FeatureConfig()
-    per_asset = [asset_features(market.frame(t), cfg) for t in market.tickers]
-    values = np.stack(per_asset, axis=1) if per_asset else np.empty((market.n_bars, 0, len(cfg.names)))
-    finite_rows = np.isfinite(values).all(axis=(1, 2))
-    first_valid = int(np.argmax(finite_rows)) if finite_rows.any() else market.n_bars
+    n = market.n_bars
+    if market.tradable is None:
+        per_asset = [asset_features(market.frame(t), cfg) for t in market.tickers]
+        values = np.stack(per_asset, axis=1) if per_asset else np.empty((n, 0, len(cfg.names)))
+        finite_rows = np.isfinite(values).all(axis=(1, 2))
+        first_valid = int(np.argmax(finite_rows)) if finite_rows.any() else n
+        valid = None
+    else:
+        values = np.full((n, market.n_assets, len(cfg.names)), np.nan)
+        valid = np.zeros((n, market.n_assets), dtype=bool)
+        first_valid = 0
+        longest = max((INDICATORS[name].warmup for name in cfg.names), default=0)
+        for j, ticker in enumerate(market.tickers):
+            a, b = market.listed_span(j)
+            if b - a < longest:  # listed too briefly to warm up (and too short for ta): never valid
+                continue
+            vals = asset_features(market.frame(ticker).iloc[a : b + 1], cfg)
+            values[a : b + 1, j] = vals
+            finite = np.isfinite(vals).all(axis=1)
+            warm = int(np.argmax(finite)) if finite.any() else b - a + 1
+            valid[a + warm : b + 1, j] = True
+            if a == 0:
+                first_valid = max(first_valid, warm)
+        values[first_valid:][~valid[first_valid:]] = 0.0
+        valid.setflags(write=False)
     tail = values[first_valid:]
     tail[~np.isfinite(tail)] = 0.0
     values = np.ascontiguousarray(values, dtype=np.float32)
     values.setflags(write=False)
-    return FeatureSet(values=values, names=cfg.names, first_valid=first_valid)
+    return FeatureSet(values=values, names=cfg.names, first_valid=first_valid, valid=valid)
 
 
 def features_for(market: Market, cfg: FeatureConfig | None = None) -> FeatureSet:
