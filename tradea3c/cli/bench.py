@@ -100,18 +100,20 @@ def train_bench(
     ),
     bars: int = typer.Option(1500, help="Bars of the synthetic --universe market."),
     envs_per_worker: int = typer.Option(16, help="K of the --universe rows (PortfolioVectorEnv)."),
+    hidden: str = typer.Option("64,64", help="Hidden widths of the --universe per-asset scorer."),
 ) -> None:
     """Training env-steps/s: A3C (K=1, K=16), A2C mode, and stable-baselines3 A2C, same MLP and env;
     with --universe N, the per-asset portfolio policy on N assets (steps/s, peak memory, parameters)."""
     from tradea3c.bench.train import run_train_benchmark, run_universe_train_benchmark
 
     if universe:
+        widths = tuple(int(w) for w in hidden.split(",") if w.strip())
         urows = run_universe_train_benchmark(
-            assets=universe, bars=bars, steps=steps, workers=workers, ks=(envs_per_worker,)
+            assets=universe, bars=bars, steps=steps, workers=workers, ks=(envs_per_worker,), hidden=widths
         )
         _print_table(
             f"portfolio training throughput, synthetic {universe}-asset changing universe, {bars} bars, "
-            f"window 5, 4 features, per-asset 64x64, t_max 20, {steps:,} steps",
+            f"window 5, 4 features, per-asset {hidden.replace(',', 'x')}, t_max 20, {steps:,} steps",
             (
                 "trainer",
                 "assets",
