@@ -34,6 +34,21 @@ class TrainBenchRow:
     steady_steps_per_s: float  # after start-up: from the run's own metrics log (SB3: = steps_per_s)
 
 
+def _bench_config(steps: int, workers: int, model: ModelConfig) -> A3CConfig:
+    """A3C settings of every training benchmark row: t_max 20, no checkpoints or TensorBoard, metrics
+    logged every 0.1 s (the "after start-up" rate reads them)."""
+    return A3CConfig(
+        total_steps=steps,
+        workers=workers,
+        t_max=20,
+        tensorboard=False,
+        checkpoint_every=0,
+        checkpoint_every_s=0.0,
+        log_every_s=0.1,
+        model=model,
+    )
+
+
 def _ours(
     market: Market, cfg: MarketEnvConfig, split: DateSplit, a3c: A3CConfig, k: int
 ) -> tuple[int, float, float]:
@@ -101,17 +116,7 @@ def run_train_benchmark(
     market = market if market is not None else demo_market()
     cfg = MarketEnvConfig(positions=(-1.0, 0.0, 1.0))
     split = DateSplit(str(market.dates[int(0.7 * market.n_bars)])[:10], str(market.dates[-2])[:10])
-    model = ModelConfig(hidden=hidden)
-    base = A3CConfig(
-        total_steps=steps,
-        workers=workers,
-        t_max=20,
-        tensorboard=False,
-        checkpoint_every=0,
-        checkpoint_every_s=0.0,
-        log_every_s=0.1,
-        model=model,
-    )
+    base = _bench_config(steps, workers, ModelConfig(hidden=hidden))
     raw: list[tuple[str, int, int, float, float]] = []
     for k in ks:
         n, wall, steady = _ours(market, cfg, split, base, k)
@@ -246,16 +251,7 @@ def run_universe_train_benchmark(
             )
             continue
         for k in ks:
-            a3c = A3CConfig(
-                total_steps=steps,
-                workers=workers,
-                t_max=20,
-                tensorboard=False,
-                checkpoint_every=0,
-                checkpoint_every_s=0.0,
-                log_every_s=0.1,
-                model=ModelConfig(kind=kind, hidden=hidden),
-            )
+            a3c = _bench_config(steps, workers, ModelConfig(kind=kind, hidden=hidden))
             envs = TradingEnvFactory(market, cfg, split, base_seed=0, num_envs=k)
             with tempfile.TemporaryDirectory() as tmp, _PeakMemory() as mem:
                 t0 = time.perf_counter()

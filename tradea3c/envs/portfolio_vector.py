@@ -23,7 +23,6 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
@@ -34,6 +33,7 @@ from tradea3c.envs.execution import delist, listed_target, rebalance
 from tradea3c.envs.market_env import default_market
 from tradea3c.envs.portfolio_env import LOGIT_SCALE, clip_unit, portfolio_windows
 from tradea3c.envs.rewards import ScalarReward, basket_log_returns, needs_benchmark
+from tradea3c.envs.vector import reseed
 
 
 def portfolio_spaces(cfg: PortfolioEnvConfig, n_assets: int, n_features: int) -> tuple[gym.Space, gym.Space]:
@@ -185,14 +185,8 @@ class PortfolioVectorEnv(VectorEnv):
     def reset(self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None):
         if isinstance(seed, int):
             super().reset(seed=seed)
-            seeds: list[int | None] = [seed + i for i in range(self.num_envs)]
-        else:
-            seeds = [None] * self.num_envs if seed is None else list(seed)
-        if len(seeds) != self.num_envs:
-            raise ValueError(f"need {self.num_envs} seeds, got {len(seeds)}")
-        for i, s in enumerate(seeds):
-            if s is not None or self._rngs[i] is None:
-                self._rngs[i], _ = seeding.np_random(s)
+        reseed(self._rngs, seed)
+        for i in range(self.num_envs):
             self._reset_env(i)
         self._autoreset[:] = False
         return self._obs(self._close[self._g]), {}

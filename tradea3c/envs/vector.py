@@ -41,6 +41,22 @@ from tradea3c.envs.market_env import (
 from tradea3c.envs.rewards import VectorReward, asset_log_returns, needs_benchmark
 
 
+def reseed(rngs: list[np.random.Generator | None], seed: int | list[int | None] | None) -> None:
+    """Seed sub-env generators in place as Gymnasium's vector envs do: an int ``s`` seeds sub-env i
+    with ``s + i``; a list seeds each (None keeps an existing generator); None seeds only the
+    sub-envs that have none yet (from OS entropy)."""
+    k = len(rngs)
+    if isinstance(seed, int):
+        seeds: list[int | None] = [seed + i for i in range(k)]
+    else:
+        seeds = [None] * k if seed is None else list(seed)
+    if len(seeds) != k:
+        raise ValueError(f"need {k} seeds, got {len(seeds)}")
+    for i, s in enumerate(seeds):
+        if s is not None or rngs[i] is None:
+            rngs[i], _ = seeding.np_random(s)
+
+
 class MarketVectorEnv(VectorEnv):
     """K one-asset envs with the constructor arguments of `MarketEnv` plus ``num_envs``."""
 
@@ -165,14 +181,8 @@ class MarketVectorEnv(VectorEnv):
     def reset(self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None):
         if isinstance(seed, int):
             super().reset(seed=seed)
-            seeds: list[int | None] = [seed + i for i in range(self.num_envs)]
-        else:
-            seeds = [None] * self.num_envs if seed is None else list(seed)
-        if len(seeds) != self.num_envs:
-            raise ValueError(f"need {self.num_envs} seeds, got {len(seeds)}")
-        for i, s in enumerate(seeds):
-            if s is not None or self._rngs[i] is None:
-                self._rngs[i], _ = seeding.np_random(s)
+        reseed(self._rngs, seed)
+        for i in range(self.num_envs):
             self._reset_env(i)
         self._autoreset[:] = False
         return self._obs(), {}
