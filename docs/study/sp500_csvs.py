@@ -1,6 +1,7 @@
 # Usage: python docs/study/sp500_csvs.py OUT_DIR 480 && tradea3c fetch --from-csv OUT_DIR --data-dir CACHE
 """Synthetic Yahoo-format CSVs named after S&P 500 members (prices are synthetic random walks with
 late listings, delistings, halts and placeholder prefixes): exercises `train --market sp500` end to end."""
+
 import sys
 from pathlib import Path
 
@@ -15,7 +16,9 @@ names = names[:n]
 frames = {}
 for k in range(0, n, 50):
     m = min(50, n - k)
-    part = changing_universe_frames(m, 1260, seed=k, late=5, delisted=5, halts=3, placeholders=2, start="2015-01-02")
+    part = changing_universe_frames(
+        m, 1260, seed=k, late=5, delisted=5, halts=3, placeholders=2, start="2015-01-02"
+    )
     frames.update({names[k + i]: df for i, df in enumerate(part.values())})
 for t, df in frames.items():
     df.rename(columns=str.capitalize).rename_axis("Date").to_csv(out / f"{t}.csv")
