@@ -203,22 +203,15 @@ def baselines(
         )
     ]
     if n > 1:
-        rep = replay_periodic(
-            market,
-            ew,
-            start=start,
-            n_steps=n_steps,
-            every=REBALANCE_EVERY,
-            costs=costs,
-            fill=fill,
-            initial_equity=initial_equity,
-        )
-        out.append(curve_from_replay(f"equal_weight_rebal{REBALANCE_EVERY}", market, start, hold, rep))
+        # (name, weights replayed, targets reported): fixed equal weights, then each risk schedule
+        periodic = [("equal_weight", ew, hold)]
         for model in risk:
-            targets = risk_schedule(market, start, n_steps, model, every=REBALANCE_EVERY)
+            schedule = risk_schedule(market, start, n_steps, model, every=REBALANCE_EVERY)
+            periodic.append((model, schedule, schedule))
+        for name, weights, targets in periodic:
             rep = replay_periodic(
                 market,
-                targets,
+                weights,
                 start=start,
                 n_steps=n_steps,
                 every=REBALANCE_EVERY,
@@ -226,7 +219,7 @@ def baselines(
                 fill=fill,
                 initial_equity=initial_equity,
             )
-            out.append(curve_from_replay(f"{model}_rebal{REBALANCE_EVERY}", market, start, targets, rep))
+            out.append(curve_from_replay(f"{name}_rebal{REBALANCE_EVERY}", market, start, targets, rep))
     close = market.close[: start + n_steps]
     for rule in load_rules() if rules is None else rules:
         sig = rule_signal(close, rule)

@@ -38,7 +38,8 @@ class BenchRow:
     ratio: float  # steps_per_s / gym-anytrading's steps_per_s
 
 
-def _time_single(env, actions: list[int]) -> float:
+def _time_single(env, actions) -> float:
+    """Env-steps/s of one env over ``actions`` (resetting at episode ends)."""
     env.reset(seed=0)
     step, reset = env.step, env.reset
     t0 = time.perf_counter()
@@ -50,12 +51,13 @@ def _time_single(env, actions: list[int]) -> float:
 
 
 def _time_vector(venv, actions: np.ndarray) -> float:
+    """Env-steps/s of a vector env over ``actions`` of shape (T, K, ...)."""
     venv.reset(seed=0)
     step = venv.step
     t0 = time.perf_counter()
     for a in actions:
         step(a)
-    return actions.size / (time.perf_counter() - t0)
+    return len(actions) * actions.shape[1] / (time.perf_counter() - t0)  # T x K env-steps
 
 
 def run_env_benchmark(
@@ -240,27 +242,6 @@ def djia_market(n_assets: int = 30, csv_dir: str | Path | None = None) -> tuple[
     return None, "no DJIA CSVs found"
 
 
-def _time_batched(venv, actions: np.ndarray) -> float:
-    """Env-steps/s of a vector env over ``actions`` of shape (T, K, ...)."""
-    venv.reset(seed=0)
-    step = venv.step
-    t0 = time.perf_counter()
-    for a in actions:
-        step(a)
-    return len(actions) * actions.shape[1] / (time.perf_counter() - t0)
-
-
-def _time_portfolio(env, actions: np.ndarray) -> float:
-    env.reset(seed=0)
-    step, reset = env.step, env.reset
-    t0 = time.perf_counter()
-    for a in actions:
-        _, _, term, trunc, _ = step(a)
-        if term or trunc:
-            reset()
-    return len(actions) / (time.perf_counter() - t0)
-
-
 def run_portfolio_benchmark(
     steps: int = 20_000,
     repeats: int = 5,
@@ -316,16 +297,16 @@ def run_portfolio_benchmark(
 
             def run_finrl(env=finrl, a=fa) -> float:
                 with contextlib.redirect_stdout(io.StringIO()):  # it prints a summary every 10 episodes
-                    return _time_portfolio(env, a)
+                    return _time_single(env, a)
 
             candidates.append((f"FinRL {FINRL_VERSION} StockTradingEnv", n, 1, run_finrl))
     single = PortfolioEnv(market, cfg)
     sa = rng.random((steps, n + 1)).astype(np.float32)
-    candidates.append(("tradea3c PortfolioEnv", n, 1, lambda: _time_portfolio(single, sa)))
+    candidates.append(("tradea3c PortfolioEnv", n, 1, lambda: _time_single(single, sa)))
     vec30 = PortfolioVectorEnv(vector_k, market, cfg)
     va30 = rng.random((max(steps // vector_k, 10), vector_k, n + 1)).astype(np.float32)
     candidates.append(
-        (f"tradea3c PortfolioVectorEnv K={vector_k}", n, vector_k, lambda: _time_batched(vec30, va30))
+        (f"tradea3c PortfolioVectorEnv K={vector_k}", n, vector_k, lambda: _time_vector(vec30, va30))
     )
     universe = synthetic_market(universe_bars, vector_assets, seed=seed)
     big = PortfolioVectorEnv(vector_k, universe, cfg)
@@ -335,7 +316,7 @@ def run_portfolio_benchmark(
             f"tradea3c PortfolioVectorEnv K={vector_k}, synthetic",
             vector_assets,
             vector_k,
-            lambda: _time_batched(big, vab),
+            lambda: _time_vector(big, vab),
         )
     )
 

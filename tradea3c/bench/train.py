@@ -222,7 +222,7 @@ def run_universe_train_benchmark(
     from tradea3c.a3c.models import BuiltinModelFactory
     from tradea3c.data.synthetic import changing_universe
     from tradea3c.envs.config import PortfolioEnvConfig
-    from tradea3c.envs.portfolio_env import PortfolioEnv
+    from tradea3c.envs.portfolio_env import portfolio_spaces
     from tradea3c.features.config import FeatureConfig
 
     if market is None:
@@ -237,8 +237,7 @@ def run_universe_train_benchmark(
         features=FeatureConfig(names=("ret_1", "ret_5", "ret_20", "vol_20")),
     )
     split = DateSplit(str(market.dates[int(0.8 * market.n_bars)])[:10], str(market.dates[-2])[:10])
-    probe = PortfolioEnv(market, cfg, split=split)
-    spaces = (probe.observation_space, probe.action_space)
+    spaces = portfolio_spaces(cfg, market.n_assets, len(cfg.features.names))  # no env (features) needed
     rows: list[UniverseBenchRow] = []
     for kind in ("per_asset", "mlp"):
         factory = BuiltinModelFactory(

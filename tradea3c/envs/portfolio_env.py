@@ -67,6 +67,20 @@ def portfolio_windows(features: np.ndarray, window: int) -> np.ndarray:
     return sliding_window_view(np.ascontiguousarray(features).reshape(-1), window * bar)[::bar]
 
 
+def portfolio_spaces(cfg: PortfolioEnvConfig, n_assets: int, n_features: int) -> tuple[gym.Space, gym.Space]:
+    """Observation space (features, held weights cash first, equity) and action space of a
+    portfolio env of ``n_assets`` (`PortfolioEnv`, and each sub-env of `PortfolioVectorEnv`)."""
+    n, dim, clip = n_assets, cfg.window * n_assets * n_features, cfg.features.clip
+    low = np.concatenate([np.full(dim, -clip), np.full(n + 1, -1.0), [-1.0]]).astype(np.float32)
+    high = np.concatenate([np.full(dim, clip), np.full(n + 1, 2.0), [1e3]]).astype(np.float32)
+    obs = gym.spaces.Box(low, high, dtype=np.float32)
+    if cfg.action == "continuous":
+        return obs, gym.spaces.Box(-1.0, 1.0, (n + 1,), np.float32)
+    if cfg.action == "simplex":
+        return obs, gym.spaces.Box(0.0, 1.0, (n + 1,), np.float32)
+    return obs, gym.spaces.Discrete(n + 1)
+
+
 class PortfolioEnv(gym.Env):
     """Multi-asset env. Args as `MarketEnv` (all tickers of ``market`` or ``tickers=``)."""
 
@@ -90,16 +104,7 @@ class PortfolioEnv(gym.Env):
         self.source = EpisodeSource(market, self.config, split, split_name)
         self.n_assets = n = market.n_assets
         self._dim = self.config.window * n * self.source.n_features
-        clip = self.config.features.clip
-        low = np.concatenate([np.full(self._dim, -clip), np.full(n + 1, -1.0), [-1.0]]).astype(np.float32)
-        high = np.concatenate([np.full(self._dim, clip), np.full(n + 1, 2.0), [1e3]]).astype(np.float32)
-        self.observation_space = gym.spaces.Box(low, high, dtype=np.float32)  # weights: cash first
-        if self.config.action == "continuous":
-            self.action_space = gym.spaces.Box(-1.0, 1.0, (n + 1,), np.float32)
-        elif self.config.action == "simplex":
-            self.action_space = gym.spaces.Box(0.0, 1.0, (n + 1,), np.float32)
-        else:
-            self.action_space = gym.spaces.Discrete(n + 1)
+        self.observation_space, self.action_space = portfolio_spaces(self.config, n, self.source.n_features)
         self._reward = ScalarReward(self.config.reward, self.config.initial_equity)
         self._bench = needs_benchmark(self.config.reward)
         self._blr: list[float] | None = None

@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
@@ -31,22 +30,9 @@ from tradea3c.envs.config import DateSplit, PortfolioEnvConfig, Split
 from tradea3c.envs.episode import EpisodeSource
 from tradea3c.envs.execution import delist, listed_target, rebalance
 from tradea3c.envs.market_env import default_market
-from tradea3c.envs.portfolio_env import LOGIT_SCALE, clip_unit, portfolio_windows
+from tradea3c.envs.portfolio_env import LOGIT_SCALE, clip_unit, portfolio_spaces, portfolio_windows
 from tradea3c.envs.rewards import ScalarReward, basket_log_returns, needs_benchmark
 from tradea3c.envs.vector import reseed
-
-
-def portfolio_spaces(cfg: PortfolioEnvConfig, n_assets: int, n_features: int) -> tuple[gym.Space, gym.Space]:
-    """Observation and action space of one portfolio env (those of `PortfolioEnv`)."""
-    n, dim, clip = n_assets, cfg.window * n_assets * n_features, cfg.features.clip
-    low = np.concatenate([np.full(dim, -clip), np.full(n + 1, -1.0), [-1.0]]).astype(np.float32)
-    high = np.concatenate([np.full(dim, clip), np.full(n + 1, 2.0), [1e3]]).astype(np.float32)
-    obs = gym.spaces.Box(low, high, dtype=np.float32)
-    if cfg.action == "continuous":
-        return obs, gym.spaces.Box(-1.0, 1.0, (n + 1,), np.float32)
-    if cfg.action == "simplex":
-        return obs, gym.spaces.Box(0.0, 1.0, (n + 1,), np.float32)
-    return obs, gym.spaces.Discrete(n + 1)
 
 
 class PortfolioVectorEnv(VectorEnv):
