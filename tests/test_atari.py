@@ -151,7 +151,7 @@ def test_references_have_sources_and_conditions():
             entry = ref["games"][game][key]
             assert entry["source"] in ref["sources"]
             assert entry["condition"] in ("no-op starts", "human starts")
-            assert entry["status"] in ("cross-checked", "recalled")
+            assert entry["status"] in ("cross-checked", "single-source", "recalled")
     assert math.isclose(human_normalized("Pong", 9.3), 1.0)
     assert math.isclose(human_normalized("Pong", -20.7), 0.0)
     assert human_normalized("NoSuchGame", 1.0) is None

@@ -14,7 +14,7 @@ from tradea3c.a3c.checkpoint import (
     save_checkpoint,
 )
 from tradea3c.a3c.config import A3CConfig, ModelConfig
-from tradea3c.a3c.engine import TrainResult, WorkerError, train
+from tradea3c.a3c.engine import TrainResult, train
 from tradea3c.a3c.ensemble import EnsembleModel
 from tradea3c.a3c.evaluator import EvaluatorError
 from tradea3c.a3c.models import (
@@ -31,9 +31,11 @@ from tradea3c.a3c.models import (
 )
 from tradea3c.a3c.per_asset import MaskedDirichlet, PerItemActorCritic
 from tradea3c.a3c.play import EpisodeTrace, run_episode
+from tradea3c.a3c.ray_backend import LearnerError, RayUnavailableError
 from tradea3c.a3c.returns import gae, nstep_returns
 from tradea3c.a3c.shared_optim import SharedAdam, SharedRMSprop, make_optimizer
 from tradea3c.a3c.upgrade import upgrade_checkpoint
+from tradea3c.a3c.worker import WorkerError
 
 __all__ = [
     "A3CConfig",
@@ -46,6 +48,7 @@ __all__ = [
     "EpisodeTrace",
     "EvaluatorError",
     "LSTMActorCritic",
+    "LearnerError",
     "LegacyCheckpointError",
     "LoadedCheckpoint",
     "MLPActorCritic",
@@ -53,6 +56,7 @@ __all__ = [
     "ModelConfig",
     "NotPlainDataError",
     "PerItemActorCritic",
+    "RayUnavailableError",
     "Policy",
     "SharedAdam",
     "SharedRMSprop",

@@ -70,6 +70,13 @@ class A3CConfig:
     """Regularisation: decoupled weight decay (AdamW-style for Adam, L2 for RMSProp; 0 = off)."""
     seed: int = 0
     """Master seed: per-worker torch/numpy seeds and env reset seeds are derived from it."""
+    backend: Literal["local", "ray"] = "local"
+    """"local": worker processes on this machine sharing memory (Hogwild); "ray": worker actors and a
+    learner actor (parameter server) on a Ray cluster (``tradea3c.a3c.ray_backend``; a3c mode only)."""
+    address: str = ""
+    """Ray backend: cluster address ("auto" or "HOST:PORT"); empty = start a private local Ray instance."""
+    worker_restarts: int = 3
+    """Ray backend: restarts of a dead worker actor before the run goes on without it."""
     start_method: Literal["forkserver", "spawn", "fork"] = "forkserver"
     """multiprocessing start method for worker and evaluator processes (see engine docstring)."""
     eval_every: int = 0
@@ -92,6 +99,8 @@ class A3CConfig:
             raise ValueError("gamma and gae_lambda must be in [0, 1]")
         if self.weight_decay < 0:
             raise ValueError("weight_decay must be >= 0")
+        if self.backend == "ray" and self.mode != "a3c":
+            raise ValueError('the ray backend runs asynchronous A3C workers; use mode = "a3c"')
 
     @property
     def num_workers(self) -> int:

@@ -63,6 +63,10 @@ class Coordinator:
         self.last_eval: dict[str, float] | None = None
         self.stop_requested = False
         self.rng: Callable[[], dict[str, Any] | None] = lambda: None
+        # set by a backend whose weights live elsewhere (Ray): sync before a checkpoint, release at the end
+        self.before_save: Callable[[], None] = lambda: None
+        self.close_backend: Callable[[], None] = lambda: None
+        self.backend_info: dict[str, Any] = {"name": cfg.backend}
         self.progress = Progress(progress, cfg.total_steps, select_metric if evaluator else "-")
 
     @property
@@ -108,6 +112,7 @@ class Coordinator:
         )
 
     def save_latest(self) -> None:
+        self.before_save()
         self.save(self.run.latest, self.model, self.optimizer, self.last_eval)
         self.last_ckpt_step, self.last_ckpt_time = self.step, time.monotonic()
 

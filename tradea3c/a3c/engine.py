@@ -49,14 +49,11 @@ from tradea3c.a3c.run import RunDir
 from tradea3c.a3c.shared_optim import make_optimizer
 from tradea3c.a3c.worker import (
     EnvFactory,
+    WorkerError,
     configure_torch_for_worker,
     worker_main,
 )
 from tradea3c.config import to_dict
-
-
-class WorkerError(RuntimeError):
-    """A worker process raised or died; training was stopped."""
 
 
 @dataclass
@@ -170,6 +167,10 @@ def train(
     """
     cfg = config
     run_dir = Path(run_dir)
+    if cfg.backend == "ray":
+        from tradea3c.a3c.ray_backend import require_ray
+
+        require_ray()  # before anything is written
     ctx = mp.get_context(cfg.start_method)
     if cfg.start_method == "forkserver":
         ctx.set_forkserver_preload(["torch", "tradea3c.a3c.worker"])
@@ -208,32 +209,46 @@ def train(
         global_step,
         counters,
     )
-    in_process = cfg.mode == "a2c" or cfg.num_workers == 1
+    in_process = cfg.backend == "local" and (cfg.mode == "a2c" or cfg.num_workers == 1)
     status, threads = "completed", torch.get_num_threads()
     try:
-        if in_process:
-            configure_torch_for_worker()
-            run_in_process(co, cfg, env_factory, rng)
-        else:
-            _run_processes(co, cfg, env_factory, ctx)
-        if co.stop_requested:
-            status = "stopped"
-        co.final_eval()
-    except KeyboardInterrupt:
-        status = "interrupted"
-    except BaseException:
-        status = "failed"
-        raise
+        try:
+            if cfg.backend == "ray":
+                from tradea3c.a3c.ray_backend import run_ray
+
+                run_ray(co, cfg, env_factory, spaces)
+            elif in_process:
+                configure_torch_for_worker()
+                run_in_process(co, cfg, env_factory, rng)
+            else:
+                _run_processes(co, cfg, env_factory, ctx)
+            if co.stop_requested:
+                status = "stopped"
+            co.final_eval()
+        except KeyboardInterrupt:
+            status = "interrupted"
+        except BaseException:
+            status = "failed"
+            raise
+        finally:
+            torch.set_num_threads(threads)
+            co.progress.close()
+            if evaluator is not None:
+                evaluator.close()
+            if status == "failed":
+                run.write_summary(
+                    {
+                        "status": "failed",
+                        "global_step": co.step,
+                        "version": __version__,
+                        "backend": co.backend_info,
+                    }
+                )
+                run.close()
+        co.log_row()
+        co.save_latest()
     finally:
-        torch.set_num_threads(threads)
-        co.progress.close()
-        if evaluator is not None:
-            evaluator.close()
-        if status == "failed":
-            run.write_summary({"status": "failed", "global_step": co.step, "version": __version__})
-            run.close()
-    co.log_row()
-    co.save_latest()
+        co.close_backend()
     wall = time.monotonic() - co.t0
     result = TrainResult(
         run_dir,
@@ -256,6 +271,7 @@ def train(
             "config": to_dict(cfg),
             "extra": co.extra,
             "updates": co.updates,
+            "backend": co.backend_info,
         }
     )
     run.close()

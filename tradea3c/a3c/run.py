@@ -145,6 +145,15 @@ class Progress:
         )
         self._bar.update(self._task, completed=min(step, self.total), stats=stats)
 
+    def log(self, message: str) -> None:
+        """A line above the bar (stderr when the bar is off): events the user should see."""
+        if self._bar is not None:
+            self._bar.console.print(message)
+        else:
+            import sys
+
+            print(message, file=sys.stderr)
+
     def close(self) -> None:
         if self._bar is not None:
             self._bar.stop()

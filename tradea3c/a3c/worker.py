@@ -26,13 +26,17 @@ import torch
 from torch import nn
 
 from tradea3c.a3c.config import A3CConfig
-from tradea3c.a3c.losses import a3c_loss
+from tradea3c.a3c.losses import LossParts, a3c_loss
 from tradea3c.a3c.models import ActorCritic
 from tradea3c.a3c.returns import gae
-from tradea3c.a3c.rollout import EnvBatch, RolloutCollector, evaluate_rollout
+from tradea3c.a3c.rollout import EnvBatch, Rollout, RolloutCollector, evaluate_rollout
 from tradea3c.a3c.shared_optim import annealed_lr, set_lr
 
 EnvFactory = Callable[[int], Any]
+
+
+class WorkerError(RuntimeError):
+    """A worker raised or died (and could not be replaced); training was stopped."""
 
 
 def derive_seed(seed: int, *keys: int) -> int:
@@ -78,6 +82,14 @@ class UpdateStats:
     value_loss: float = 0.0
     entropy: float = 0.0
 
+    def add(self, steps: int, loss: LossParts, roll: Rollout) -> None:
+        self.steps += steps
+        self.updates += 1
+        self.episodes += roll.episodes
+        self.policy_loss += loss.policy.item()
+        self.value_loss += loss.value.item()
+        self.entropy += loss.entropy.item()
+
 
 class Worker:
     """A3C worker (``local`` is a private copy of ``shared``) or the A2C learner (``local is shared``)."""
@@ -107,19 +119,7 @@ class Worker:
         cfg = self.cfg
         if self.local is not self.shared:
             pull_weights(self.local, self.shared)
-        roll = self.collector.collect(self.local, cfg.t_max)
-        log_probs, values, entropies = evaluate_rollout(self.local, roll)
-        advantages, returns = gae(
-            roll.rewards, values.detach(), roll.dones, roll.last_value, cfg.gamma, cfg.gae_lambda
-        )
-        loss = a3c_loss(
-            log_probs, values, entropies, advantages, returns, roll.valid, cfg.value_coef, cfg.entropy_coef
-        )
-        for p in self._local_params:
-            p.grad = None
-        loss.total.backward()
-        if cfg.max_grad_norm > 0:
-            nn.utils.clip_grad_norm_(self._local_params, cfg.max_grad_norm)
+        loss, roll = rollout_gradients(self.local, self._local_params, self.collector, cfg)
         if self.local is not self.shared:
             push_grads(self._local_params, self._shared_params)
         set_lr(self.optimizer, annealed_lr(cfg, self.global_step.value))
@@ -127,13 +127,29 @@ class Worker:
         with self.global_step.get_lock():
             self.global_step.value += self.steps_per_update
             step = int(self.global_step.value)
-        stats.steps += self.steps_per_update
-        stats.updates += 1
-        stats.episodes += roll.episodes
-        stats.policy_loss += loss.policy.item()
-        stats.value_loss += loss.value.item()
-        stats.entropy += loss.entropy.item()
+        stats.add(self.steps_per_update, loss, roll)
         return step
+
+
+def rollout_gradients(
+    model: ActorCritic, params: Sequence[torch.Tensor], collector: RolloutCollector, cfg: A3CConfig
+) -> tuple[LossParts, Rollout]:
+    """Roll out ``cfg.t_max`` steps with ``model`` and leave the clipped gradient of the A3C loss
+    in ``params``' ``.grad`` (every backend pushes exactly this gradient)."""
+    roll = collector.collect(model, cfg.t_max)
+    log_probs, values, entropies = evaluate_rollout(model, roll)
+    advantages, returns = gae(
+        roll.rewards, values.detach(), roll.dones, roll.last_value, cfg.gamma, cfg.gae_lambda
+    )
+    loss = a3c_loss(
+        log_probs, values, entropies, advantages, returns, roll.valid, cfg.value_coef, cfg.entropy_coef
+    )
+    for p in params:
+        p.grad = None
+    loss.total.backward()
+    if cfg.max_grad_norm > 0:
+        nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+    return loss, roll
 
 
 def configure_torch_for_worker() -> None:

@@ -3,7 +3,12 @@
 For each game: :func:`~tradea3c.atari.train.train_atari` into ``<out>/runs/<Game>``, then
 :func:`~tradea3c.atari.evaluate.evaluate_checkpoint` on ``best.pt`` (no-op starts), the
 human-normalised score ``(score - random) / (human - random)`` with the DQN Nature 2015 no-op
-references from ``references.json``, and the A3C paper's published score next to it.
+references from ``references.json`` (Wang et al. 2016's for the 8 games DQN Nature lacks), and the
+A3C paper's published score next to it.
+
+Named game sets (:data:`GAME_SETS`, resolved by :func:`resolve_games`): ``atari57`` (the standard
+57-game set), ``atari5`` (Aitchison et al. 2023, see :mod:`tradea3c.atari.atari5`) and ``paper6``
+(:data:`PAPER_GAMES`, the six games this suite and its reference table started with).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
@@ -19,6 +25,16 @@ from typing import Any
 from tradea3c.atari.envs import FRAME_SKIP
 
 PAPER_GAMES = ("Pong", "Breakout", "BeamRider", "Qbert", "Seaquest", "SpaceInvaders")
+ATARI57 = tuple(
+    """Alien Amidar Assault Asterix Asteroids Atlantis BankHeist BattleZone BeamRider Berzerk Bowling Boxing
+    Breakout Centipede ChopperCommand CrazyClimber Defender DemonAttack DoubleDunk Enduro FishingDerby Freeway
+    Frostbite Gopher Gravitar Hero IceHockey Jamesbond Kangaroo Krull KungFuMaster MontezumaRevenge MsPacman
+    NameThisGame Phoenix Pitfall Pong PrivateEye Qbert Riverraid RoadRunner Robotank Seaquest Skiing Solaris
+    SpaceInvaders StarGunner Surround Tennis TimePilot Tutankham UpNDown Venture VideoPinball WizardOfWor
+    YarsRevenge Zaxxon""".split()
+)  # the standard 57-game set, spelt as ale-py / Gymnasium env ids (rom_name() gives the ROM id)
+ATARI5 = ("BattleZone", "DoubleDunk", "NameThisGame", "Phoenix", "Qbert")  # Aitchison et al. 2023
+GAME_SETS: dict[str, tuple[str, ...]] = {"atari57": ATARI57, "atari5": ATARI5, "paper6": PAPER_GAMES}
 MILESTONES = (-15.0, -10.0, 0.0, 10.0, 15.0, 18.0, 20.0)  # Pong's score scale (-21..21)
 HUMAN_FRACTIONS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)  # other games: milestones as human-normalised levels
 
@@ -32,6 +48,100 @@ def references() -> dict[str, Any]:
 def _ref(game: str, key: str) -> float | None:
     entry = references()["games"].get(game, {}).get(key)
     return None if entry is None else float(entry["value"])
+
+
+def _known_roms() -> set[str]:
+    try:
+        import ale_py.roms
+    except ImportError:  # pragma: no cover - depends on the install
+        return set()
+    return {r.replace("_", "") for r in ale_py.roms.get_all_rom_ids()}
+
+
+def resolve_games(spec: str) -> list[str]:
+    """Comma-separated game names and/or named sets (:data:`GAME_SETS`) -> game names, in order, once each.
+
+    Set names are case-insensitive; a game of the 57-game set may be spelt in any case
+    (``montezumarevenge`` -> ``MontezumaRevenge``); other ale-py games pass through as written.
+    Raises :class:`ValueError` with a one-line message naming the valid sets.
+    """
+    canonical = {g.lower(): g for g in ATARI57}
+    names: list[str] = []
+    roms: set[str] | None = None
+    for token in (t.strip() for t in spec.split(",")):
+        if not token:
+            continue
+        if token.lower() in GAME_SETS:
+            names.extend(GAME_SETS[token.lower()])
+        elif token.lower() in canonical:
+            names.append(canonical[token.lower()])
+        else:
+            roms = _known_roms() if roms is None else roms
+            if token.replace("_", "").lower() not in roms:
+                sets = ", ".join(f"{k} ({len(v)} games)" for k, v in GAME_SETS.items())
+                raise ValueError(
+                    f"unknown game or game set {token!r}: valid sets are {sets}, or comma-separated games"
+                )
+            names.append(token)
+    if not names:
+        raise ValueError("no games given")
+    return list(dict.fromkeys(names))
+
+
+def normalized_with(game: str, score: float, refs: str = "dqn_nature") -> float | None:
+    """Human-normalised score with ``refs="dqn_nature"`` (keys random/human, as :func:`human_normalized`)
+    or ``refs="wang_2016"`` (Wang et al. 2016's Random/Human columns for all 57 games)."""
+    keys = {"dqn_nature": ("random", "human"), "wang_2016": ("random_wang_2016", "human_wang_2016")}
+    if refs not in keys:
+        raise ValueError(f"refs must be one of {sorted(keys)}, got {refs!r}")
+    rnd, hum = (_ref(game, k) for k in keys[refs])
+    if rnd is None or hum is None or hum == rnd:
+        return None
+    return (score - rnd) / (hum - rnd)
+
+
+def paper_median(agent: str = "a3c_ff_1day", refs: str = "dqn_nature") -> dict[str, Any]:
+    """The 57-game median (and mean) human-normalised score of a published agent in ``references.json``.
+
+    ``agent`` is a per-game key: ``a3c_ff_1day`` (default), ``a3c_ff`` or ``a3c_lstm``, the A3C paper's
+    Table S3 scores, measured under HUMAN STARTS (episodes start from states a human reached), while
+    the random/human references and our evaluations use no-op starts; the two conditions are not
+    interchangeable, so treat the result as a yardstick. ``refs`` picks the normalisation (see
+    :func:`normalized_with`); ``wang_2016`` is the closest to the table the Atari-5 regression was
+    fitted with. Returns fractions (1.0 = human) with the condition and the number of games used.
+    """
+    import statistics
+
+    ref = references()
+    scores = {}
+    for game, entries in ref["games"].items():
+        if agent in entries:
+            hn = normalized_with(game, float(entries[agent]["value"]), refs)
+            if hn is not None:
+                scores[game] = hn
+    if not scores:
+        raise ValueError(f"no game in references.json has {agent!r}")
+    conditions = sorted({e[agent]["condition"] for e in ref["games"].values() if agent in e})
+    return {
+        "agent": agent,
+        "refs": refs,
+        "games": len(scores),
+        "median": statistics.median(scores.values()),
+        "mean": statistics.fmean(scores.values()),
+        "condition": ", ".join(conditions),
+        "per_game": scores,
+    }
+
+
+def run_game(run_dir: str | Path) -> str | None:
+    """The game of an Atari run directory: from its summary.json (finished runs), else its folder name
+    if that is one of the 57 games (``runs/atari-benchmark/runs/Breakout``); None if unknown."""
+    run_dir = Path(run_dir)
+    if (run_dir / "summary.json").is_file():
+        game = json.loads((run_dir / "summary.json").read_text()).get("extra", {}).get("game")
+        if game:
+            return str(game)
+    return {g.lower(): g for g in references()["games"]}.get(run_dir.name.lower())
 
 
 def human_normalized(game: str, score: float) -> float | None:
@@ -229,7 +339,8 @@ def write_table(
         "",
         "Scores: mean over evaluation games with up to 30 no-op starts, full games (no life-loss terminals), "
         "unclipped rewards, policy sampled. Human-normalised = (score - random) / (human - random) with the "
-        "DQN Nature 2015 (Extended Data Table 2) random/human references; the A3C column is the paper's "
+        "DQN Nature 2015 (Extended Data Table 2) random/human references (Wang et al. 2016 for games that "
+        "table lacks); the A3C column is the paper's "
         "Table S3 under human starts (a different condition). Sources and check status: "
         "tradea3c/atari/references.json.",
     ]
@@ -307,3 +418,77 @@ def run_benchmark(
         )
         log(f"[{game}] score {row['score']:.1f} (human-normalised {row['human_normalized']})")
     return rows
+
+
+def collect_scores(
+    run_dirs: Sequence[str | Path] = (),
+    benchmark_json: str | Path | None = None,
+    score_from: str = "last",
+) -> dict[str, dict[str, Any]]:
+    """Each game's score from a ``benchmark.json`` (its final evaluation of ``best.pt``) and/or run
+    directories (the ``last`` or ``best`` periodic evaluation in ``eval.csv``, see :func:`run_summary`).
+
+    Returns ``{game: {"score", "source", "how"}}``; ``score`` is None for a run without an
+    evaluation yet. A run directory given for a game that is also in the benchmark JSON wins.
+    """
+    if score_from not in ("last", "best"):
+        raise ValueError(f"score_from must be 'last' or 'best', got {score_from!r}")
+    out: dict[str, dict[str, Any]] = {}
+    if benchmark_json is not None:
+        rows = json.loads(Path(benchmark_json).read_text()).get("games", [])
+        for row in rows:
+            n = row.get("episodes")
+            out[row["game"]] = {
+                "score": float(row["score"]),
+                "source": str(benchmark_json),
+                "how": "final evaluation" + ("" if n is None else f", {int(n)} games"),
+            }
+    for run_dir in run_dirs:
+        game = run_game(run_dir)
+        if game is None:
+            raise ValueError(
+                f"cannot tell the game of {run_dir}: no summary.json names it and its folder name is no game"
+            )
+        info = run_summary(run_dir)
+        ev = info["last_eval"] if score_from == "last" else info["best_eval"]
+        out[game] = {
+            "score": None if ev is None else float(ev["score"]),
+            "source": str(run_dir),
+            "how": f"{score_from} periodic evaluation"
+            + ("" if ev is None else f" at {ev['frames']:,} frames"),
+        }
+    return out
+
+
+def atari5_lines(scores: dict[str, dict[str, Any]]) -> list[str]:
+    """Report lines: each game's score, then the Atari-5 estimate of the 57-game median human-normalised
+    score (or which of the five games are missing) and the A3C paper's median beside it."""
+    from tradea3c.atari import atari5
+
+    lines = []
+    for game, row in scores.items():
+        score = row["score"]
+        hn = None if score is None else human_normalized(game, score)
+        lines.append(
+            f"{game:<16} {'no evaluation yet' if score is None else f'{score:,.1f}':>14}  "
+            f"human-normalised {'-' if hn is None else f'{100 * hn:.1f}%':>8} (DQN Nature refs)  "
+            f"[{row['how']}: {row['source']}]"
+        )
+    have = {g: r["score"] for g, r in scores.items() if r["score"] is not None}
+    absent = atari5.missing(have)
+    if absent:
+        lines.append(
+            f"Atari-5 estimate: needs {', '.join(atari5.GAMES)}; missing: {', '.join(absent)}"
+            + ("" if len(absent) < 5 else " (none of the five given)")
+        )
+        return lines
+    est = atari5.estimate_median(have)
+    paper = paper_median("a3c_ff_1day", "wang_2016")
+    paper_est = atari5.estimate_median({g: float(_ref(g, "a3c_ff_1day")) for g in atari5.GAMES})
+    lines += [
+        f"Atari-5 estimate of the 57-game median human-normalised score: {est.describe()} "
+        "(Aitchison et al. 2023; scores normalised with the random/human table of the fit)",
+        f"A3C paper, A3C FF 1 day (Table S3, HUMAN STARTS): 57-game median {100 * paper['median']:.1f}% "
+        f"(Wang et al. 2016 refs); Atari-5 estimate from its five games {100 * paper_est.median:.1f}%",
+    ]
+    return lines

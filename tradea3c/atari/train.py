@@ -40,7 +40,8 @@ class AtariTrainConfig:
     """Worker processes; 0 = number of cores."""
     envs_per_worker: int | None = None
     """Emulators per worker; None = the preset's."""
-    backend: Literal["vector", "gym"] = "vector"
+    emulator: Literal["vector", "gym"] = "vector"
+    """"vector": ale-py's AtariVectorEnv (C++ preprocessing); "gym": the Gymnasium wrapper stack."""
     arch: Literal["a3c", "nature"] = "a3c"
     lstm: bool = False
     a3c: tuple[str, ...] = ()
@@ -114,7 +115,7 @@ def train_atari(
 ) -> TrainResult:
     """Train on ``cfg.game`` into ``run_dir`` (same layout as trading runs; metric = mean score)."""
     a3c, k = a3c_config(cfg)
-    env_factory = AtariEnvFactory(cfg.game, num_envs=k, backend=cfg.backend, training=True)
+    env_factory = AtariEnvFactory(cfg.game, num_envs=k, backend=cfg.emulator, training=True)
     evaluator = AtariEvaluator(cfg.game, episodes=cfg.eval_episodes, max_episode_frames=cfg.eval_max_frames)
     stop = None
     if cfg.stop_at_score is not None:
@@ -124,7 +125,7 @@ def train_atari(
         "game": cfg.game,
         "frame_skip": FRAME_SKIP,
         "envs_per_worker": k,
-        "backend": cfg.backend,
+        "emulator": cfg.emulator,
         "arch": cfg.arch,
         "lstm": cfg.lstm,
         "preset": cfg.preset,

@@ -31,9 +31,17 @@ def train(
         str, typer.Option(help="paper (A3C FF, 1 env/worker, shared RMSProp) | fast (16 envs/worker, Adam).")
     ] = "paper",
     envs_per_worker: Annotated[int | None, typer.Option(help="Emulators per worker (batched).")] = None,
-    backend: Annotated[
+    emulator: Annotated[
         str, typer.Option(help="vector (ale-py AtariVectorEnv) | gym (AtariPreprocessing wrappers).")
     ] = "vector",
+    backend: Annotated[
+        str,
+        typer.Option(help="local (worker processes on this machine) | ray (worker actors on a Ray cluster)."),
+    ] = "local",
+    address: Annotated[
+        str,
+        typer.Option(help="Ray cluster address: auto | HOST:PORT (default: a private local Ray instance)."),
+    ] = "",
     arch: Annotated[str, typer.Option(help="a3c (paper CNN) | nature (Nature-DQN CNN).")] = "a3c",
     lstm: Annotated[bool, typer.Option("--lstm", help="Add an LSTM(256) after the CNN (A3C LSTM).")] = False,
     overrides: Annotated[
@@ -68,7 +76,7 @@ def train(
         preset=preset,
         workers=workers,
         envs_per_worker=envs_per_worker,
-        backend=backend,
+        emulator=emulator,
         arch=arch,
         lstm=lstm,
         seed=seed,
@@ -81,7 +89,8 @@ def train(
     run_dir = out or Path("runs") / f"atari-{game.lower()}"
     if resume and not (run_dir / "latest.pt").is_file():
         raise _fail(f"--resume: {run_dir}/latest.pt not found")
-    engine = [o.removeprefix("a3c.") for o in overrides or [] if o.startswith("a3c.")]
+    engine = [f'backend="{backend}"', f'address="{address}"']
+    engine += [o.removeprefix("a3c.") for o in overrides or [] if o.startswith("a3c.")]
     own = [o for o in overrides or [] if not o.startswith("a3c.")]
     try:
         cfg = replace(apply_overrides(cfg, own), a3c=tuple(engine))  # engine keys: checked in a3c_config
@@ -141,8 +150,13 @@ def evaluate(
 @atari_app.command("benchmark")
 def benchmark(
     games: Annotated[
-        str, typer.Option(help="Comma-separated games.")
-    ] = "Pong,Breakout,BeamRider,Qbert,Seaquest,SpaceInvaders",
+        str,
+        typer.Option(
+            help="Comma-separated games and/or named sets: atari57 (the standard 57 games), atari5 "
+            "(BattleZone, DoubleDunk, NameThisGame, Phoenix, Qbert), paper6 (Pong, Breakout, BeamRider, "
+            "Qbert, Seaquest, SpaceInvaders)."
+        ),
+    ] = "paper6",
     frames: Annotated[int, typer.Option(help="Training frames per game.")] = 10_000_000,
     out: Annotated[Path, typer.Option(help="Output folder: benchmark.md/.json, curves, runs/<Game>.")] = Path(
         "runs/atari-benchmark"
@@ -158,11 +172,12 @@ def benchmark(
 ) -> None:
     """Train + evaluate each game; writes a markdown + JSON score table and a learning curve per game."""
     from tradea3c.atari import AtariTrainConfig
-    from tradea3c.atari.benchmark import run_benchmark
+    from tradea3c.atari.benchmark import resolve_games, run_benchmark
 
-    names = [g.strip() for g in games.split(",") if g.strip()]
-    if not names:
-        raise _fail("--games is empty")
+    try:
+        names = resolve_games(games)
+    except ValueError as exc:
+        raise _fail(f"--games: {exc}") from None
     base = AtariTrainConfig(
         preset=preset,
         workers=workers,
@@ -182,7 +197,13 @@ def benchmark(
 
 @atari_app.command("report")
 def report(
-    run_dir: Annotated[Path, typer.Argument(help="An Atari run directory (finished or still running).")],
+    run_dirs: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Atari run directories (finished or still running). One: its curve and progress summary; "
+            "several: one line per game and the Atari-5 estimate of the 57-game median."
+        ),
+    ] = None,
     png: Annotated[Path | None, typer.Option(help="Learning-curve PNG to write.")] = None,
     summary: Annotated[Path | None, typer.Option(help="Progress summary JSON to write.")] = None,
     target: Annotated[float | None, typer.Option(help="Draw a target score line on the curve.")] = None,
@@ -192,8 +213,46 @@ def report(
             help="Game, for the time-to-score milestones (default: from the run, else its folder name)."
         ),
     ] = None,
+    benchmark_json: Annotated[
+        Path | None,
+        typer.Option(
+            "--benchmark",
+            help="A benchmark.json of `atari benchmark`: its games' final scores count for Atari-5.",
+        ),
+    ] = None,
+    score_from: Annotated[
+        str, typer.Option(help="A run directory's score for the Atari-5 estimate: last | best periodic eval.")
+    ] = "last",
 ) -> None:
-    """Learning curve (score vs frames and vs wall time) and a progress summary of a run."""
+    """Learning curve and progress summary of a run; with several runs (or --benchmark), the Atari-5
+    estimate of the 57-game median human-normalised score, or which of its five games are missing."""
+    from tradea3c.atari.benchmark import atari5_lines, collect_scores
+
+    run_dirs = list(run_dirs or [])
+    if not run_dirs and benchmark_json is None:
+        raise _fail("give a run directory (or several, or --benchmark benchmark.json)")
+    if len(run_dirs) == 1:
+        _report_one(run_dirs[0], png, summary, target, game)
+    elif png is not None or summary is not None or target is not None or game is not None:
+        raise _fail("--png, --summary, --target and --game need exactly one run directory")
+    if len(run_dirs) > 1 or benchmark_json is not None:
+        for run_dir in run_dirs:
+            if not (run_dir / "metrics.csv").is_file():
+                raise _fail(f"{run_dir} has no metrics.csv")
+        if benchmark_json is not None and not benchmark_json.is_file():
+            raise _fail(f"--benchmark: {benchmark_json} not found")
+        try:
+            scores = collect_scores(run_dirs, benchmark_json, score_from)
+        except (ValueError, KeyError) as exc:
+            raise _fail(str(exc)) from None
+        for line in atari5_lines(scores):
+            typer.echo(line)
+
+
+def _report_one(
+    run_dir: Path, png: Path | None, summary: Path | None, target: float | None, game: str | None
+) -> None:
+    """Learning curve (score vs frames and vs wall time) and a progress summary of one run."""
     import tomllib
 
     from tradea3c.atari.benchmark import milestones_for, plot_learning_curve, references, run_summary

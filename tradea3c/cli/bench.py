@@ -101,10 +101,20 @@ def train_bench(
     bars: int = typer.Option(1500, help="Bars of the synthetic --universe market."),
     envs_per_worker: int = typer.Option(16, help="K of the --universe rows (PortfolioVectorEnv)."),
     hidden: str = typer.Option("64,64", help="Hidden widths of the --universe per-asset scorer."),
+    ray: bool = typer.Option(
+        False,
+        "--ray",
+        help="Instead: the Ray backend (local instance; 2 nodes x 1 CPU) against the local one.",
+    ),
 ) -> None:
     """Training env-steps/s: A3C (K=1, K=16), A2C mode, and stable-baselines3 A2C, same MLP and env;
-    with --universe N, the per-asset portfolio policy on N assets (steps/s, peak memory, parameters)."""
+    with --universe N, the per-asset portfolio policy on N assets (steps/s, peak memory, parameters);
+    with --ray, the Ray backend against the local backend and a projection to more workers."""
     from tradea3c.bench.train import run_train_benchmark, run_universe_train_benchmark
+
+    if ray:
+        _ray_bench(steps, workers)
+        return
 
     if universe:
         widths = tuple(int(w) for w in hidden.split(",") if w.strip())
@@ -237,6 +247,77 @@ def data_bench(
                 target(r),
             )
             for r in rows
+        ],
+        width=120,
+    )
+
+
+def _ray_bench(steps: int, workers: int) -> None:
+    """`bench train --ray`: measured rows, then the projection table from the multi-node row."""
+    import os
+    import shutil
+    import sys
+
+    from tradea3c.a3c.ray_backend import only_loopback, require_ray
+    from tradea3c.bench.train import project_ray_throughput, run_ray_train_benchmark
+
+    try:
+        require_ray()
+    except ImportError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if (
+        not only_loopback()
+        and shutil.which("unshare")
+        and os.geteuid() == 0
+        and "TRADEA3C_NETNS" not in os.environ
+    ):
+        os.environ["TRADEA3C_NETNS"] = "1"  # once: never re-enter
+        # Ray binds to the machine's interface address; in a private network namespace it stays on
+        # loopback (the benchmark starts and stops real Ray nodes)
+        os.execvp("unshare", ["unshare", "-n", "sh", "-c", 'ip link set lo up; exec "$0" "$@"', *sys.argv])
+    rows = run_ray_train_benchmark(steps=steps, workers=workers)
+    _print_table(
+        f"Ray backend vs local backend, demo GOOGL MarketEnv, MLP 64x64, t_max 20, K=1, {steps:,} steps each "
+        "(all on this machine)",
+        (
+            "trainer",
+            "nodes",
+            "env-steps/s",
+            "after start-up",
+            "x local",
+            "grad B/upd",
+            "weights B/upd",
+            "compute ms",
+            "round trip ms",
+            "apply ms",
+            "staleness mean/max",
+        ),
+        [
+            (
+                r.name,
+                str(r.nodes),
+                f"{r.steps_per_s:,.0f}",
+                f"{r.steady_steps_per_s:,.0f}",
+                f"{r.ratio:.2f}",
+                f"{r.gradient_bytes:,}" if r.gradient_bytes else "-",
+                f"{r.weights_bytes:,}" if r.weights_bytes else "-",
+                f"{r.compute_s * 1e3:.2f}" if r.gradient_bytes else "-",
+                f"{r.round_trip_s * 1e3:.2f}" if r.gradient_bytes else "-",
+                f"{r.apply_s * 1e3:.2f}" if r.gradient_bytes else "-",
+                f"{r.staleness_mean:.2f}/{r.staleness_max}" if r.gradient_bytes else "-",
+            )
+            for r in rows
+        ],
+        width=170,
+    )
+    cluster = rows[-1]
+    _print_table(
+        f"projection from the {cluster.name} row: 1 CPU per worker, 10 Gbit/s, 0.2 ms latency, one learner",
+        ("workers", "env-steps/s", "bound by"),
+        [
+            (str(n), f"{sps:,.0f}", limit)
+            for n, sps, limit in project_ray_throughput(cluster, steps_per_update=20)
         ],
         width=120,
     )

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
+from tradea3c.cli.options import Address, Backend
+
 
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
@@ -63,6 +65,8 @@ def study(
     holdout: Annotated[
         float, typer.Option(help="cross-sectional: share of tickers held out of training.")
     ] = 0.2,
+    backend: Backend = None,
+    address: Address = None,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Cache folder.")] = None,
     out: Annotated[
         Path | None, typer.Option(help="Study folder (default: studies/<strategy>-<market>-<mode>).")
@@ -89,6 +93,8 @@ def study(
         "split.train_end": train_end,
         "split.val_end": val_end,
         "a3c.total_steps": steps,
+        "a3c.backend": backend,
+        "a3c.address": address,
     }
     sets = [f'{k}="{v}"' if isinstance(v, str) else f"{k}={v}" for k, v in flags.items() if v is not None]
     try:
@@ -98,8 +104,19 @@ def study(
             raise ValueError(f"--folds {folds}: give folds >= 1 or --train-end/--val-end, not both")
         spec = StudySpec(cfg, mode, seed_list, levels, holdout, trials, folds)  # type: ignore[arg-type]
         folder = out or Path("studies") / f"{cfg.name}-{cfg.market.source.replace(',', '_')[:40]}-{mode}"
-        res = run_study(spec, folder, progress=not quiet, log=typer.echo)
-    except (ConfigError, DataError, BacktestError, ValueError, FileNotFoundError) as exc:
+        started = False
+        if cfg.a3c.backend == "ray":  # one Ray connection (or local instance) for every run of the study
+            from tradea3c.a3c.ray_backend import connect
+
+            started = connect(cfg.a3c)
+        try:
+            res = run_study(spec, folder, progress=not quiet, log=typer.echo)
+        finally:
+            if started:
+                import ray
+
+                ray.shutdown()
+    except (ConfigError, DataError, BacktestError, ValueError, FileNotFoundError, ImportError) as exc:
         raise _fail(str(exc)) from None
     html = write_html(res, folder / "study.html")
     print_study(res)

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from tradea3c.cli.options import Address, Backend
+
 if TYPE_CHECKING:
     from tradea3c.a3c import TrainResult
 
@@ -54,6 +56,8 @@ def train(
         int | None, typer.Option(help="K perturbed replays per worker (vector env).")
     ] = None,
     mode: Annotated[str | None, typer.Option(help="a3c (Hogwild processes) or a2c (synchronous).")] = None,
+    backend: Backend = None,
+    address: Address = None,
     train_end: Annotated[str | None, typer.Option(help="Last training date (ISO).")] = None,
     val_end: Annotated[
         str | None, typer.Option(help="Last validation date (ISO); later = test range.")
@@ -77,6 +81,7 @@ def train(
     quiet: Annotated[bool, typer.Option("--quiet", help="No live progress display.")] = False,
 ) -> None:
     """Train an A3C agent; prints the run directory and the validation result."""
+    from tradea3c.a3c import LearnerError, WorkerError
     from tradea3c.config import ConfigError, apply_overrides
     from tradea3c.data import DataError
     from tradea3c.experiment import StrategyConfig, latest_run_dir, load_strategy, train_strategy
@@ -93,6 +98,8 @@ def train(
         "steps": ("a3c.total_steps", steps),
         "seed": ("a3c.seed", seed),
         "mode": ("a3c.mode", mode),
+        "backend": ("a3c.backend", backend),
+        "address": ("a3c.address", address),
         "envs-per-worker": ("envs_per_worker", envs_per_worker),
     }
     try:
@@ -110,8 +117,10 @@ def train(
                 raise ConfigError("--resume found no run with a latest.pt under runs/; pass --out RUN_DIR")
         run_dir = out or default_run_dir(cfg)
         result = train_strategy(cfg, run_dir, resume=resume, progress=not quiet, log=typer.echo)
-    except (ConfigError, DataError, ValueError, FileNotFoundError) as exc:
+    except (ConfigError, DataError, ValueError, FileNotFoundError, ImportError) as exc:
         raise _fail(str(exc)) from None
+    except (WorkerError, LearnerError) as exc:
+        raise _fail(str(exc).splitlines()[0], code=1) from None
     print_result(result)
 
 

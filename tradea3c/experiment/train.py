@@ -46,11 +46,23 @@ def train_strategy(
     resolved env config (``env``), so a backtest rebuilds the policy's env without the strategy."""
     run_dir = Path(run_dir)
     saved = run_dir / STRATEGY_FILE
+    if strategy.a3c.backend == "ray":
+        from tradea3c.a3c.ray_backend import require_ray
+
+        require_ray()  # one line before the market is loaded
     if resume:
         if not (run_dir / "latest.pt").is_file():
             raise ConfigError(f"nothing to resume in {run_dir}: no latest.pt; start a run without --resume")
+        now = strategy.a3c  # where and how far to run is this invocation's; what to learn is the run's
         strategy = replace(
-            load_strategy(saved), a3c=replace(load_strategy(saved).a3c, total_steps=strategy.a3c.total_steps)
+            load_strategy(saved),
+            a3c=replace(
+                load_strategy(saved).a3c,
+                total_steps=now.total_steps,
+                backend=now.backend,
+                address=now.address,
+                worker_restarts=now.worker_restarts,
+            ),
         )
     market = market if market is not None else load_market_spec(strategy.market, log)
     if resume:
