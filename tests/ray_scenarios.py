@@ -207,6 +207,9 @@ def driver(out: Path) -> dict[str, Any]:
                 break
             time.sleep(0.2)
         result["alive_before_kill"] = proc.poll() is None
+        if not result["alive_before_kill"]:  # it ended (or failed) before the kill: say how
+            result["early_exit"] = {"rc": proc.returncode, "stderr": proc.stderr.read().decode()[-3000:]}
+            return result
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         ray.init(address=address, log_to_driver=False)

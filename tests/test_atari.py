@@ -187,3 +187,44 @@ def test_gym_backend_vector_through_engine_batch():
     out = batch.step(np.array([0, 1]))
     assert out["obs"].shape == (2, 4, 84, 84) and out["valid"].all()
     batch.close()
+
+
+def _after_first_life_loss(env, vec: bool, seed: int = 0) -> tuple[int, int, int]:
+    """Random Qbert play until the first life-loss terminal; (lives at start, lives at the terminal,
+    lives on the next observation: after the engine's reset for a single env, the next step for SAME_STEP
+    vector envs)."""
+    rng = np.random.default_rng(seed)
+    _, info = env.reset(seed=seed)
+    start = int(np.asarray(info["lives"]).reshape(-1)[0])
+    for _ in range(5000):
+        a = rng.integers(0, 6)
+        _, _, te, tr, info = env.step(np.array([a]) if vec else int(a))
+        if bool(np.asarray(te).reshape(-1)[0]):
+            at = int(np.asarray(info["lives"]).reshape(-1)[0])
+            if vec:
+                _, _, _, _, info = env.step(np.array([0]))
+            else:
+                _, info = env.reset()
+            return start, at, int(np.asarray(info["lives"]).reshape(-1)[0])
+    raise AssertionError("no life lost in 5000 random steps")
+
+
+@pytest.mark.parametrize("vec", [True, False], ids=["vector", "gym"])
+def test_the_game_goes_on_after_a_life_loss_terminal(vec: bool) -> None:
+    """Training with life_loss="continue" (default): a lost life is a terminal but the game keeps its
+    remaining lives; "reset" (the old behaviour) starts a new game with all lives."""
+
+    def make(life_loss: str):
+        if vec:
+            return make_vector_env("Qbert", 1, training=True, life_loss=life_loss)
+        return make_atari_env("Qbert", training=True, life_loss=life_loss)
+
+    start, at, after = _after_first_life_loss(make("continue"), vec)
+    assert 0 < at < start and after == at  # same game, one life fewer
+    start, at, after = _after_first_life_loss(make("reset"), vec)
+    assert after == start  # a new game
+
+
+def test_life_loss_mode_is_checked() -> None:
+    with pytest.raises(ValueError, match="life_loss 'sometimes'"):
+        make_vector_env("Pong", 1, training=True, life_loss="sometimes")

@@ -220,7 +220,7 @@ def test_cli_backtest_writes_outputs(runs, tmp_path: Path) -> None:
     from tradea3c.cli import app
 
     js = tmp_path / "m.json"
-    res = CliRunner().invoke(app, ["backtest", str(runs[0]), "--costs", "0,10", "--json", str(js)])
+    res = CliRunner().invoke(app, ["backtest", str(runs[0]), "--costs", "0,10", "--json-out", str(js)])
     assert res.exit_code == 0, res.output
     data = json.loads(js.read_text())
     assert [r["cost_bps"] for r in data["cost_sweep"]] == [0.0, 10.0]

@@ -39,7 +39,7 @@ def test_failed_write_leaves_old_file_intact(tmp_path: Path, monkeypatch: pytest
         raise OSError("disk full")
 
     monkeypatch.setattr(cache.pq, "write_table", half_write)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(DataError, match=r"cannot write the cache file .*SYN0.parquet: disk full.*unchanged"):
         cache.write_ticker(
             tmp_path, "SYN0", synthetic_market(60, 1, seed=9).frame(), source="x", adjusted=True
         )

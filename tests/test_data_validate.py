@@ -215,9 +215,13 @@ def test_importing_a_shorter_file_merges_by_date_and_never_loses_history(tmp_pat
     assert res.status == "fetched" and len(frame) == 300 and res.added == 0
     assert "270 cached rows kept, 30 replaced" in res.detail
     assert frame.loc[short_days, "close"].eq(50.5).all() and frame.drop(short_days)["close"].eq(50.0).all()
-    # --replace overwrites; prices of the other kind (unadjusted vs adjusted) are never mixed
-    replaced = import_csv(write(short_days, 50.5, "again"), data_dir=data_dir, replace=True)
-    assert replaced.results[0].rows == 30 and len(cache.read_ticker(data_dir, "ABC")[0]) == 30
+    # --replace overwrites, but never shrinks the cached history by more than half (issue 15: delete
+    # the cache file to start over); prices of the other kind (unadjusted vs adjusted) are never mixed
+    refused = import_csv(write(short_days, 50.5, "again"), data_dir=data_dir, replace=True)
+    assert refused.results[0].status == "failed" and "delete" in refused.results[0].detail
+    assert len(cache.read_ticker(data_dir, "ABC")[0]) == 300
+    replaced = import_csv(write(long_days[:200], 50.5, "most"), data_dir=data_dir, replace=True)
+    assert replaced.results[0].rows == 200 and len(cache.read_ticker(data_dir, "ABC")[0]) == 200
     import_csv(write(long_days, 50.0, "long2"), data_dir=data_dir, replace=True)
     raw = tmp_path / "raw"
     raw.mkdir()

@@ -250,7 +250,7 @@ def test_cli_ensemble(runs, tmp_path: Path) -> None:
     from tradea3c.cli import app
 
     js = tmp_path / "m.json"
-    args = ["backtest", str(runs[0]), str(runs[2]), "--ensemble", "--costs", "0", "--json", str(js)]
+    args = ["backtest", str(runs[0]), str(runs[2]), "--ensemble", "--costs", "0", "--json-out", str(js)]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
     data = json.loads(js.read_text())

@@ -164,7 +164,8 @@ def test_killed_worker_is_restarted_and_killed_learner_leaves_a_resumable_checkp
 @needs_cluster
 def test_driver_killed_then_resumed_across_backends(tmp_path: Path) -> None:
     r = scenario("driver", tmp_path)
-    assert r["alive_before_kill"] and r["killed_at"] >= 4000
+    assert r["alive_before_kill"], r.get("early_exit")
+    assert r["killed_at"] >= 4000
     assert r["actors_left_after_kill"] == []  # Ray ended the dead driver's actors
     assert r["checkpoint_at_kill"] >= r["killed_at"]
     resumes = r["resumes"]

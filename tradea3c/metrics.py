@@ -3,11 +3,12 @@
 Used by training (validation scores) and backtesting alike, so it sits below both.
 
 Conventions: ``returns`` are simple per-bar returns; annualisation uses ``periods`` bars per year
-(252 for daily bars); standard deviations are sample ones (ddof=1); the risk-free rate is 0 unless
-given (per year). Degenerate inputs (flat equity, fewer than two returns) give 0.0 rather than
-NaN/inf so that "did nothing" scores 0. Definitions match quantstats where quantstats has the
-metric (CAGR from bar counts, Sortino with the downside deviation over all bars, win rate over
-non-zero bars); the tests cross-check them.
+(252 for daily bars; `periods_per_year` maps a bar interval to it, `infer_interval` reads the
+interval off a series of bar dates); standard deviations are sample ones (ddof=1); the risk-free
+rate is 0 unless given (per year). Degenerate inputs (flat equity, fewer than two returns) give
+0.0 rather than NaN/inf so that "did nothing" scores 0. Definitions match quantstats where
+quantstats has the metric (CAGR from bar counts, Sortino with the downside deviation over all
+bars, win rate over non-zero bars); the tests cross-check them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,65 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 PERIODS_PER_YEAR = 252
+TRADING_DAYS = 252
+SESSION_MINUTES = 390  # a 6.5 hour regular session (NYSE/Nasdaq 09:30-16:00)
+
+INTERVAL_PERIODS: dict[str, float] = {
+    "1m": TRADING_DAYS * SESSION_MINUTES,
+    "2m": TRADING_DAYS * SESSION_MINUTES / 2,
+    "5m": TRADING_DAYS * SESSION_MINUTES / 5,
+    "15m": TRADING_DAYS * SESSION_MINUTES / 15,
+    "30m": TRADING_DAYS * SESSION_MINUTES / 30,
+    "60m": TRADING_DAYS * 6.5,
+    "1h": TRADING_DAYS * 6.5,
+    "90m": TRADING_DAYS * SESSION_MINUTES / 90,
+    "1d": TRADING_DAYS,
+    "5d": 52,
+    "1wk": 52,
+    "1mo": 12,
+    "3mo": 4,
+}
+"""Bars a year for each bar interval (yfinance's spellings): 252 trading days of one 6.5-hour
+session; weekly 52, monthly 12, quarterly 4. Intraday counts assume regular hours only."""
+
+
+def periods_per_year(interval: str) -> float:
+    """Bars a year of ``interval`` (`INTERVAL_PERIODS`); a `ValueError` names the known ones."""
+    try:
+        return float(INTERVAL_PERIODS[interval])
+    except KeyError:
+        known = ", ".join(INTERVAL_PERIODS)
+        raise ValueError(f"bar interval {interval!r} is unknown; use one of {known}") from None
+
+
+def infer_interval(dates: np.ndarray) -> str | None:
+    """The bar interval of a sorted series of bar timestamps, from the median gap between bars:
+    under a day -> the nearest intraday interval (minutes), 0.9-4.5 days -> "1d" (weekends and
+    holidays included), 4.5-10.5 -> "1wk", 19.5-45.5 -> "1mo", 79.5-100.5 -> "3mo"; "1d" with
+    fewer than 2 dates; None for any other spacing."""
+    d = np.asarray(dates, dtype="datetime64[ns]")
+    if len(d) < 2:
+        return "1d"
+    gap_days = float(np.median(np.diff(d).astype(np.int64))) / 86_400e9
+    if 0 < gap_days < 0.9:
+        minutes = gap_days * 24 * 60
+        intraday = {"1m": 1, "2m": 2, "5m": 5, "15m": 15, "30m": 30, "1h": 60, "90m": 90}
+        return min(intraday, key=lambda k: abs(np.log(intraday[k] / minutes)))
+    for name, lo, hi in (("1d", 0.9, 4.5), ("1wk", 4.5, 10.5), ("1mo", 19.5, 45.5), ("3mo", 79.5, 100.5)):
+        if lo <= gap_days < hi:
+            return name
+    return None
+
+
+def periods_of_dates(dates: np.ndarray, interval: str | None = None) -> float:
+    """Bars a year of a bar series: of ``interval`` when given, else of `infer_interval`; a spacing
+    that matches no interval counts its bars per calendar year (365.25 days)."""
+    name = interval or infer_interval(dates)
+    if name is not None:
+        return periods_per_year(name)
+    d = np.asarray(dates, dtype="datetime64[ns]")
+    years = float((d[-1] - d[0]).astype(np.int64)) / (365.25 * 86_400e9)
+    return (len(d) - 1) / years
 
 
 def _arr(x: np.ndarray) -> np.ndarray:
@@ -34,7 +94,7 @@ def total_return(returns: np.ndarray) -> float:
     return float(np.prod(1.0 + _arr(returns)) - 1.0)
 
 
-def cagr(returns: np.ndarray, periods: int = PERIODS_PER_YEAR) -> float:
+def cagr(returns: np.ndarray, periods: float = PERIODS_PER_YEAR) -> float:
     """Compound annual growth rate, years = bars / periods (as quantstats); -1 after a wipe-out."""
     r = _arr(returns)
     if len(r) == 0:
@@ -43,13 +103,13 @@ def cagr(returns: np.ndarray, periods: int = PERIODS_PER_YEAR) -> float:
     return wealth ** (periods / len(r)) - 1.0 if wealth > 0 else -1.0
 
 
-def annual_volatility(returns: np.ndarray, periods: int = PERIODS_PER_YEAR) -> float:
+def annual_volatility(returns: np.ndarray, periods: float = PERIODS_PER_YEAR) -> float:
     """Sample standard deviation (ddof=1) times sqrt(periods)."""
     r = _arr(returns)
     return float(np.std(r, ddof=1) * np.sqrt(periods)) if len(r) > 1 else 0.0
 
 
-def sharpe_ratio(returns: np.ndarray, periods: int = PERIODS_PER_YEAR, risk_free: float = 0.0) -> float:
+def sharpe_ratio(returns: np.ndarray, periods: float = PERIODS_PER_YEAR, risk_free: float = 0.0) -> float:
     """Annualised Sharpe ratio: mean excess return / sample std * sqrt(periods); 0 when std is 0."""
     r = _arr(returns) - risk_free / periods
     if len(r) < 2:
@@ -58,7 +118,7 @@ def sharpe_ratio(returns: np.ndarray, periods: int = PERIODS_PER_YEAR, risk_free
     return float(np.mean(r) / sd * np.sqrt(periods)) if sd > 1e-12 else 0.0
 
 
-def sortino_ratio(returns: np.ndarray, periods: int = PERIODS_PER_YEAR, risk_free: float = 0.0) -> float:
+def sortino_ratio(returns: np.ndarray, periods: float = PERIODS_PER_YEAR, risk_free: float = 0.0) -> float:
     """Annualised Sortino ratio: mean excess return / downside deviation * sqrt(periods), where the
     downside deviation is ``sqrt(sum(min(r, 0)^2) / n)`` over all n bars (Red Rock / quantstats)."""
     r = _arr(returns) - risk_free / periods
@@ -90,7 +150,7 @@ def max_drawdown_duration(returns: np.ndarray) -> int:
     return best
 
 
-def calmar_ratio(returns: np.ndarray, periods: int = PERIODS_PER_YEAR) -> float:
+def calmar_ratio(returns: np.ndarray, periods: float = PERIODS_PER_YEAR) -> float:
     """CAGR / |max drawdown|; 0 without a drawdown."""
     mdd = max_drawdown(returns)
     return cagr(returns, periods) / abs(mdd) if mdd < -1e-12 else 0.0
@@ -103,7 +163,7 @@ def hit_rate(returns: np.ndarray) -> float:
     return float(np.mean(nz > 0)) if len(nz) else 0.0
 
 
-def turnover(traded: np.ndarray, equity: np.ndarray, periods: int = PERIODS_PER_YEAR) -> float:
+def turnover(traded: np.ndarray, equity: np.ndarray, periods: float = PERIODS_PER_YEAR) -> float:
     """Annualised one-sided turnover: mean of traded notional / equity before the step, times periods.
 
     ``traded[i]`` is the notional traded in step i, ``equity`` the path (len(traded) + 1); 1.0 means
@@ -180,7 +240,7 @@ def summarize(
     costs: np.ndarray,
     trades: np.ndarray,
     invested: np.ndarray,
-    periods: int = PERIODS_PER_YEAR,
+    periods: float = PERIODS_PER_YEAR,
 ) -> Stats:
     """`Stats` of one equity path with its traded notional, costs, fills and invested flags."""
     equity = _arr(equity)
@@ -206,7 +266,7 @@ def summarize(
     )
 
 
-def score_equity(equity: np.ndarray, periods: int = PERIODS_PER_YEAR) -> dict[str, float]:
+def score_equity(equity: np.ndarray, periods: float = PERIODS_PER_YEAR) -> dict[str, float]:
     """Sharpe, total return and max drawdown of an equity path (what validation reports)."""
     r = returns_from_equity(equity)
     return {

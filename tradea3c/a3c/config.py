@@ -76,7 +76,8 @@ class A3CConfig:
     address: str = ""
     """Ray backend: cluster address ("auto" or "HOST:PORT"); empty = start a private local Ray instance."""
     worker_restarts: int = 3
-    """Ray backend: restarts of a dead worker actor before the run goes on without it."""
+    """Restarts of a worker that died without an error (SIGKILL, OOM killer; a Ray actor lost with
+    its node) before the run goes on without it. A worker that raises stops the run."""
     start_method: Literal["forkserver", "spawn", "fork"] = "forkserver"
     """multiprocessing start method for worker and evaluator processes (see engine docstring)."""
     eval_every: int = 0

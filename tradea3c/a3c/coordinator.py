@@ -6,6 +6,7 @@ Shared by the in-process drivers (``workers=1``, A2C) and the Hogwild process dr
 from __future__ import annotations
 
 import collections
+import errno
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,15 @@ from tradea3c.a3c.evaluator import Evaluator
 from tradea3c.a3c.run import Progress, RunDir
 from tradea3c.a3c.shared_optim import annealed_lr
 from tradea3c.a3c.worker import UpdateStats
+
+
+class CheckpointWriteError(OSError):
+    """The final latest.pt could not be written (e.g. a full disk); the previous one is intact."""
+
+
+def _os_reason(exc: OSError) -> str:
+    name = errno.errorcode.get(exc.errno or 0, "")
+    return f"{exc.strerror or exc}" + (f" ({name})" if name else "")
 
 
 class Coordinator:
@@ -85,6 +95,22 @@ class Coordinator:
         self.loss_sums += (s.policy_loss, s.value_loss, s.entropy)
         self.loss_n += s.updates
 
+    def worker_died(self, index: int, why: str, restarts: dict[int, int], alive: int) -> bool:
+        """A worker died without an error: report it on one line and in ``backend_info["events"]``;
+        True = start it again (``cfg.worker_restarts`` times at most), False = go on without it."""
+        cfg = self.cfg
+        again = (
+            restarts[index] < cfg.worker_restarts and not self.stop_requested and self.step < cfg.total_steps
+        )
+        if again:
+            restarts[index] += 1
+            event = f"worker {index} died ({why}); restarted ({restarts[index]}/{cfg.worker_restarts})"
+        else:
+            event = f"worker {index} died ({why}); the run goes on with {alive - 1} workers"
+        self.backend_info.setdefault("events", []).append(event)
+        self.progress.log(event)
+        return again
+
     def counters(self) -> dict[str, Any]:
         return {
             "global_step": self.step,
@@ -111,9 +137,18 @@ class Coordinator:
             metrics=metrics,
         )
 
-    def save_latest(self) -> None:
+    def save_latest(self, final: bool = True) -> None:
+        """Write latest.pt. A failed write (full disk) leaves the previous file intact; a periodic one
+        is reported on one line and training goes on, the final one raises :class:`CheckpointWriteError`."""
         self.before_save()
-        self.save(self.run.latest, self.model, self.optimizer, self.last_eval)
+        try:
+            self.save(self.run.latest, self.model, self.optimizer, self.last_eval)
+        except OSError as exc:
+            kept = "the previous latest.pt is kept" if self.run.latest.exists() else "no latest.pt yet"
+            message = f"could not write {self.run.latest}: {_os_reason(exc)}; {kept}"
+            if final:
+                raise CheckpointWriteError(f"{message}; free disk space, then --resume") from None
+            self.progress.log(f"{message}; training goes on")
         self.last_ckpt_step, self.last_ckpt_time = self.step, time.monotonic()
 
     def on_eval(self, step: int, metrics: dict[str, float], snapshot: dict[str, Any]) -> None:
@@ -128,8 +163,13 @@ class Coordinator:
             value > self.best_metric if self.maximize else value < self.best_metric
         )
         if better and np.isfinite(value):
+            before = self.best_metric, self.best_step
             self.best_metric, self.best_step = value, step
-            self.save(self.run.best, snapshot, None, metrics)
+            try:
+                self.save(self.run.best, snapshot, None, metrics)
+            except OSError as exc:  # full disk: keep training; the previous best.pt is intact
+                self.best_metric, self.best_step = before
+                self.progress.log(f"could not write {self.run.best}: {_os_reason(exc)}; training goes on")
         if self.should_stop is not None and self.should_stop(metrics):
             self.stop_requested = True
 
@@ -146,7 +186,7 @@ class Coordinator:
         if (cfg.checkpoint_every and step - self.last_ckpt_step >= cfg.checkpoint_every) or (
             cfg.checkpoint_every_s and now - self.last_ckpt_time >= cfg.checkpoint_every_s
         ):
-            self.save_latest()
+            self.save_latest(final=False)
         if now - self.last_log >= cfg.log_every_s:
             self.log_row()
         self.progress.update(step, self.sps(), self.episodes, self.mean_return(), self.eval_value())

@@ -28,6 +28,7 @@ computed on which weights depends on OS scheduling.
 
 from __future__ import annotations
 
+import contextlib
 import queue as queue_mod
 import time
 from collections.abc import Callable
@@ -78,20 +79,64 @@ def _spaces(env: Any) -> tuple[Any, Any]:
     return env.observation_space, env.action_space
 
 
+WORKER_MIB = 220
+"""Memory of one local worker process (torch, the model, its envs, the market it was handed): a
+demo-market worker's proportional set size on Linux, rounded up. Only refuses absurd worker counts."""
+
+
+def _available_mib() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def check_worker_memory(cfg: A3CConfig) -> None:
+    """Refuse (one line, before anything starts) a local run whose worker processes would not fit in
+    memory: `--workers 1000` would otherwise start 1,000 processes until the OOM killer ends the run."""
+    if cfg.backend != "local" or cfg.mode == "a2c" or cfg.num_workers <= 1:
+        return
+    available = _available_mib()
+    need = cfg.num_workers * WORKER_MIB
+    if available is not None and need > 0.8 * available:
+        fits = max(int(0.8 * available // WORKER_MIB), 1)
+        raise ValueError(
+            f"--workers {cfg.num_workers} needs about {need / 1024:.1f} GiB (about {WORKER_MIB} MiB per "
+            f"worker process) and {available / 1024:.1f} GiB is available: use at most {fits} workers "
+            "(or --backend ray on a cluster)"
+        )
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "no message"
+
+
 def _run_processes(co: Coordinator, cfg: A3CConfig, env_factory: EnvFactory, ctx: Any) -> None:
-    """workers > 1: Hogwild worker processes; the main process only coordinates."""
+    """workers > 1: Hogwild worker processes; the main process only coordinates.
+
+    A worker that raises stops training (:class:`WorkerError`, its traceback in the message). A worker
+    that dies without a word (SIGKILL, the OOM killer) is started again with a fresh seed stream, up
+    to ``cfg.worker_restarts`` times, after which the run goes on with fewer workers; the shared
+    weights it was updating stay as they are (Hogwild updates are not transactions anyway)."""
     stop, q = ctx.Event(), ctx.Queue()
-    procs = [
-        ctx.Process(
+
+    def start(i: int, restart: int) -> Any:
+        p = ctx.Process(
             target=worker_main,
             name=f"a3c-worker-{i}",
             daemon=True,
-            args=(i, cfg, env_factory, co.model, co.optimizer, co.global_step, stop, q, co.epoch),
+            args=(i, cfg, env_factory, co.model, co.optimizer, co.global_step, stop, q, co.epoch, restart),
         )
-        for i in range(cfg.num_workers)
-    ]
-    for p in procs:
         p.start()
+        return p
+
+    procs = {i: start(i, 0) for i in range(cfg.num_workers)}
+    restarts = dict.fromkeys(procs, 0)
+    co.backend_info = {"name": "local", "events": [], "restarts": restarts}
     done: set[int] = set()
 
     def drain(timeout: float) -> None:
@@ -107,35 +152,41 @@ def _run_processes(co: Coordinator, cfg: A3CConfig, env_factory: EnvFactory, ctx
                 done.add(msg[1])
             else:
                 raise WorkerError(
-                    f"A3C worker {msg[1]} failed; training stopped. Worker traceback:\n{msg[2]}"
+                    f"A3C worker {msg[1]} failed ({_last_line(msg[2])}); training stopped.\n"
+                    f"Worker traceback:\n{msg[2]}"
                 )
             timeout = 0.0
 
+    all_procs = list(procs.values())
     try:
         while len(done) < len(procs):
             drain(0.05)
-            for i, p in enumerate(procs):
+            for i, p in list(procs.items()):
                 if i not in done and p.exitcode is not None:
                     drain(0.5)  # its last message may still be in the pipe
-                    if i not in done:
-                        raise WorkerError(
-                            f"A3C worker {i} died with exit code {p.exitcode} "
-                            "(killed or crashed without a traceback); training stopped"
-                        )
+                    if i in done:
+                        continue
+                    if co.worker_died(i, f"exit code {p.exitcode}", restarts, len(procs)):
+                        procs[i] = start(i, restarts[i])
+                        all_procs.append(procs[i])
+                    else:
+                        del procs[i]
+                    if not procs:
+                        raise WorkerError("every A3C worker process died; training stopped.")
             co.tick()
             if co.stop_requested:
                 stop.set()
     finally:
         stop.set()
         deadline = time.monotonic() + 5.0
-        while any(p.is_alive() for p in procs) and time.monotonic() < deadline:
+        while any(p.is_alive() for p in all_procs) and time.monotonic() < deadline:
             try:
                 msg = q.get(timeout=0.05)
                 if msg[0] == "stats":
                     co.on_stats(msg[1])
             except queue_mod.Empty:
                 pass
-        for p in procs:
+        for p in all_procs:
             if p.is_alive():
                 p.kill()
             p.join(2.0)
@@ -171,6 +222,7 @@ def train(
         from tradea3c.a3c.ray_backend import require_ray
 
         require_ray()  # before anything is written
+    check_worker_memory(cfg)
     ctx = mp.get_context(cfg.start_method)
     if cfg.start_method == "forkserver":
         ctx.set_forkserver_preload(["torch", "tradea3c.a3c.worker"])
@@ -192,6 +244,8 @@ def train(
         rng = payload["rng"]
     global_step = ctx.Value("q", int(counters.get("global_step", 0)))
     run = RunDir(run_dir, cfg, cfg.tensorboard)
+    if counters:
+        run.drop_rows_after(int(counters.get("global_step", 0)))
     evaluator = Evaluator(ctx, evaluate_fn, factory, spaces) if evaluate_fn is not None else None
     co = Coordinator(
         cfg,
@@ -227,6 +281,15 @@ def train(
             co.final_eval()
         except KeyboardInterrupt:
             status = "interrupted"
+        except WorkerError as exc:
+            status = "failed"
+            co.save_latest()  # the shared weights survive a worker: keep what was learned
+            first, _, rest = str(exc).partition("\n")
+            details = run.path / "worker-error.txt"
+            details.write_text(str(exc) + "\n")
+            raise WorkerError(
+                f"{first} latest.pt saved at step {co.step:,}; details in {details}\n{rest}".rstrip()
+            ) from None
         except BaseException:
             status = "failed"
             raise
@@ -246,7 +309,13 @@ def train(
                 )
                 run.close()
         co.log_row()
-        co.save_latest()
+        try:
+            co.save_latest()
+        except OSError:
+            with contextlib.suppress(OSError):  # the disk may still be full
+                run.write_summary({"status": "failed", "global_step": co.step, "version": __version__})
+            run.close()
+            raise
     finally:
         co.close_backend()
     wall = time.monotonic() - co.t0

@@ -28,11 +28,12 @@ def evaluator_main(
 ) -> None:
     import multiprocessing as mp
 
-    from tradea3c.a3c.worker import configure_torch_for_worker
+    from tradea3c.a3c.worker import configure_torch_for_worker, name_process
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = mp.parent_process()
     try:
+        name_process("a3c-evaluator")
         configure_torch_for_worker()
         model = model_factory(*spaces)
         while True:

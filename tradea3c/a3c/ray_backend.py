@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from tradea3c.a3c.coordinator import Coordinator
 
 CHUNK_S = 0.5  # a worker reports (and the driver can stop it) about this often
+SYNC_TIMEOUT_S = 30.0  # the driver's wait for the learner's weights before trying again later
 
 
 class RayUnavailableError(ImportError):
@@ -264,13 +265,16 @@ class _Mirror:
         self.last = 0.0
 
     def weights(self, every_s: float = 0.5) -> None:
+        """Copy the learner's weights and step; a busy learner is tried later, a dead one stops the run."""
         import ray
 
         if self.lost or time.monotonic() - self.last < every_s:
             return
         try:
-            _, step, flat = ray.get(self.learner.weights.remote(), timeout=60)
-        except (ray.exceptions.RayActorError, ray.exceptions.GetTimeoutError) as exc:
+            _, step, flat = ray.get(self.learner.weights.remote(), timeout=SYNC_TIMEOUT_S)
+        except ray.exceptions.GetTimeoutError:
+            return  # slow (a loaded machine, a starting actor), not dead: try again next tick
+        except ray.exceptions.RayActorError as exc:
             raise LearnerError(self.message(exc)) from None
         unflatten_into(self.tensors, flat)
         self.co.global_step.value = step
@@ -283,8 +287,12 @@ class _Mirror:
         if self.lost:
             return
         try:
-            step, model_state, optimizer_state = ray.get(self.learner.state.remote(), timeout=60)
-        except (ray.exceptions.RayActorError, ray.exceptions.GetTimeoutError):
+            step, model_state, optimizer_state = ray.get(
+                self.learner.state.remote(), timeout=10 * SYNC_TIMEOUT_S
+            )
+        except ray.exceptions.GetTimeoutError:
+            return  # keep what was mirrored last
+        except ray.exceptions.RayActorError:
             self.lost = True  # keep what was mirrored last; the run loop reports the loss
             return
         self.co.model.load_state_dict(model_state)
@@ -297,9 +305,11 @@ class _Mirror:
         import ray
 
         try:
-            ray.get(self.learner.weights.remote(), timeout=30)
+            ray.get(self.learner.weights.remote(), timeout=10 * SYNC_TIMEOUT_S)
             return None
-        except (ray.exceptions.RayActorError, ray.exceptions.GetTimeoutError) as exc:
+        except ray.exceptions.GetTimeoutError:
+            return None  # slow is not dead
+        except ray.exceptions.RayActorError as exc:
             return exc
 
     def message(self, exc: BaseException) -> str:
@@ -393,7 +403,6 @@ def _drive(
     restarts = dict.fromkeys(workers, 0)
     nodes: dict[int, str] = {}
     reports: list[WorkerReport] = []
-    events: list[str] = []
     pending = {w.run.remote(CHUNK_S): i for i, w in workers.items()}
     while pending:
         ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.1)
@@ -406,24 +415,18 @@ def _drive(
                 if dead is not None:
                     _settle(ray, pending)
                     raise LearnerError(mirror.message(dead)) from None
-                reason = _cause(exc)
-                if restarts[i] < cfg.worker_restarts and not co.stop_requested:
-                    restarts[i] += 1
+                if co.worker_died(i, _cause(exc), restarts, len(workers)):
                     workers[i] = start(i, restarts[i])
                     pending[workers[i].run.remote(CHUNK_S)] = i
-                    event = f"worker {i} died ({reason}); restarted ({restarts[i]}/{cfg.worker_restarts})"
                 else:
                     del workers[i]
-                    event = f"worker {i} died ({reason}); the run goes on with {len(workers)} workers"
-                events.append(event)
-                co.progress.log(event)
                 if not workers:
-                    raise WorkerError("every Ray worker actor died; training stopped") from None
+                    raise WorkerError("every Ray worker actor died; training stopped.") from None
                 continue
             except ray.exceptions.RayTaskError as exc:
                 _settle(ray, pending)
                 raise WorkerError(
-                    f"A3C worker {i} failed; training stopped. Worker traceback:\n{exc}"
+                    f"A3C worker {i} failed ({_cause(exc)}); training stopped.\nWorker traceback:\n{exc}"
                 ) from None
             reports.append(report)
             nodes[i] = report.node_id
@@ -432,13 +435,13 @@ def _drive(
                 pending[workers[i].run.remote(CHUNK_S)] = i
         mirror.weights()
         co.tick()
-    mirror.weights(every_s=0.0)
+    mirror.state()  # the final evaluation and latest.pt see the learner's last weights
     co.backend_info = {
         "name": "ray",
         "address": cfg.address or "local",
         "workers": [{"index": i, "node_id": nodes.get(i), "restarts": restarts[i]} for i in restarts],
         "nodes": len(set(nodes.values())),
-        "events": events,
+        "events": co.backend_info.get("events", []),
         **_summary(reports, ray.get(learner.stats.remote())),
     }
 

@@ -16,6 +16,7 @@ Only the trainer (main) process writes here.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from pathlib import Path
@@ -101,6 +102,24 @@ class RunDir:
             for k, v in metrics.items():
                 if isinstance(v, int | float):
                     self._writer.add_scalar(f"eval/{k}", v, global_step)
+
+    def drop_rows_after(self, global_step: int) -> None:
+        """On resume from a checkpoint at ``global_step``: drop the log rows written after it (the
+        killed session's), so metrics.csv and eval.csv never repeat a step range."""
+        for name in ("metrics.csv", "eval.csv"):
+            file = self.path / name
+            if not file.exists() or not file.stat().st_size:
+                continue
+            with file.open(newline="") as fh:
+                rows = list(csv.reader(fh))
+            col = rows[0].index("global_step") if rows and "global_step" in rows[0] else None
+            if col is None:
+                continue
+            kept = [rows[0]] + [r for r in rows[1:] if len(r) > col and float(r[col]) <= global_step]
+            if len(kept) < len(rows):
+                buf = io.StringIO()
+                csv.writer(buf, lineterminator="\r\n").writerows(kept)
+                atomic_write_text(file, buf.getvalue())
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         atomic_write_text(self.path / "summary.json", json.dumps(summary, indent=2, default=str) + "\n")

@@ -19,6 +19,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -152,6 +153,14 @@ def rollout_gradients(
     return loss, roll
 
 
+def name_process(name: str) -> None:
+    """The OS-visible process name (``top``, ``ps -o comm``; Linux only, else a no-op)."""
+    try:
+        Path("/proc/self/comm").write_text(name[:15])
+    except OSError:
+        pass
+
+
 def configure_torch_for_worker() -> None:
     """One intra-op thread per worker (workers are the parallelism) and no denormal slowdown."""
     torch.set_num_threads(1)
@@ -168,6 +177,7 @@ def worker_main(
     stop: Any,
     queue: Any,
     epoch: int,
+    restart: int = 0,
     report_every_s: float = 0.5,
 ) -> None:
     """Entry point of a worker process: loop updates until the budget is spent or ``stop`` is set.
@@ -180,8 +190,9 @@ def worker_main(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the trainer
     parent = mp.parent_process()
     try:
+        name_process(f"a3c-worker-{index}")
         configure_torch_for_worker()
-        seed = derive_seed(cfg.seed, index, epoch)
+        seed = derive_seed(cfg.seed, index, epoch, *([restart] if restart else []))
         torch.manual_seed(seed)
         np.random.seed(seed % 2**32)
         envs = EnvBatch([env_factory(index)])

@@ -11,9 +11,13 @@ first) and the same action set (the game's minimal action set):
   skip 4, 84x84 grayscale, noop-max 30, terminal on life loss for training only) + reward clipping
   to [-1, 1] (training only) + ``FrameStackObservation(4)``; :func:`make_atari_env`.
 
-Training envs lose an "episode" per life (``terminal_on_life_loss``) and see clipped rewards;
-evaluation envs play full games with raw scores. The model receives raw ``uint8`` pixel values
-(as float) and scales them to [0, 1] itself, so the engine stays generic.
+Training envs end an "episode" (a terminal: no bootstrapping across it) at every lost life and see
+clipped rewards; evaluation envs play full games with raw scores. ``life_loss="continue"`` (the
+default, as in OpenAI baselines' ``EpisodicLifeEnv`` and the SB3 zoo) lets the game go on after
+the terminal, so the agent also learns the later lives and levels; ``"reset"`` starts a new game at
+every lost life (what tradea3c did before; it held Qbert near 1,000 points: README, "Qbert").
+The model receives raw ``uint8`` pixel values (as float) and scales them to [0, 1] itself, so the
+engine stays generic.
 """
 
 from __future__ import annotations
@@ -64,10 +68,12 @@ def make_atari_env(
     max_episode_frames: int = MAX_EPISODE_FRAMES,
     clip_rewards: bool | None = None,
     terminal_on_life_loss: bool | None = None,
+    life_loss: str = "continue",
 ) -> gym.Env[Any, Any]:
     """One Gymnasium Atari env with the standard preprocessing (the ``"gym"`` back end).
 
-    ``training`` switches on life-loss terminals and reward clipping (each overridable).
+    ``training`` switches on life-loss terminals and reward clipping (each overridable);
+    ``life_loss`` says what follows a life-loss terminal (module docstring).
     """
     from gymnasium.wrappers import AtariPreprocessing, ClipReward, FrameStackObservation
 
@@ -80,18 +86,60 @@ def make_atari_env(
         repeat_action_probability=0.0,
         max_num_frames_per_episode=max_episode_frames,
     )
+    _check_life_loss(life_loss)
     env = AtariPreprocessing(
         env,
         noop_max=noop_max,
         frame_skip=FRAME_SKIP,
         screen_size=SCREEN,
-        terminal_on_life_loss=life,
+        terminal_on_life_loss=life and life_loss == "reset",
         grayscale_obs=True,
         scale_obs=False,
     )
+    if life and life_loss == "continue":
+        env = LifeLossTerminal(env)
     if clip:
         env = ClipReward(env, -1.0, 1.0)
     return FrameStackObservation(env, STACK)
+
+
+LIFE_LOSS = ("continue", "reset")
+
+
+def _check_life_loss(life_loss: str) -> None:
+    if life_loss not in LIFE_LOSS:
+        raise ValueError(f"life_loss {life_loss!r}: use one of {LIFE_LOSS}")
+
+
+class LifeLossTerminal(gym.Wrapper[Any, Any, Any, Any]):
+    """A lost life is a terminal, but the game goes on (baselines' ``EpisodicLifeEnv``): ``reset()``
+    after a life-loss terminal takes one no-op step instead of starting a new game."""
+
+    def __init__(self, env: gym.Env[Any, Any]) -> None:
+        super().__init__(env)
+        self.lives, self.game_over = 0, True
+
+    def _lives(self) -> int:
+        return int(self.env.unwrapped.ale.lives())  # type: ignore[attr-defined]
+
+    def step(self, action: Any) -> Any:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.game_over = bool(terminated or truncated)
+        lives = self._lives()
+        if 0 < lives < self.lives:
+            terminated = True
+        self.lives = lives
+        return obs, reward, terminated, truncated, info
+
+    def reset(self, **kwargs: Any) -> Any:
+        if self.game_over:
+            obs, info = self.env.reset(**kwargs)
+        else:
+            obs, _, terminated, truncated, info = self.env.step(0)
+            if terminated or truncated:
+                obs, info = self.env.reset(**kwargs)
+        self.game_over, self.lives = False, self._lives()
+        return obs, info
 
 
 def make_vector_env(
@@ -103,18 +151,25 @@ def make_vector_env(
     noop_max: int = NOOP_MAX,
     max_episode_frames: int = MAX_EPISODE_FRAMES,
     autoreset_mode: str = "NextStep",
+    life_loss: str = "continue",
 ) -> Any:
-    """ale-py's native ``AtariVectorEnv`` with the same preprocessing (the ``"vector"`` back end)."""
+    """ale-py's native ``AtariVectorEnv`` with the same preprocessing (the ``"vector"`` back end).
+
+    Training with ``life_loss="continue"`` uses ale-py's ``life_loss_info`` (terminal at a lost
+    life, the game goes on) in SAME_STEP autoreset mode: in NEXT_STEP mode the engine would mask the
+    (real) step after every lost life as an autoreset step."""
     _register()
     from ale_py.vector_env import AtariVectorEnv
 
+    _check_life_loss(life_loss)
+    keep_playing = training and life_loss == "continue"
     return AtariVectorEnv(
         rom_name(game),
         num_envs,
         num_threads=num_threads,
         max_num_frames_per_episode=max_episode_frames,
         repeat_action_probability=0.0,
-        autoreset_mode=autoreset_mode,
+        autoreset_mode="SameStep" if keep_playing else autoreset_mode,
         img_height=SCREEN,
         img_width=SCREEN,
         grayscale=True,
@@ -122,7 +177,8 @@ def make_vector_env(
         frameskip=FRAME_SKIP,
         maxpool=True,
         noop_max=noop_max,
-        episodic_life=training,
+        episodic_life=training and not keep_playing,
+        life_loss_info=keep_playing,
         reward_clipping=training,
         use_fire_reset=True,
     )
@@ -143,6 +199,7 @@ class AtariEnvFactory:
     num_threads: int = 1
     training: bool = True
     max_episode_frames: int = MAX_EPISODE_FRAMES
+    life_loss: str = "continue"
 
     def __call__(self, worker_index: int) -> Any:
         if self.backend == "vector":
@@ -152,10 +209,11 @@ class AtariEnvFactory:
                 training=self.training,
                 num_threads=self.num_threads,
                 max_episode_frames=self.max_episode_frames,
+                life_loss=self.life_loss,
             )
         if self.backend != "gym":
             raise ValueError(f"backend {self.backend!r}: use 'vector' or 'gym'")
-        one = _GymMaker(self.game, self.training, self.max_episode_frames)
+        one = _GymMaker(self.game, self.training, self.max_episode_frames, self.life_loss)
         if self.num_envs == 1:
             return one()
         return gym.vector.SyncVectorEnv([one] * self.num_envs)
@@ -166,6 +224,12 @@ class _GymMaker:
     game: str
     training: bool
     max_episode_frames: int
+    life_loss: str = "continue"
 
     def __call__(self) -> gym.Env[Any, Any]:
-        return make_atari_env(self.game, training=self.training, max_episode_frames=self.max_episode_frames)
+        return make_atari_env(
+            self.game,
+            training=self.training,
+            max_episode_frames=self.max_episode_frames,
+            life_loss=self.life_loss,
+        )

@@ -40,6 +40,9 @@ class AtariTrainConfig:
     """Worker processes; 0 = number of cores."""
     envs_per_worker: int | None = None
     """Emulators per worker; None = the preset's."""
+    life_loss: Literal["continue", "reset"] = "continue"
+    """Training: after a life-loss terminal the game goes on ("continue", as baselines / SB3 zoo)
+    or a new game starts ("reset", tradea3c before the Qbert investigation)."""
     emulator: Literal["vector", "gym"] = "vector"
     """"vector": ale-py's AtariVectorEnv (C++ preprocessing); "gym": the Gymnasium wrapper stack."""
     arch: Literal["a3c", "nature"] = "a3c"
@@ -115,7 +118,9 @@ def train_atari(
 ) -> TrainResult:
     """Train on ``cfg.game`` into ``run_dir`` (same layout as trading runs; metric = mean score)."""
     a3c, k = a3c_config(cfg)
-    env_factory = AtariEnvFactory(cfg.game, num_envs=k, backend=cfg.emulator, training=True)
+    env_factory = AtariEnvFactory(
+        cfg.game, num_envs=k, backend=cfg.emulator, training=True, life_loss=cfg.life_loss
+    )
     evaluator = AtariEvaluator(cfg.game, episodes=cfg.eval_episodes, max_episode_frames=cfg.eval_max_frames)
     stop = None
     if cfg.stop_at_score is not None:
@@ -126,6 +131,7 @@ def train_atari(
         "frame_skip": FRAME_SKIP,
         "envs_per_worker": k,
         "emulator": cfg.emulator,
+        "life_loss": cfg.life_loss,
         "arch": cfg.arch,
         "lstm": cfg.lstm,
         "preset": cfg.preset,

@@ -8,7 +8,13 @@ import numpy as np
 
 from tradea3c.data.market import Market
 from tradea3c.envs.execution import Replay
-from tradea3c.metrics import Stats, returns_from_equity, summarize
+from tradea3c.metrics import PERIODS_PER_YEAR, Stats, periods_of_dates, returns_from_equity, summarize
+
+
+def market_periods(market: Market) -> float:
+    """Bars a year of a market, for annualising: its ``interval`` when it has one, else the interval
+    read off its dates (`tradea3c.metrics.infer_interval`: daily 252, weekly 52, monthly 12, ...)."""
+    return periods_of_dates(market.dates, getattr(market, "interval", None))
 
 
 @dataclass(frozen=True, eq=False)
@@ -23,17 +29,38 @@ class Curve:
     traded: np.ndarray  # (T,) notional traded in step i
     costs: np.ndarray  # (T,) costs paid in step i
     trades: np.ndarray  # (T,) bool: step i filled an order
+    periods: float = PERIODS_PER_YEAR
+    """Bars a year of the market the curve was run on (annualises its `metrics`)."""
+    units: np.ndarray | None = None
+    """(T, n_assets) units held after step i (None where not kept: chained walk-forward curves)."""
 
     @property
     def returns(self) -> np.ndarray:
         return returns_from_equity(self.equity)
 
     @property
+    def gross_equity(self) -> np.ndarray:
+        """Equity before costs: ``equity`` plus every cost paid so far (the same fills, the costs
+        kept as cash). A buy-and-hold's is exactly its zero-cost replay; gross minus net total
+        return is ``costs_paid``."""
+        paid = np.concatenate([[0.0], np.cumsum(np.asarray(self.costs, dtype=np.float64))])
+        return self.equity + paid
+
+    @property
+    def gross_returns(self) -> np.ndarray:
+        return returns_from_equity(self.gross_equity)
+
+    @property
     def invested(self) -> np.ndarray:
         return np.any(np.abs(self.weights) > 1e-12, axis=1)
 
     def metrics(self) -> Stats:
-        return summarize(self.equity, self.traded, self.costs, self.trades, self.invested)
+        return summarize(self.equity, self.traded, self.costs, self.trades, self.invested, self.periods)
+
+    def gross_metrics(self) -> Stats:
+        """`metrics` of `gross_equity` (costs_paid 0; turnover and trades as traded)."""
+        eq = self.gross_equity
+        return summarize(eq, self.traded, np.zeros_like(self.costs), self.trades, self.invested, self.periods)
 
 
 def curve_from_replay(name: str, market: Market, start: int, targets: np.ndarray, rep: Replay) -> Curve:
@@ -50,4 +77,6 @@ def curve_from_replay(name: str, market: Market, start: int, targets: np.ndarray
         rep.traded,
         rep.costs,
         rep.trades,
+        market_periods(market),
+        rep.units,
     )

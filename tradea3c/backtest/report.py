@@ -1,8 +1,13 @@
-"""The HTML tear sheet: a tradea3c section (label, config, fingerprint, ranges, metrics, cost sweep,
-seeds + DSR, positions and trades over price) on top of quantstats' full report with buy-and-hold
-as the benchmark *series* (quantstats never downloads anything). One self-contained file: plots are
-inline SVG (quantstats) or base64 PNG (ours); the remote favicon and the undefined ``save()`` hook
-quantstats writes are removed so the page loads offline without console errors.
+"""The HTML tear sheet: a tradea3c section (label, config, fingerprint, ranges, metrics, gross vs net
+of costs, cost sweep, seeds + DSR + PBO, positions and trades over price, the trade blotter's first
+rows, reproducibility) on top of quantstats' full report with buy-and-hold as the benchmark
+*series* (quantstats never downloads anything), annualised with the market's bars a year. One
+self-contained file: plots are inline SVG (quantstats) or base64 PNG (ours); the remote favicon and
+the undefined ``save()`` hook quantstats writes are removed so the page loads offline without
+console errors. `write_html` also writes the trade blotter beside it (``NAME.trades.csv``).
+
+Every string that can come from outside (strategy and run names, tickers, paths, config values,
+warnings) is HTML-escaped, including the title handed to quantstats (which inserts it raw).
 """
 
 from __future__ import annotations
@@ -14,12 +19,18 @@ import logging
 import re
 import tempfile
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from tradea3c.backtest.blotter import blotter_path, trade_blotter, write_blotter
+from tradea3c.backtest.curve import Curve
 from tradea3c.backtest.results import BacktestReport
+from tradea3c.envs.execution import CostConfig
+from tradea3c.metrics import Stats
 
 PCT_KEYS = {
     "total_return",
@@ -74,6 +85,32 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def esc(x: Any) -> str:
+    """Any value as HTML text (quotes escaped too)."""
+    return html.escape(str(x), quote=True)
+
+
+def _png(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _figure(size: tuple[float, float]) -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=size, dpi=90)
+
+
+def _plain(text: str) -> str:
+    """Text for a matplotlib label: "$" would start mathtext (a parse error on odd names)."""
+    return str(text).replace("$", r"\$")
+
+
 def run_name(checkpoint: str) -> str:
     """A checkpoint's run directory name (its file path when it has none)."""
     return Path(checkpoint).parent.name or checkpoint
@@ -81,26 +118,22 @@ def run_name(checkpoint: str) -> str:
 
 def positions_png(report: BacktestReport) -> str:
     """Price with fills marked (one asset) or normalised prices (several), and held weights below."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
-    from matplotlib.figure import Figure
+    from tradea3c.envs.execution import fill_prices
 
     pc, m = report.policy, report.market
     assert m is not None
     i0 = int(np.searchsorted(m.dates, pc.dates[0]))
     bars = slice(i0, i0 + len(pc.dates))
     dates = pd.DatetimeIndex(pc.dates)
-    fig = Figure(figsize=(11, 5.2), dpi=90)
+    fig = _figure((11, 5.2))
     ax, axw = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.3]})
     if m.n_assets == 1:
-        ax.plot(dates, m.close[bars, 0], color="#333", lw=1, label=f"{m.tickers[0]} close")
+        ax.plot(dates, m.close[bars, 0], color="#333", lw=1, label=_plain(f"{m.tickers[0]} close"))
         w = pc.weights[:, 0]
         prev = np.concatenate([[0.0], w[:-1]])
         fills = np.flatnonzero(pc.trades)
         up, down = fills[w[fills] > prev[fills]], fills[w[fills] < prev[fills]]
-        fill_px = m.open[i0 + 1 : i0 + len(pc.dates), 0]
+        fill_px = fill_prices(m, report.fill)[i0 + 1 : i0 + len(pc.dates), 0]
         ax.scatter(dates[up + 1], fill_px[up], marker="^", color="#1a7f37", s=22, label="buy fill", zorder=3)
         ax.scatter(
             dates[down + 1], fill_px[down], marker="v", color="#c62828", s=22, label="sell fill", zorder=3
@@ -110,7 +143,7 @@ def positions_png(report: BacktestReport) -> str:
     else:
         norm = m.close[bars] / m.close[i0]
         for j in range(min(m.n_assets, 10)):
-            ax.plot(dates, norm[:, j], lw=0.8, label=m.tickers[j])
+            ax.plot(dates, norm[:, j], lw=0.8, label=_plain(m.tickers[j]))
         axw.stackplot(dates[1:], np.clip(pc.weights, 0, None).T, step="pre")
         axw.set_ylabel("weights")
     ax.set_title(f"positions and trades over price ({report.label})")
@@ -118,21 +151,98 @@ def positions_png(report: BacktestReport) -> str:
     ax.grid(alpha=0.3)
     axw.grid(alpha=0.3)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return base64.b64encode(buf.getvalue()).decode()
+    return _png(fig)
 
 
-def tradea3c_section(report: BacktestReport) -> str:
-    """Our section of the tear sheet (HTML fragment)."""
+def _log_if_wide(ax: Any, *curves: np.ndarray) -> None:
+    """Log scale for equity that spans more than 20x (planted-signal runs, long walk-forwards)."""
+    lo = min(float(np.min(c)) for c in curves)
+    if lo > 0 and max(float(np.max(c)) for c in curves) / lo > 20:
+        ax.set_yscale("log")
+
+
+def gross_net_png(report: BacktestReport) -> str:
+    """The policy's equity before costs (gross) and after (net), with the benchmark's net."""
+    pc, bench = report.policy, report.benchmark
+    dates = pd.DatetimeIndex(pc.dates)
+    fig = _figure((11, 3.6))
+    ax = fig.subplots()
+    ax.plot(dates, pc.gross_equity, color="#1f77b4", lw=1, ls="--", label="policy, gross of costs")
+    ax.plot(dates, pc.equity, color="#1f77b4", lw=1.4, label="policy, net of costs")
+    ax.plot(dates, bench.equity, color="#888", lw=1, label=_plain(f"{bench.name}, net of costs"))
+    _log_if_wide(ax, pc.gross_equity, pc.equity, bench.equity)
+    ax.set_title(f"equity gross vs net of costs ({report.label})")
+    ax.legend(loc="upper left", fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def gross_net_rows(curves: Sequence[Curve]) -> list[list[str]]:
+    """Per curve: gross / net total return, the cost drag, gross / net Sharpe, costs paid."""
+    rows = []
+    for c in curves:
+        g, n = c.gross_metrics(), c.metrics()
+        rows.append(
+            [
+                c.name,
+                fmt("total_return", g.total_return),
+                fmt("total_return", n.total_return),
+                fmt("total_return", g.total_return - n.total_return),
+                fmt("sharpe", g.sharpe),
+                fmt("sharpe", n.sharpe),
+                fmt("costs_paid", n.costs_paid),
+            ]
+        )
+    return rows
+
+
+def report_blotter(report: BacktestReport) -> pd.DataFrame:
+    """The policy's trade blotter (`tradea3c.backtest.blotter`)."""
+    assert report.market is not None
+    return trade_blotter(report.policy, report.market, CostConfig(**report.costs), report.fill)
+
+
+def provenance_rows(prov: dict[str, Any], fingerprint: str = "") -> list[list[str]]:
+    """The reproducibility block as table rows (escaped by `_table`)."""
+    if not prov:
+        return [["provenance", "not recorded"]]
+    rows = [["git commit", str(prov.get("git", ""))]]
+    if prov.get("git_work_tree"):
+        rows.append(["git work tree", str(prov["git_work_tree"])])
+    rows += [[f"{k} version", str(v)] for k, v in prov.get("packages", {}).items()]
+    rows.append(["python", str(prov.get("python", ""))])
+    rows.append(["data fingerprint", fingerprint or str(prov.get("data_fingerprint", ""))])
+    rows.append(["command line", str(prov.get("command", ""))])
+    return rows
+
+
+def pbo_text(report: BacktestReport) -> str:
+    b = report.pbo
+    if b is None:
+        return "<p>Probability of backtest overfitting: n/a (needs 2+ candidates and 4+ bars).</p>"
+    return (
+        f"<p>Probability of backtest overfitting (CSCV, Bailey et al. 2015; {b.n_splits} blocks of the "
+        f"last {b.n_bars} bars, {b.n_combinations} selection / held-out splits; candidates: "
+        f"{esc(', '.join(b.candidates))}): <b>PBO {b.pbo:.4f}</b>, median logit {b.median_logit:.2f}. "
+        "PBO is the share of splits where the candidate with the best per-bar Sharpe on the "
+        "selection half ranks at or below the median on the held-out half.</p>"
+    )
+
+
+def tradea3c_section(
+    report: BacktestReport, blotter: pd.DataFrame | None = None, blotter_file: str | None = None
+) -> str:
+    """Our section of the tear sheet (HTML fragment); ``blotter``: its first rows are shown,
+    ``blotter_file``: the CSV's name, linked."""
     st, names = report.strategy, list(report.metrics)
     a3c, env = st.get("a3c", {}), st.get("env" if report.env_kind == "market" else "portfolio", {})
     cls = "t3-is" if report.label == "in-sample" else "t3-oos"
     parts = [
-        f"<div id='tradea3c'><h1>tradea3c backtest: {html.escape(str(st.get('name', '')))}</h1>",
-        f"<div class='t3-label {cls}'>{report.label.upper()}</div>",
+        f"<div id='tradea3c'><h1>tradea3c backtest: {esc(st.get('name', ''))}</h1>",
+        f"<div class='t3-label {cls}'>{esc(report.label.upper())}</div>",
     ]
-    parts += [f"<p class='t3-warn'>{html.escape(w)}</p>" for w in report.warnings]
+    parts += [f"<p class='t3-warn'>{esc(w)}</p>" for w in report.warnings]
     fp = report.fingerprint
     names_of = ", ".join(run_name(m) for m in report.members)
     config = [
@@ -157,6 +267,10 @@ def tradea3c_section(report: BacktestReport) -> str:
             f"{a3c.get('total_steps')} / {a3c.get('workers') or 'one per core'} / "
             f"{a3c.get('lr')} / {a3c.get('seed')}",
         ],
+        [
+            "bar interval / bars a year",
+            f"{report.interval} / {report.periods_per_year:g} (Sharpe, volatility, CAGR, turnover)",
+        ],
     ]
     parts += ["<h3>Run</h3>", _table(["", ""], config)]
     parts += [
@@ -165,6 +279,16 @@ def tradea3c_section(report: BacktestReport) -> str:
     ]
     rows = [[k, *(fmt(k, getattr(report.metrics[n], k)) for n in names)] for k in SHOWN]
     parts += [f"<h3>Metrics at the strategy's costs ({report.label})</h3>", _table(["metric", *names], rows)]
+    parts += [
+        "<h3>Gross vs net of costs</h3>",
+        "<p>Gross: the net equity plus every cost paid so far (the same fills, the costs kept as "
+        "cash); net: as traded. Cost drag = gross - net total return = costs paid.</p>",
+        _table(
+            ["curve", "gross return", "net return", "cost drag", "gross Sharpe", "net Sharpe", "costs paid"],
+            gross_net_rows(report.curves[:2]),
+        ),
+        f"<img alt='gross vs net equity' src='data:image/png;base64,{gross_net_png(report)}'>",
+    ]
     pol, bench = names[0], names[1]
     sweep = [
         [
@@ -190,17 +314,44 @@ def tradea3c_section(report: BacktestReport) -> str:
         f"<p>Deflated Sharpe ratio (best of {d.n_trials} trials, SR variance "
         f"{d.sr_variance:.2e}/bar^2, expected max SR {d.expected_max_sr:.4f}/bar): "
         f"<b>DSR {d.dsr:.4f}</b>, PSR(0) {d.psr:.4f}</p>",
+        pbo_text(report),
     ]
     parts += [
         "<h3>Positions and trades</h3>",
         f"<img alt='positions' src='data:image/png;base64,{positions_png(report)}'>",
     ]
+    if blotter is not None:
+        shown = blotter.head(BLOTTER_ROWS_SHOWN)
+        link = f"<a href='{esc(blotter_file)}'>{esc(blotter_file)}</a>" if blotter_file else "the CSV"
+        parts += [
+            f"<h3>Trade blotter ({len(blotter)} fills; all in {link})</h3>",
+            _table(
+                list(shown.columns),
+                [
+                    [v if isinstance(v, str) else f"{v:.6g}" for v in row]
+                    for row in shown.itertuples(index=False)
+                ],
+            ),
+        ]
+    parts += [
+        "<h3>Reproducibility</h3>",
+        _table(["", ""], provenance_rows(report.provenance, report.fingerprint.current)),
+    ]
     parts.append("<hr></div>")
     return "\n".join(parts)
 
 
+BLOTTER_ROWS_SHOWN = 10
+
+
+def _safe_name(name: str) -> str:
+    """A series name quantstats may print raw (word characters, '.', '-' only)."""
+    return re.sub(r"[^\w.-]", "_", name) or "series"
+
+
 def quantstats_html(report: BacktestReport, title: str) -> str:
-    """quantstats' full report of the policy with the first baseline as benchmark series."""
+    """quantstats' full report of the policy with the first baseline as benchmark series; ``title``
+    must already be HTML text (quantstats inserts it raw)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -209,26 +360,34 @@ def quantstats_html(report: BacktestReport, title: str) -> str:
 
     idx = pd.DatetimeIndex(report.policy.dates[1:])
     ret = pd.Series(report.policy.returns, index=idx, name="policy")
-    bench = pd.Series(report.benchmark.returns, index=idx, name=report.benchmark.name)
+    bench = pd.Series(report.benchmark.returns, index=idx, name=_safe_name(report.benchmark.name))
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out = Path(tmp) / "qs.html"
-        qs.reports.html(ret, benchmark=bench, output=str(out), title=title)
+        qs.reports.html(
+            ret,
+            benchmark=bench,
+            output=str(out),
+            title=title,
+            periods_per_year=max(int(round(report.periods_per_year)), 1),
+        )
         text = out.read_text(encoding="utf-8")
     text = re.sub(r'<link rel="shortcut icon"[^>]*>', "", text)
     return text.replace('<body onload="save()">', "<body>")
 
 
-def build_html(report: BacktestReport) -> str:
-    title = f"tradea3c {report.strategy.get('name', '')} ({report.label})"
-    section = tradea3c_section(report)
+def build_html(
+    report: BacktestReport, blotter: pd.DataFrame | None = None, blotter_file: str | None = None
+) -> str:
+    title = esc(f"tradea3c {report.strategy.get('name', '')} ({report.label})")
+    section = tradea3c_section(report, blotter, blotter_file)
     try:
         page = quantstats_html(report, title)
     except Exception as exc:  # a short or degenerate series can break quantstats; keep our section
-        why = html.escape(f"{type(exc).__name__}: {exc}")
+        why = esc(f"{type(exc).__name__}: {exc}")
         note = f"<p class='t3-warn'>quantstats report unavailable: {why}</p>"
         return (
-            f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
             f"<style>{CSS}</style></head><body>{section}{note}</body></html>"
         )
     page = page.replace("</head>", f"<style>{CSS}</style></head>", 1)
@@ -239,7 +398,111 @@ def build_html(report: BacktestReport) -> str:
 
 
 def write_html(report: BacktestReport, path: str | Path) -> Path:
+    """The tear sheet at ``path`` and the policy's trade blotter beside it (``NAME.trades.csv``,
+    `blotter.blotter_path`), each atomic."""
     from tradea3c.atomic import atomic_write_text
 
-    atomic_write_text(path, build_html(report))
+    blotter, csv = report_blotter(report), blotter_path(path)
+    write_blotter(blotter, csv)
+    atomic_write_text(path, build_html(report, blotter, csv.name))
     return Path(path)
+
+
+def walkforward_png(policy: Curve, benchmark: Curve, fold_starts: Sequence[str]) -> str:
+    """The chained out-of-sample equity of the folds and the benchmark, fold starts marked."""
+    fig = _figure((11, 3.8))
+    ax = fig.subplots()
+    dates = pd.DatetimeIndex(policy.dates)
+    ax.plot(dates, policy.equity, color="#1f77b4", lw=1.4, label="policy (folds chained), net of costs")
+    ax.plot(dates, policy.gross_equity, color="#1f77b4", lw=1, ls="--", label="policy, gross of costs")
+    bench_dates = pd.DatetimeIndex(benchmark.dates)
+    ax.plot(bench_dates, benchmark.equity, color="#888", lw=1, label=_plain(benchmark.name))
+    _log_if_wide(ax, policy.gross_equity, policy.equity, benchmark.equity)
+    for k, d in enumerate(fold_starts, 1):
+        ax.axvline(pd.Timestamp(d), color="#c62828", lw=0.7, ls=":")
+        ax.annotate(f"fold {k}", (pd.Timestamp(d), 1.0), fontsize=7, color="#c62828")
+    ax.set_title("walk-forward: chained out-of-sample equity")
+    ax.legend(loc="upper left", fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def walkforward_html(
+    folds: Sequence[Any],
+    overall: dict[str, Stats],
+    policy: Curve,
+    benchmark: Curve,
+    *,
+    anchored: bool,
+    title: str = "",
+    provenance: dict[str, Any] | None = None,
+) -> str:
+    """A walk-forward results page: per-fold table, overall (chained) row, combined equity.
+
+    ``folds``: objects with ``fold, train, val_end, test, run, label, policy, benchmark``
+    (`tradea3c.experiment.walkforward.FoldResult`); ``overall``: "policy" and the benchmark's name
+    -> `Stats` of the chained curves."""
+    b = benchmark.name
+    head = [
+        "fold",
+        "train",
+        "val end",
+        "test",
+        "label",
+        "run",
+        "return",
+        "Sharpe",
+        "max DD",
+        "costs paid",
+        f"{b} return",
+        f"{b} Sharpe",
+    ]
+
+    def stat_cells(p: Stats, q: Stats) -> list[str]:
+        return [
+            fmt("total_return", p.total_return),
+            fmt("sharpe", p.sharpe),
+            fmt("max_drawdown", p.max_drawdown),
+            fmt("costs_paid", p.costs_paid),
+            fmt("total_return", q.total_return),
+            fmt("sharpe", q.sharpe),
+        ]
+
+    rows = [
+        [
+            str(f.fold),
+            "..".join(f.train),
+            f.val_end,
+            "..".join(f.test),
+            f.label,
+            run_name(str(Path(f.run) / "best.pt")),
+            *stat_cells(f.policy, f.benchmark),
+        ]
+        for f in folds
+    ]
+    rng = f"{folds[0].test[0]}..{folds[-1].test[1]}" if folds else ""
+    rows.append(["all", "", "", rng, "chained", "", *stat_cells(overall["policy"], overall[b])])
+    gross = policy.gross_metrics()
+    pol = overall["policy"]
+    name = esc(title or "walk-forward")
+    body = [
+        f"<div id='tradea3c'><h1>tradea3c walk-forward: {name}</h1>",
+        f"<p>{'anchored' if anchored else 'rolling'} windows, {len(folds)} folds; each fold trains on "
+        "its past, picks best.pt on its validation range and is backtested on the next block at the "
+        "strategy's costs; the test ranges are contiguous and chained into one curve. Annualised "
+        f"with {policy.periods:g} bars a year.</p>",
+        _table(head, rows),
+        f"<p>Chained policy: net return {fmt('total_return', pol.total_return)}, gross of costs "
+        f"{fmt('total_return', gross.total_return)}; Sharpe {fmt('sharpe', pol.sharpe)} net, "
+        f"{fmt('sharpe', gross.sharpe)} gross.</p>",
+        f"<img alt='walk-forward equity' src='data:image/png;base64,"
+        f"{walkforward_png(policy, benchmark, [f.test[0] for f in folds])}'>",
+        "<h3>Reproducibility</h3>",
+        _table(["", ""], provenance_rows(provenance or {})),
+        "</div>",
+    ]
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>tradea3c walk-forward "
+        f"{name}</title><style>body{{margin:20px}}{CSS}</style></head><body>{''.join(body)}</body></html>"
+    )

@@ -11,9 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from tradea3c.atomic import atomic_write_json
+from tradea3c.atomic import atomic_write_json, json_safe
 from tradea3c.backtest.curve import Curve
 from tradea3c.backtest.dsr import DeflatedSharpe
+from tradea3c.backtest.pbo import Pbo
 from tradea3c.data.market import Market
 from tradea3c.metrics import Stats
 
@@ -95,6 +96,19 @@ class BacktestReport:
     ..."); empty for a single policy."""
     curves: list[Curve] = field(default_factory=list, repr=False)
     market: Market | None = field(default=None, repr=False)
+    interval: str = "1d"
+    """The bar interval ("1d", "1wk", ...; inferred from the dates when the market has none)."""
+    periods_per_year: float = 252.0
+    """Bars a year: what Sharpe, volatility, CAGR and turnover are annualised with."""
+    fill: str = "open"
+    """Where orders fill ("open" or "close" of the next bar): the blotter's prices."""
+    pbo: Pbo | None = None
+    """Probability of backtest overfitting (CSCV) over the T x N matrix of per-bar returns whose
+    columns (``pbo.candidates``) are: the ensemble (an ensemble backtest only), each seed-table
+    curve (the policy for one run, every seed, or every ensemble member), then every baseline; all
+    over the backtest's bars at the strategy's costs. None with < 2 candidates or < 4 bars."""
+    provenance: dict[str, Any] = field(default_factory=dict)
+    """Reproducibility: git commit, package versions, data fingerprint, command line."""
 
     @property
     def policy(self) -> Curve:
@@ -120,6 +134,12 @@ class BacktestReport:
         out["fingerprint"] = {**vars(self.fingerprint), "changed": self.fingerprint.changed}
         out.update(seeds=self.seeds, warnings=self.warnings, strategy=self.strategy)
         out["benchmark"] = self.benchmark.name
+        out["annualisation"] = {"interval": self.interval, "periods_per_year": self.periods_per_year}
+        out["gross"] = {c.name: c.gross_metrics() for c in self.curves[:2]}
+        out["pbo"] = (
+            None if self.pbo is None else {k: v for k, v in json_safe(self.pbo).items() if k != "logits"}
+        )
+        out["provenance"] = self.provenance
         return out
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from tradea3c.backtest.baselines import RuleConfig, baselines
-from tradea3c.backtest.curve import Curve
+from tradea3c.backtest.curve import Curve, market_periods
 from tradea3c.backtest.dsr import deflated_sharpe_of
 from tradea3c.backtest.engine import (
     BacktestError,
@@ -29,10 +29,12 @@ from tradea3c.backtest.engine import (
     policy_curve,
     resolve_range,
 )
+from tradea3c.backtest.pbo import Pbo, probability_of_backtest_overfitting
+from tradea3c.backtest.provenance import provenance
 from tradea3c.backtest.results import BacktestReport, CostLevel, Fingerprint, SeedRun, SeedTable, Spread
 from tradea3c.data.market import Market
 from tradea3c.envs.execution import CostConfig
-from tradea3c.metrics import Stats
+from tradea3c.metrics import Stats, infer_interval
 
 DEFAULT_COSTS_BPS: tuple[float, ...] = (0.0, 5.0, 10.0, 25.0)
 SEED_KEYS = ("total_return", "cagr", "sharpe", "sortino", "max_drawdown", "turnover")
@@ -155,6 +157,33 @@ def cost_sweep(
     return out
 
 
+def seed_curves(
+    policies: list[LoadedPolicy],
+    market: Market,
+    rng: BarRange,
+    first: Curve | None,
+    *,
+    greedy: bool = True,
+    seed: int = 0,
+) -> list[Curve]:
+    """Each policy's curve over ``rng`` (``first``: the first policy's, if already run)."""
+    todo = policies if first is None else policies[1:]
+    return [
+        *([] if first is None else [first]),
+        *(policy_curve(p, market, rng, greedy=greedy, seed=seed) for p in todo),
+    ]
+
+
+def seed_table_of(
+    policies: list[LoadedPolicy], curves: list[Curve], n_trials: int | None = None
+) -> SeedTable:
+    """The seed table of the policies' curves (`seed_curves`)."""
+    runs = [SeedRun(str(p.path), p.seed, c.metrics()) for p, c in zip(policies, curves, strict=True)]
+    summary = {k: Spread.of([getattr(r.stats, k) for r in runs]) for k in SEED_KEYS}
+    dsr = deflated_sharpe_of([c.returns for c in curves], n_trials)
+    return SeedTable(runs, summary, dsr, runs[dsr.best_trial].run)
+
+
 def seed_table(
     policies: list[LoadedPolicy],
     market: Market,
@@ -168,15 +197,27 @@ def seed_table(
     """Each seed's stats over ``rng`` (``first`` is the first policy's curve if already run, else
     None), their spread, and the deflated Sharpe of the best over ``n_trials`` (default: the number
     of runs)."""
-    todo = policies if first is None else policies[1:]
-    curves = [
-        *([] if first is None else [first]),
-        *(policy_curve(p, market, rng, greedy=greedy, seed=seed) for p in todo),
-    ]
-    runs = [SeedRun(str(p.path), p.seed, c.metrics()) for p, c in zip(policies, curves, strict=True)]
-    summary = {k: Spread.of([getattr(r.stats, k) for r in runs]) for k in SEED_KEYS}
-    dsr = deflated_sharpe_of([c.returns for c in curves], n_trials)
-    return SeedTable(runs, summary, dsr, runs[dsr.best_trial].run)
+    curves = seed_curves(policies, market, rng, first, greedy=greedy, seed=seed)
+    return seed_table_of(policies, curves, n_trials)
+
+
+def pbo_of(
+    policies: list[LoadedPolicy], seed_curves_: list[Curve], curves: list[Curve], ensemble: bool
+) -> Pbo | None:
+    """CSCV PBO over the candidates' per-bar returns: [the ensemble,] each seed-table curve, then
+    each baseline (`BacktestReport.pbo`); None with fewer than 2 candidates or 4 bars."""
+    names = [f"seed {p.seed} ({Path(p.path).parent.name or p.path})" for p in policies]
+    cols = [c.returns for c in seed_curves_]
+    if ensemble:
+        names, cols = ["ensemble", *names], [curves[0].returns, *cols]
+    elif len(policies) == 1:
+        names = ["policy"]
+    names += [c.name for c in curves[1:]]
+    cols += [c.returns for c in curves[1:]]
+    names = [n if names.count(n) == 1 else f"{n} #{i}" for i, n in enumerate(names)]
+    if len(cols) < 2 or len(cols[0]) < 4:
+        return None
+    return probability_of_backtest_overfitting(np.column_stack(cols), names)
 
 
 def date_ranges(pol: LoadedPolicy, market: Market, backtest: Curve) -> dict[str, list[str]]:
@@ -206,6 +247,7 @@ def backtest_run(
     log: Callable[[str], None] | None = None,
     ensemble: bool = False,
     ticker: str | None = None,
+    command: str | None = None,
 ) -> BacktestReport:
     """Backtest a run directory or checkpoint (several = seeds of one config; the first is reported,
     all enter the seed table and the DSR) over ``start..end`` (default: the test range after the
@@ -214,7 +256,8 @@ def backtest_run(
     ``ensemble=True``: the runs (2 or more) are averaged into one policy (`ensemble_policy`) that
     is reported as "policy"; its default range starts after the latest member's val_end, and the
     seed table and DSR list each member's own curve. ``ticker``: score a one-asset policy on one
-    ticker (see `policy_market`)."""
+    ticker (see `policy_market`). ``command``: the command line for the reproducibility block
+    (default: this process's, `provenance.command_line`)."""
     paths = [runs] if isinstance(runs, str | Path) else list(runs)
     if not paths:
         raise BacktestError("no run given; pass a run directory or checkpoint")
@@ -229,6 +272,8 @@ def backtest_run(
     curves = policy_and_baselines(pol, market, rng, greedy=greedy, seed=seed, rules=rules)
     metrics: dict[str, Stats] = {c.name: c.metrics() for c in curves}
     sweep = cost_sweep(pol, market, rng, costs_bps, greedy=greedy, seed=seed, rules=rules, log=log)
+    s_curves = seed_curves(policies, market, rng, None if ensemble else curves[0], greedy=greedy, seed=seed)
+    run_dir = pol.path.parent if pol.path.is_file() else pol.path
     return BacktestReport(
         label=rng.label,
         checkpoint=pol.label,
@@ -241,16 +286,13 @@ def backtest_run(
         costs={k: float(v) for k, v in vars(pol.env_config.costs).items()},
         metrics=metrics,
         cost_sweep=sweep,
-        seeds=seed_table(
-            policies,
-            market,
-            rng,
-            None if ensemble else curves[0],
-            greedy=greedy,
-            seed=seed,
-            n_trials=n_trials,
-        ),
+        seeds=seed_table_of(policies, s_curves, n_trials),
         warnings=warnings,
         curves=curves,
         market=market,
+        interval=getattr(market, "interval", None) or infer_interval(market.dates) or "irregular",
+        periods_per_year=market_periods(market),
+        fill=pol.env_config.fill,
+        pbo=pbo_of(policies, s_curves, curves, ensemble),
+        provenance=provenance(run_dir, market.fingerprint, command),
     )

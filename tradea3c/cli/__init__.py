@@ -1,9 +1,17 @@
 """`tradea3c` command line: thin typer commands over library functions (one call each).
 
 Heavy imports (torch, pandas) happen inside commands so `tradea3c --help` stays fast.
+``tradea3c --version`` prints ``tradea3c X.Y.Z``. Shell completion (bash, zsh, fish, PowerShell):
+``tradea3c --install-completion [SHELL]`` adds it to the shell's startup file,
+``tradea3c --show-completion SHELL`` prints the script, as does ``_TRADEA3C_COMPLETE=source_bash
+tradea3c`` (``source_zsh``, ``source_fish``; typer's order, not click's ``bash_source``).
+``--json`` (backtest, walkforward, atari eval): the data as JSON on stdout, everything else on
+stderr; ``--json-out PATH`` writes it to a file.
 """
 
 from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 
@@ -13,9 +21,29 @@ app = typer.Typer(
     name="tradea3c",
     help="A3C for stock trading: fetch data, build market envs, train, backtest.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from tradea3c._version import __version__
+
+        typer.echo(f"tradea3c {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """A3C for stock trading: fetch data, build market envs, train, backtest."""
+
+
 app.command("fetch", help="Download daily OHLCV (yfinance) or import CSVs / the demo market into the cache.")(
     data.fetch
 )

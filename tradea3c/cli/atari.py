@@ -92,11 +92,15 @@ def train(
     engine = [f'backend="{backend}"', f'address="{address}"']
     engine += [o.removeprefix("a3c.") for o in overrides or [] if o.startswith("a3c.")]
     own = [o for o in overrides or [] if not o.startswith("a3c.")]
+    from tradea3c.a3c import LearnerError, WorkerError
+
     try:
         cfg = replace(apply_overrides(cfg, own), a3c=tuple(engine))  # engine keys: checked in a3c_config
         result = train_atari(cfg, run_dir, resume=resume, progress=not quiet)
     except (ConfigError, ValueError, FileNotFoundError, ImportError) as exc:
         raise _fail(str(exc)) from None
+    except (WorkerError, LearnerError) as exc:
+        raise _fail(str(exc).splitlines()[0], code=1) from None
     ev = result.last_eval or {}
     typer.echo(
         f"run {result.run_dir}: {result.status}, {result.global_step * 4:,} frames in {result.wall_s:.0f} s "
@@ -119,10 +123,13 @@ def evaluate(
     ] = False,
     seed: Annotated[int, typer.Option(help="Seed of the evaluation games.")] = 1_000_003,
     max_frames: Annotated[int, typer.Option(help="Cap on one game's length in frames.")] = 108_000,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the scores as JSON to stdout (nothing else there).")
+    ] = False,
 ) -> None:
     """Play full games with a checkpoint; reports mean/median/min/max score."""
     from tradea3c.atari import evaluate_checkpoint
+    from tradea3c.cli.backtest import echo_json
 
     if checkpoint.is_dir():
         checkpoint = checkpoint / ("best.pt" if (checkpoint / "best.pt").is_file() else "latest.pt")
@@ -138,7 +145,7 @@ def evaluate(
     except (ValueError, FileNotFoundError) as exc:
         raise _fail(str(exc)) from None
     if as_json:
-        typer.echo(json.dumps(res, indent=2))
+        echo_json(res)
         return
     typer.echo(
         f"{res['game']} {checkpoint}: {episodes} games ({'no-op starts' if noop_starts else 'no no-ops'}, "

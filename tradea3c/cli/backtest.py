@@ -1,4 +1,9 @@
-"""CLI: `tradea3c backtest` and `tradea3c walkforward` (thin wrappers over `tradea3c.backtest`)."""
+"""CLI: `tradea3c backtest` and `tradea3c walkforward` (thin wrappers over `tradea3c.backtest`).
+
+``--json`` means the same in every command that has it: the command's data as JSON on stdout and
+nothing else there (tables, progress and "wrote ..." lines go to stderr); a JSON *file* is
+``--json-out PATH``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from tradea3c.backtest.results import BacktestReport
+
+JSON_HELP = "Print the JSON to stdout (tables and messages go to stderr)."
+JSON_OUT_HELP = "Also write the JSON to this file."
 
 
 def _fail(message: str) -> typer.Exit:
@@ -26,14 +36,28 @@ def _costs(text: str) -> tuple[float, ...]:
     return vals
 
 
-def print_report(report: BacktestReport) -> None:
-    """Policy vs baselines, the cost sweep and the seed table as rich tables."""
+def echo_json(data: Any) -> None:
+    """``data`` as indented JSON on stdout (NaN/inf as null, like the JSON files)."""
+    import json
+
+    from tradea3c.atomic import json_safe
+
+    typer.echo(json.dumps(json_safe(data), indent=2, allow_nan=False, default=str))
+
+
+def _json_path_given(runs: list[Path]) -> Path | None:
+    """A missing ``*.json`` among the run arguments: the old ``--json PATH`` spelling."""
+    return next((r for r in runs if r.suffix == ".json" and not r.exists()), None)
+
+
+def print_report(report: BacktestReport, *, err: bool = False) -> None:
+    """Policy vs baselines, the cost sweep and the seed table as rich tables (on stderr if ``err``)."""
     from rich.console import Console
     from rich.table import Table
 
     from tradea3c.backtest.report import SHOWN, fmt
 
-    con = Console()
+    con = Console(stderr=err)
     names = list(report.metrics)
     (d0, d1), colour = report.ranges["backtest"], "red" if report.label == "in-sample" else "green"
     t = Table(title=f"{report.strategy.get('name', '')}: {d0}..{d1} [{colour}]{report.label}[/]")
@@ -69,12 +93,20 @@ def print_report(report: BacktestReport) -> None:
         )
     d = seeds.dsr
     con.print(f"deflated Sharpe (N={d.n_trials} trials): {d.dsr:.3f}; PSR(0) {d.psr:.3f}")
+    if report.pbo is not None:
+        b = report.pbo
+        con.print(
+            f"probability of backtest overfitting (CSCV, {len(b.candidates)} candidates, "
+            f"{b.n_combinations} splits): {b.pbo:.3f}"
+        )
+    con.print(f"annualised with {report.periods_per_year:g} bars a year ({report.interval} bars)")
     for w in report.warnings:
         con.print(f"[red]warning:[/] {w}")
 
 
 def write_outputs(report: BacktestReport, html: Path | None, json_out: Path | None) -> None:
-    """The files a backtest asked for: metrics JSON and the HTML tear sheet (each atomic)."""
+    """The files a backtest asked for: metrics JSON and the HTML tear sheet with its trade blotter
+    beside it (``NAME.trades.csv``), each atomic."""
     if json_out is not None:
         from tradea3c.backtest.results import write_json
 
@@ -96,9 +128,13 @@ def backtest(
     costs: Annotated[
         str, typer.Option(help="Cost sweep, flat bps per side replacing the strategy's costs.")
     ] = "0,5,10,25",
-    html: Annotated[Path | None, typer.Option(help="Write the HTML tear sheet here.")] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option(help="Write the HTML tear sheet here (and its trade blotter as NAME.trades.csv)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
     json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write every number shown to this JSON file.")
+        Path | None, typer.Option("--json-out", help="Write every number shown to this JSON file.")
     ] = None,
     allow_in_sample: Annotated[
         bool, typer.Option("--allow-in-sample", help="Allow dates up to val_end (labelled in-sample).")
@@ -125,6 +161,12 @@ def backtest(
     """Backtest a checkpoint out of sample against buy-and-hold and rule baselines, costs included."""
     from tradea3c.backtest import BacktestError, backtest_run
 
+    old = _json_path_given(runs)
+    if old is not None:
+        raise _fail(
+            f"{old}: not a run; --json no longer takes a path (it prints the JSON to stdout): "
+            f"use --json-out {old}"
+        )
     levels = _costs(costs)
     try:
         report = backtest_run(
@@ -142,10 +184,15 @@ def backtest(
     except BacktestError as exc:
         raise _fail(str(exc)) from None
     write_outputs(report, html, json_out)
-    print_report(report)
-    for p in (html, json_out):
-        if p is not None:
-            typer.echo(f"wrote {p}")
+    print_report(report, err=as_json)
+    if html is not None:
+        from tradea3c.backtest.blotter import blotter_path
+
+        typer.echo(f"wrote {html} and {blotter_path(html)}", err=as_json)
+    if json_out is not None:
+        typer.echo(f"wrote {json_out}", err=as_json)
+    if as_json:
+        echo_json(report.to_json())
 
 
 def walkforward(
@@ -167,8 +214,16 @@ def walkforward(
     out: Annotated[
         Path | None, typer.Option(help="Folder for the fold runs (default: runs/wf-<name>-<time>).")
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
     json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write per-fold and overall metrics here.")
+        Path | None, typer.Option("--json-out", help="Write per-fold and overall metrics to this file.")
+    ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the results page here (default: beside --json-out as NAME.html, else "
+            "OUT/walkforward.html)."
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
 ) -> None:
@@ -178,8 +233,10 @@ def walkforward(
     from rich.console import Console
     from rich.table import Table
 
+    from tradea3c.atomic import atomic_write_text
     from tradea3c.backtest.engine import BacktestError
-    from tradea3c.backtest.report import fmt
+    from tradea3c.backtest.provenance import provenance
+    from tradea3c.backtest.report import fmt, walkforward_html
     from tradea3c.config import ConfigError, apply_overrides
     from tradea3c.data import DataError
     from tradea3c.experiment import StrategyConfig, load_strategy
@@ -216,6 +273,20 @@ def walkforward(
             fmt("total_return", b.total_return),
             fmt("sharpe", b.sharpe),
         )
-    Console().print(t)
-    if json_out is not None:
-        typer.echo(f"wrote {json_out}")
+    Console(stderr=as_json).print(t)
+    html = html or (json_out.with_suffix(".html") if json_out is not None else out / "walkforward.html")
+    page = walkforward_html(
+        rep.folds,
+        rep.overall,
+        rep.policy,
+        rep.benchmark,
+        anchored=rep.anchored,
+        title=cfg.name,
+        provenance=provenance(out, rep.fingerprint),
+    )
+    atomic_write_text(html, page)
+    for p in (json_out, html):
+        if p is not None:
+            typer.echo(f"wrote {p}", err=as_json)
+    if as_json:
+        echo_json(rep.to_json())

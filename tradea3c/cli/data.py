@@ -1,8 +1,10 @@
 """CLI: `tradea3c fetch`, `tradea3c data list`, `tradea3c data validate`.
 
 Each command is a thin wrapper over `tradea3c.data`; user errors (`DataError`) become one line on
-stderr and exit code 2. Fetch exit codes: 0 when at least one ticker is usable, 1 when nothing
-could be fetched or imported.
+stderr and exit code 2 (a file given as --data-dir, a full disk while writing the cache). Fetch exit
+codes: 0 when at least one ticker is usable, 1 when nothing could be fetched or imported; every
+ticker or file that failed also gets one line on stderr. An unreadable cache file is a row of
+`data list` and a refused finding of `data validate` (which then exits 1), never skipped silently.
 """
 
 from __future__ import annotations
@@ -107,8 +109,8 @@ def fetch(
         raise _fail(
             "give exactly one of: TICKERS, --market NAME, --from-csv DIR (e.g. `tradea3c fetch AAPL MSFT`)"
         )
-    ddir = cache.resolve_data_dir(data_dir)
     try:
+        ddir = cache.resolve_data_dir(data_dir)
         if from_csv is not None:
             report = import_csv(from_csv, data_dir=ddir, replace=replace)
             used = sorted({r.columns for r in report.results if r.columns})
@@ -116,6 +118,9 @@ def fetch(
                 typer.echo(f"columns used: {u}")
             print_summary(report, f"CSV import {from_csv} -> {ddir}")
             print_findings(report.findings)
+            for r in report.results:  # one line per refused file or ticker (the table folds long ones)
+                if r.status == "failed":
+                    typer.echo(r.detail if r.ticker in r.detail else f"{r.ticker}: {r.detail}", err=True)
         elif market is not None and market.strip().lower() == "demo":
             report = FetchReport([cache_demo(ddir)])
             print_summary(report, f"demo market -> {ddir}")
@@ -190,22 +195,32 @@ def list_cmd(data_dir: DataDirOpt = None) -> None:
     from rich.table import Table
 
     from tradea3c.data import cache
+    from tradea3c.data.errors import DataError
 
-    ddir = cache.resolve_data_dir(data_dir)
-    metas = cache.list_cache(ddir)
-    if not metas:
+    try:
+        ddir = cache.resolve_data_dir(data_dir)
+    except DataError as exc:
+        raise _fail(str(exc)) from None
+    metas, unreadable = cache.scan_cache(ddir)
+    if not metas and not unreadable:
         typer.echo(f"cache {ddir} is empty; run `tradea3c fetch AAPL`, `--from-csv DIR` or `--market demo`")
         return
     table = Table(title=f"cache {ddir}")
     for col in ("ticker", "first", "last", "rows", "source", "adjusted", "fetched at"):
         table.add_column(col, justify="right" if col == "rows" else "left")
-    for m in metas:
-        table.add_row(
-            m.ticker, m.first, m.last, str(m.rows), m.source, "yes" if m.adjusted else "no", m.fetched_at
-        )
+    rows = [(m.ticker, m) for m in metas] + [(p.name.removesuffix(".parquet"), None) for p in unreadable]
+    for t, m in sorted(rows, key=lambda r: f"{r[0]}.parquet"):
+        if m is None:
+            table.add_row(t, "-", "-", "-", "[red]unreadable[/]", "-", "-")
+        else:
+            table.add_row(
+                t, m.first, m.last, str(m.rows), m.source, "yes" if m.adjusted else "no", m.fetched_at
+            )
     con = _console()
     con.print(table)
     con.print(f"{len(metas)} tickers, {sum(m.rows for m in metas)} rows")
+    for message in unreadable.values():  # plain lines: a message must not be folded by the table
+        typer.echo(message)
 
 
 @data_app.command("validate")
@@ -229,7 +244,7 @@ def validate_cmd(
                 typer.echo(f"columns used: {cols}")
         else:
             ddir = cache.resolve_data_dir(data_dir)
-            market, report = load_market_with_report(tickers or "cached", data_dir=ddir)
+            market, report = load_market_with_report(tickers or "cached", data_dir=ddir, skip_unreadable=True)
     except DataError as exc:
         raise _fail(str(exc)) from None
     print_findings(report.findings, limit)

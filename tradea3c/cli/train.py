@@ -15,11 +15,60 @@ from tradea3c.cli.options import Address, Backend
 
 if TYPE_CHECKING:
     from tradea3c.a3c import TrainResult
+    from tradea3c.experiment import StrategyConfig
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
+
+
+RESUMABLE = {"a3c.total_steps", "a3c.workers", "a3c.backend", "a3c.address", "market.data_dir"}
+"""What `train --resume` may change: where and how far to run, never what the run learns."""
+
+
+def _differences(saved: object, new: object, prefix: str = "") -> list[str]:
+    if isinstance(saved, dict) and isinstance(new, dict):
+        return [
+            d
+            for k in sorted(set(saved) | set(new))
+            for d in _differences(saved.get(k), new.get(k), f"{prefix}{k}.")
+        ]
+    return [] if saved == new else [prefix.rstrip(".")]
+
+
+def resume_strategy(run_dir: Path, given: StrategyConfig, explicit: set[str]) -> StrategyConfig:
+    """The run's saved strategy with this invocation's where-and-how-far (``RESUMABLE`` keys given
+    explicitly); everything else the invocation says must equal the run's."""
+    from dataclasses import replace
+
+    from tradea3c.config import ConfigError, to_dict
+    from tradea3c.experiment import load_strategy
+    from tradea3c.experiment.train import STRATEGY_FILE
+
+    file = run_dir / STRATEGY_FILE
+    if not file.is_file():
+        raise ConfigError(f"nothing to resume in {run_dir}: no {STRATEGY_FILE}; start a run without --resume")
+    saved = load_strategy(file)
+    mine = to_dict(given)
+    for key in ("train_end", "val_end"):  # the run saved them resolved; unset means "the run's"
+        if mine.get("split", {}).get(key) is None:
+            mine.setdefault("split", {})[key] = to_dict(saved).get("split", {}).get(key)
+    changed = [k for k in _differences(to_dict(saved), mine) if k not in RESUMABLE | {"a3c.worker_restarts"}]
+    if changed:
+        raise ConfigError(
+            f"--resume would change {', '.join(changed[:4])}{' ...' * (len(changed) > 4)} of {run_dir} "
+            f"(its {STRATEGY_FILE} holds the run's settings); resume with the same settings (only "
+            "--steps, --workers, --backend, --address, --data-dir may change) or start a new run"
+        )
+    a3c = saved.a3c
+    for key in ("total_steps", "workers", "backend", "address"):
+        if f"a3c.{key}" in explicit:
+            a3c = replace(a3c, **{key: getattr(given.a3c, key)})
+    market = saved.market
+    if "market.data_dir" in explicit:
+        market = replace(market, data_dir=given.market.data_dir)
+    return replace(saved, a3c=a3c, market=market)
 
 
 def _toml_value(value: object) -> str:
@@ -82,10 +131,11 @@ def train(
 ) -> None:
     """Train an A3C agent; prints the run directory and the validation result."""
     from tradea3c.a3c import LearnerError, WorkerError
+    from tradea3c.a3c.coordinator import CheckpointWriteError
     from tradea3c.config import ConfigError, apply_overrides
     from tradea3c.data import DataError
     from tradea3c.experiment import StrategyConfig, latest_run_dir, load_strategy, train_strategy
-    from tradea3c.experiment.train import default_run_dir
+    from tradea3c.experiment.train import STRATEGY_FILE, default_run_dir
 
     flags = {  # flag -> (strategy key, value)
         "market": ("market.source", market),
@@ -103,7 +153,15 @@ def train(
         "envs-per-worker": ("envs_per_worker", envs_per_worker),
     }
     try:
-        cfg = load_strategy(strategy) if strategy else StrategyConfig()
+        if resume and out is None:
+            out = latest_run_dir()
+            if out is None:
+                raise ConfigError("--resume found no run with a latest.pt under runs/; pass --out RUN_DIR")
+        saved = out / STRATEGY_FILE if resume and out is not None else None
+        if strategy:
+            cfg = load_strategy(strategy)
+        else:  # on --resume, flags and --set apply to the run's own strategy
+            cfg = load_strategy(saved) if saved is not None and saved.is_file() else StrategyConfig()
         for flag, (key, value) in flags.items():
             if value is not None:
                 try:
@@ -111,15 +169,14 @@ def train(
                 except ConfigError as exc:  # name the flag the user typed, not its --set form
                     raise ConfigError(f"--{flag} {value}: {str(exc).partition(': ')[2]}") from None
         cfg = apply_overrides(cfg, overrides or [])
-        if resume and out is None:
-            out = latest_run_dir()
-            if out is None:
-                raise ConfigError("--resume found no run with a latest.pt under runs/; pass --out RUN_DIR")
+        if resume and out is not None:
+            explicit = {key for flag, (key, value) in flags.items() if value is not None}
+            cfg = resume_strategy(out, cfg, explicit)
         run_dir = out or default_run_dir(cfg)
         result = train_strategy(cfg, run_dir, resume=resume, progress=not quiet, log=typer.echo)
     except (ConfigError, DataError, ValueError, FileNotFoundError, ImportError) as exc:
         raise _fail(str(exc)) from None
-    except (WorkerError, LearnerError) as exc:
+    except (WorkerError, LearnerError, CheckpointWriteError) as exc:
         raise _fail(str(exc).splitlines()[0], code=1) from None
     print_result(result)
 

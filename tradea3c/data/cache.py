@@ -4,14 +4,18 @@ Layout: ``<data_dir>/<TICKER>.parquet`` (daily bars, columns open/high/low/close
 ``date``). The metadata (source, origin, adjusted, interval, fetched_at, rows, first, last,
 requested range) lives in the parquet schema under the key ``tradea3c``: data and metadata are
 one file, written atomically (temp file + rename), so they can never disagree and a failed write
-leaves the previous file intact.
+leaves the previous file intact: an OS error while writing (disk full, read-only folder) becomes a
+one-line `CacheWriteError` naming the file. A file that cannot be read (truncated, not parquet) is
+named by `UnreadableCacheError` (`scan_cache` lists such files instead of skipping them).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
+import shutil
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tradea3c.atomic import atomic_path
-from tradea3c.data.errors import DataError
+from tradea3c.data.errors import CacheWriteError, DataError, UnreadableCacheError
 from tradea3c.data.market import FIELDS
 
 META_KEY = b"tradea3c"
@@ -36,7 +40,32 @@ def default_data_dir() -> Path:
 
 
 def resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> Path:
-    return Path(data_dir) if data_dir is not None else default_data_dir()
+    """``data_dir``, else `default_data_dir`, checked by `check_data_dir` (`DataError` for a file)."""
+    if data_dir is not None:
+        return check_data_dir(data_dir)
+    env = os.environ.get("TRADEA3C_DATA")
+    if env:
+        return check_data_dir(env, origin="TRADEA3C_DATA")
+    return check_data_dir(default_data_dir(), origin="the default cache folder")
+
+
+def check_data_dir(path: str | os.PathLike[str], origin: str = "--data-dir") -> Path:
+    """``path`` as a `Path` when it can be the cache folder (a folder, or missing: it is created on the
+    first write); `DataError` naming it when it, or a folder above it, is a regular file.
+
+    ``origin`` says where the path came from: "--data-dir" (also a strategy's ``market.data_dir``),
+    "TRADEA3C_DATA" or "the default cache folder"."""
+    p = Path(path)
+    blocker = next((a for a in (p, *p.parents) if a.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        what = f"TRADEA3C_DATA={p}" if origin == "TRADEA3C_DATA" else f"{origin} {p}"
+        where = "" if blocker == p else f": {blocker}"
+        fix = {
+            "TRADEA3C_DATA": "point TRADEA3C_DATA at a folder (it is created if missing) or pass --data-dir",
+            "--data-dir": "pass a folder for the cache (it is created if missing)",
+        }.get(origin, "pass --data-dir DIR or set TRADEA3C_DATA to a folder")
+        raise DataError(f"{what}{where} is a file, not a folder; {fix}")
+    return p
 
 
 def normalize_ticker(ticker: str) -> str:
@@ -112,9 +141,51 @@ def write_ticker(
     )
     table = pa.Table.from_pandas(df, preserve_index=True, nthreads=1)  # 5 columns: threads only cost
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), META_KEY: meta.to_json()})
-    with atomic_path(ticker_path(data_dir, ticker)) as tmp:
-        pq.write_table(table, tmp)
+    path = ticker_path(data_dir, ticker)
+    existed = path.is_file()
+    try:
+        with atomic_path(path) as tmp:
+            pq.write_table(table, tmp)
+    except OSError as exc:  # disk full, read-only or missing permissions: atomic_path left no temp file
+        raise CacheWriteError(_write_error(path, exc, existed)) from None
     return meta
+
+
+def _write_error(path: Path, exc: OSError, existed: bool) -> str:
+    """One line for a failed cache write: the file, the OS's words, the fix, what was kept."""
+    code = exc.errno
+    why = exc.strerror or (str(exc).splitlines() or [type(exc).__name__])[0]
+    name = f" ({errno.errorcode[code]})" if code in errno.errorcode else ""
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        fix = "free disk space and run the command again"
+    elif code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        fix = f"make {path.parent} writable or pass another --data-dir"
+    else:
+        fix = f"check {path.parent} or pass another --data-dir"
+    kept = f"{path.name} is unchanged" if existed else "nothing was written"
+    return f"cannot write the cache file {path}: {why}{name}; {fix} ({kept})"
+
+
+def unreadable_message(path: Path, exc: BaseException) -> str:
+    """The one line for a cache file that cannot be read: which file, and how to fix it."""
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+    t = path.name.removesuffix(".parquet")
+    return (
+        f"cache file {path} is unreadable (truncated?): re-import it with `tradea3c fetch {t}` or "
+        f"`tradea3c fetch --from-csv DIR`, or delete it [{reason}]"
+    )
+
+
+def keep_unreadable(path: Path) -> Path:
+    """Keep the bytes of an unreadable cache file as ``<file>.unreadable`` before it is replaced
+    (a hard link when possible: no copy, and the original stays until the atomic rename)."""
+    aside = path.with_name(path.name + ".unreadable")
+    aside.unlink(missing_ok=True)
+    try:
+        os.link(path, aside)
+    except OSError:
+        shutil.copy2(path, aside)
+    return aside
 
 
 def read_meta(path: Path) -> CacheMeta:
@@ -122,7 +193,7 @@ def read_meta(path: Path) -> CacheMeta:
     try:
         raw = (pq.read_schema(path).metadata or {}).get(META_KEY)
     except (OSError, pa.ArrowException) as exc:
-        raise DataError(f"cache file {path} is unreadable ({exc}); delete it and fetch again") from None
+        raise UnreadableCacheError(unreadable_message(path, exc)) from None
     if raw is None:
         raise DataError(f"cache file {path} has no tradea3c metadata; delete it and fetch again")
     return CacheMeta.from_json(raw)
@@ -160,20 +231,25 @@ def read_ticker(data_dir: Path, ticker: str) -> tuple[pd.DataFrame, CacheMeta] |
     try:
         df = pq.read_table(path).to_pandas()
     except (OSError, pa.ArrowException) as exc:
-        raise DataError(f"cache file {path} is unreadable ({exc}); delete it and fetch again") from None
+        raise UnreadableCacheError(unreadable_message(path, exc)) from None
     df.index = pd.DatetimeIndex(df.index, name="date").as_unit("ns")
     return df[list(FIELDS)].astype("float64"), meta
 
 
 def list_cache(data_dir: Path) -> list[CacheMeta]:
-    """Metadata of every cached ticker, sorted by ticker (unreadable files are skipped)."""
+    """Metadata of every readable cached ticker, sorted by ticker (see `scan_cache` for the rest)."""
+    return scan_cache(data_dir)[0]
+
+
+def scan_cache(data_dir: Path) -> tuple[list[CacheMeta], dict[Path, str]]:
+    """(metadata of every readable cached ticker sorted by ticker, {unreadable file: one-line message})."""
     d = Path(data_dir)
     if not d.is_dir():
-        return []
-    out = []
+        return [], {}
+    out, bad = [], {}
     for p in sorted(d.glob("*.parquet")):
         try:
             out.append(read_meta(p))
-        except DataError:
-            continue
-    return out
+        except DataError as exc:
+            bad[p] = str(exc)
+    return out, bad

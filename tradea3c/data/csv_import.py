@@ -4,7 +4,9 @@ Accepted: a folder of per-ticker files (ticker = the file's ticker column if it 
 else the file name up to the first '_'), or one long file with a ticker column. Column names
 match in any case, with common aliases (Date/timestamp/datetime, Adj Close/adjusted_close,
 Vol, Symbol/Name...). Dates: ISO, day-first or month-first (chosen by which parses every row,
-and, when both do, which gives ordered dates), or unix epoch seconds/milliseconds. Cleaning is
+and, when both do, which gives ordered dates), or unix epoch seconds/milliseconds. A date pandas
+cannot store (before 1677-09-22 or after 2262-04-11, e.g. a typo'd year) refuses the file with a
+`DataError` naming the data row, so a folder import goes on with the other files. Cleaning is
 not done here: `tradea3c.data.validate.clean_frame` does it, so CSV, cache and yfinance data
 pass the same rules.
 """
@@ -12,10 +14,12 @@ pass the same rules.
 from __future__ import annotations
 
 import re
+import typing
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from tradea3c.data.errors import DataError
@@ -76,8 +80,11 @@ def map_columns(headers: list[str], where: str) -> dict[str, str]:
     return found
 
 
-def parse_dates(values: pd.Series, where: str) -> tuple[pd.DatetimeIndex, str]:
-    """Parse a date column; return (dates, how). Unparseable cells become NaT only when rare."""
+def parse_dates(
+    values: pd.Series, where: str, rows: np.ndarray | None = None
+) -> tuple[pd.DatetimeIndex, str]:
+    """Parse a date column; return (dates, how). Unparseable cells become NaT only when rare.
+    ``rows`` (data-row numbers, for messages) as in `check_date_range`."""
     s = values.astype("string").str.strip()
     n = int(s.notna().sum())
     if n == 0:
@@ -85,6 +92,9 @@ def parse_dates(values: pd.Series, where: str) -> tuple[pd.DatetimeIndex, str]:
     numeric = pd.to_numeric(s, errors="coerce")
     if numeric.notna().all() and (numeric > 1e8).all():  # unix epoch (s or ms), not yyyymmdd
         unit = "ms" if numeric.median() > 1e11 else "s"
+        limit = pd.Timestamp.max.value / (1e6 if unit == "ms" else 1e9)
+        if (numeric > limit).any():
+            _out_of_range(s, int(np.flatnonzero((numeric > limit).to_numpy())[0]), where, rows)
         return pd.DatetimeIndex(pd.to_datetime(numeric, unit=unit)).normalize(), f"unix epoch ({unit})"
     candidates: list[tuple[str, pd.DatetimeIndex]] = []
     with warnings.catch_warnings():
@@ -132,6 +142,26 @@ def parse_dates(values: pd.Series, where: str) -> tuple[pd.DatetimeIndex, str]:
     )
 
 
+def _out_of_range(raw: pd.Series, i: int, where: str, rows: np.ndarray | None = None) -> typing.NoReturn:
+    """`DataError` for a date pandas cannot store: the file, the data row and the fix."""
+    row = int(rows[i]) if rows is not None else i + 1
+    raise DataError(
+        f"{where}: date {str(raw.iloc[i]).strip()!r} on data row {row} is outside the dates pandas can "
+        "store (1677-09-22 to 2262-04-11); fix or delete that row (the file was not imported)"
+    )
+
+
+def check_date_range(
+    dates: pd.DatetimeIndex, raw: pd.Series, where: str, rows: np.ndarray | None = None
+) -> None:
+    """`DataError` (`_out_of_range`) unless every date fits a nanosecond timestamp (what the cache stores).
+
+    ``rows``: 1-based data-row numbers of ``dates`` in the file (default: 1, 2, ...)."""
+    bad = (dates > pd.Timestamp.max) | (dates < pd.Timestamp.min)
+    if bad.any():
+        _out_of_range(raw, int(np.flatnonzero(bad)[0]), where, rows)
+
+
 def _to_number(col: pd.Series, name: str, where: str) -> pd.Series:
     """Numeric column; thousands separators and '$' stripped; mostly-text columns are refused."""
     if pd.api.types.is_numeric_dtype(col):
@@ -147,9 +177,12 @@ def _to_number(col: pd.Series, name: str, where: str) -> pd.Series:
     return num.astype(float)
 
 
-def _frame_from(df: pd.DataFrame, cols: dict[str, str], where: str) -> tuple[pd.DataFrame, bool, list[str]]:
-    dates, how = parse_dates(df[cols["date"]], where)
-    out = pd.DataFrame(index=dates)
+def _frame_from(
+    df: pd.DataFrame, cols: dict[str, str], where: str, rows: np.ndarray | None = None
+) -> tuple[pd.DataFrame, bool, list[str]]:
+    dates, how = parse_dates(df[cols["date"]], where, rows)
+    check_date_range(dates, df[cols["date"]], where, rows)
+    out = pd.DataFrame(index=dates.as_unit("ns"))
     for f in ("open", "high", "low", "close", "adj_close", "volume"):
         if f in cols:
             out[f] = _to_number(df[cols[f]], cols[f], where).to_numpy()
@@ -190,7 +223,8 @@ def read_csv_file(path: Path) -> list[RawSeries]:
         return [RawSeries(str(name).upper(), frame, path, cols, adjusted, notes)]
     out = []
     for t, part in df.groupby(tickers.to_numpy(), sort=True):
-        frame, adjusted, notes = _frame_from(part.reset_index(drop=True), cols, f"{where} [{t}]")
+        rows = part.index.to_numpy() + 1  # data-row numbers in the whole file
+        frame, adjusted, notes = _frame_from(part.reset_index(drop=True), cols, f"{where} [{t}]", rows)
         out.append(RawSeries(str(t), frame, path, cols, adjusted, notes))
     return out
 

@@ -36,3 +36,14 @@ class Finding:
     def __str__(self) -> str:
         when = self.date or "-"
         return f"{self.ticker} {when} [{self.check}] {self.action}: {self.detail}"
+
+
+class UnreadableCacheError(DataError):
+    """A cache file exists but cannot be read (truncated, not parquet); the message says how to fix it."""
+
+
+class CacheWriteError(DataError):
+    """Writing a cache file failed (disk full, read-only folder...); the previous file is unchanged.
+
+    Fatal for a whole import or fetch: every later ticker would fail the same way.
+    """

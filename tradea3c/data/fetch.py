@@ -1,7 +1,10 @@
 """Fill the cache: incremental yfinance fetch and CSV import (the demo market: `data.demo`).
 
 Every source goes through `clean_frame` before anything is written, and every write is atomic,
-so a failed or refused ticker never aborts the others and never damages its cached file.
+so a failed or refused ticker never aborts the others and never damages its cached file. A failed
+write (`CacheWriteError`: disk full, read-only folder) does abort the run, as one line: every later
+ticker would fail the same way. An unreadable cache file is replaced by the new data, its bytes
+kept as ``<file>.unreadable``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from tradea3c.data import cache
-from tradea3c.data.errors import DataError, Finding
+from tradea3c.data.errors import CacheWriteError, DataError, Finding, UnreadableCacheError
 from tradea3c.data.validate import clean_frame
 from tradea3c.data.yahoo import (
     OFFLINE_HINT,
@@ -30,6 +33,8 @@ from tradea3c.data.yahoo import (
 
 Status = Literal["fetched", "up to date", "failed"]
 SUPPORTED_INTERVALS = ("1d",)
+TINY_SERIES = 20
+"""A series with fewer bars is imported with a ``short-series`` finding: too short to train on."""
 
 
 @dataclass
@@ -77,6 +82,34 @@ def _merge(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     return both.sort_index()
 
 
+def _merge_checked(
+    old: pd.DataFrame, new: pd.DataFrame, findings: list[Finding], ticker: str
+) -> tuple[pd.DataFrame, list[Finding]]:
+    """`_merge` validated as a whole (`DataError` when refused, e.g. a garbage jump where the file
+    meets the cache): the clean merged bars, and ``findings`` plus the merged series' findings on
+    the file's dates and anything dropped (not the cached history's old findings again)."""
+    clean, merged_findings = clean_frame(_merge(old, new), ticker)
+    days = {str(d.date()) for d in new.index}
+    seen = {(f.date, f.check) for f in findings}
+    extra = [
+        f
+        for f in merged_findings
+        if (f.date in days or f.action == "dropped") and (f.date, f.check) not in seen
+    ]
+    return clean, findings + extra
+
+
+def _check_replace(meta: cache.CacheMeta, rows: int, path: Path, source: Path) -> int:
+    """The cached row count ``rows`` file rows may replace; `DataError` when they are fewer than half."""
+    if rows < 0.5 * meta.rows:
+        raise DataError(
+            f"--replace would replace the {meta.rows} cached rows ({meta.first} to {meta.last}) of {path} "
+            f"with the {rows} row{'s' if rows != 1 else ''} of {Path(source).name}; refused: drop --replace "
+            f"to merge by date, or delete {path} first to keep only the file's rows"
+        )
+    return meta.rows
+
+
 def fetch_one(
     ticker: str,
     data_dir: Path,
@@ -96,7 +129,7 @@ def fetch_one(
     bar is compared with the cache: if its close moved (a new split or dividend re-adjusted the
     history), the full history is fetched again instead of mixing two adjustment bases.
     """
-    cached = cache.read_ticker(data_dir, ticker)
+    cached, unreadable = _read_cached(data_dir, ticker)
     req_start = start
     incremental = False
     if cached is not None:
@@ -147,10 +180,26 @@ def fetch_one(
                 f"replaced {cached[1].source} data ({'adjusted' if cached[1].adjusted else 'unadjusted'})"
             )
     clean, findings = clean_frame(merged, ticker)
+    if unreadable:
+        detail = _set_aside(data_dir, ticker)
     meta = cache.write_ticker(
         data_dir, ticker, clean, source="yfinance", adjusted=adjusted, requested_start=requested
     )
     return TickerResult(ticker, "fetched", rows=meta.rows, added=added, detail=detail, findings=findings)
+
+
+def _read_cached(data_dir: Path, ticker: str) -> tuple[tuple[pd.DataFrame, cache.CacheMeta] | None, bool]:
+    """(cached bars and metadata or None, whether the cache file exists but is unreadable)."""
+    try:
+        return cache.read_ticker(data_dir, ticker), False
+    except UnreadableCacheError:
+        return None, True
+
+
+def _set_aside(data_dir: Path, ticker: str) -> str:
+    """Keep an unreadable cache file's bytes before it is replaced; the note saying so."""
+    aside = cache.keep_unreadable(cache.ticker_path(data_dir, ticker))
+    return f"the cache file was unreadable: replaced, its bytes kept as {aside.name}"
 
 
 def fetch_tickers(
@@ -209,11 +258,16 @@ def fetch_tickers(
             except FetchError as exc:
                 res = TickerResult(t, "failed", detail=_explain(exc, t, cache.ticker_path(ddir, t).is_file()))
                 offline = exc.kind == "offline"
+            except CacheWriteError:
+                raise  # disk full or read-only: every later ticker would fail the same way
             except DataError as exc:
                 res = TickerResult(t, "failed", detail=f"refused: {exc}")
             existing = cache.ticker_path(ddir, t)
             if res.status == "failed" and existing.is_file():
-                res.rows = cache.read_meta(existing).rows
+                try:
+                    res.rows = cache.read_meta(existing).rows
+                except DataError:
+                    res.rows = 0  # unreadable: the detail of a load or `data list` names it
         report.results.append(res)
         if on_result is not None:
             on_result(res)
@@ -241,8 +295,12 @@ def import_csv(
     """Validate every series under ``path`` and write the accepted ones to the cache. A ticker
     already cached is merged by date (the file wins on overlapping dates; the result says how many
     rows were kept, replaced and added), so importing a shorter file never loses history; cached
-    prices of the other kind (adjusted vs not) are refused, since mixing them fakes jumps.
-    ``replace=True`` overwrites instead. A refused series leaves its cache file untouched."""
+    prices of the other kind (adjusted vs not) are refused, since mixing them fakes jumps, and so is
+    a merged series that fails validation (e.g. a x100 jump where the file meets the cache).
+    ``replace=True`` overwrites instead, except that a file with fewer than half the cached rows is
+    refused (a one-row file must not wipe years of history by accident: delete the cache file first
+    to really start over). A refused series leaves its cache file untouched. A series shorter than
+    `TINY_SERIES` bars gets a ``short-series`` finding. `CacheWriteError` (disk full...) aborts."""
     from tradea3c.data.csv_import import read_csv_source
 
     ddir = cache.resolve_data_dir(data_dir)
@@ -255,8 +313,18 @@ def import_csv(
         try:
             ticker = cache.normalize_ticker(s.ticker)
             clean, findings = clean_frame(s.frame, ticker)  # findings describe the file itself
-            cached = None if replace else cache.read_ticker(ddir, ticker)
+            path = cache.ticker_path(ddir, ticker)
+            cached, unreadable, old_rows = None, False, 0
+            if replace and path.is_file():
+                try:
+                    old_rows = _check_replace(cache.read_meta(path), len(clean), path, s.path)
+                except UnreadableCacheError:
+                    unreadable = True
+            elif not replace:
+                cached, unreadable = _read_cached(ddir, ticker)
             notes = list(s.notes)
+            if old_rows:
+                notes.append(f"replaced the {old_rows} cached rows (--replace)")
             if cached is not None:
                 old, meta = cached
                 if meta.adjusted != s.adjusted:
@@ -266,17 +334,35 @@ def import_csv(
                         "merging them would fake jumps: pass --replace to overwrite the cached history"
                     )
                 overlap = int(old.index.isin(clean.index).sum())
-                clean = _merge(old, clean)
+                clean, findings = _merge_checked(old, clean, findings, ticker)
                 notes.append(
                     f"merged with the cache: {len(old) - overlap} cached rows kept, {overlap} replaced by "
                     "the file (it wins on overlapping dates); --replace overwrites instead"
                 )
+            if len(clean) < TINY_SERIES:
+                n = len(clean)
+                findings.append(
+                    Finding(
+                        ticker,
+                        None,
+                        "short-series",
+                        "kept",
+                        f"only {n} row{'s' if n != 1 else ''} ({Path(s.path).name}): too short to train or "
+                        "backtest on; import the full history",
+                    )
+                )
+            if unreadable:
+                notes.append(_set_aside(ddir, ticker))
             meta = cache.write_ticker(
                 ddir, s.ticker, clean, source="csv", adjusted=s.adjusted, origin=str(Path(s.path).resolve())
             )
             added = meta.rows - (0 if cached is None else len(cached[0]))
             res.status, res.rows, res.added, res.findings = "fetched", meta.rows, max(added, 0), findings
             res.detail = "; ".join(notes)
+        except CacheWriteError as exc:
+            done = sum(r.status == "fetched" for r in report.results)
+            kept = f"; the {done} tickers imported before it are in the cache" if done else ""
+            raise CacheWriteError(f"{exc}{kept}") from None
         except DataError as exc:
             res.detail = f"refused: {exc}"
         report.results.append(res)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from tradea3c.data import cache
 from tradea3c.data.align import align_panel
-from tradea3c.data.errors import DataError, Finding
+from tradea3c.data.errors import DataError, Finding, UnreadableCacheError
 from tradea3c.data.market import Market
 from tradea3c.data.universes import UNIVERSES, universe_tickers
 from tradea3c.data.validate import clean_frame
@@ -38,12 +38,13 @@ def resolve_tickers(market: str | Sequence[str], data_dir: Path | None = None) -
         if key.lower() in UNIVERSES:
             return universe_tickers(key)[0], key.lower()
         if key.lower() == "cached":
-            metas = cache.list_cache(cache.resolve_data_dir(data_dir))
-            if not metas:
-                raise DataError(
-                    f"the cache {cache.resolve_data_dir(data_dir)} is empty; run `tradea3c fetch ...` first"
-                )
-            return [m.ticker for m in metas], "cached"
+            ddir = cache.resolve_data_dir(data_dir)
+            metas, unreadable = cache.scan_cache(ddir)
+            if not metas and not unreadable:
+                raise DataError(f"the cache {ddir} is empty; run `tradea3c fetch ...` first")
+            # unreadable files keep their ticker: loading it names the file (or, skipping, reports it)
+            names = [m.ticker for m in metas] + [p.name.removesuffix(".parquet") for p in unreadable]
+            return sorted(names, key=lambda t: f"{t}.parquet"), "cached"  # file order, as scanned
         if key.islower() and "," not in key:
             raise DataError(
                 f"unknown market {market!r}: use demo, cached, {', '.join(UNIVERSES)}, or tickers like AAPL"
@@ -145,8 +146,11 @@ def load_market_with_report(
     end: object = None,
     max_tickers: int | None = None,
     min_history: int = 0,
+    skip_unreadable: bool = False,
 ) -> tuple[Market, LoadReport]:
-    """`load_market` plus the findings of validation and alignment."""
+    """`load_market` plus the findings of validation and alignment. An unreadable cache file raises
+    `UnreadableCacheError` (one line: the file and the fix), or with ``skip_unreadable`` is left out
+    and reported as a refused ``unreadable`` finding (`tradea3c data validate`)."""
     if isinstance(market, str) and market.strip().lower() == "demo":
         from tradea3c.data.demo import DEMO_TICKER, demo_market
 
@@ -169,8 +173,15 @@ def load_market_with_report(
     frames: dict[str, pd.DataFrame] = {}
     metas: list[cache.CacheMeta] = []
     missing: list[str] = []
+    unreadable: list[Finding] = []
     for t in tickers:
-        got = cache.read_ticker(ddir, t)
+        try:
+            got = cache.read_ticker(ddir, t)
+        except UnreadableCacheError as exc:
+            if not skip_unreadable:
+                raise
+            unreadable.append(Finding(t, None, "unreadable", "refused", str(exc)))
+            continue
         if got is None:
             missing.append(t)
             continue
@@ -192,6 +203,8 @@ def load_market_with_report(
             )
         )
         missing = []
+    if unreadable and not frames:
+        raise DataError(unreadable[0].detail)
     if missing:
         how = f"--market {name}" if is_universe else shown
         raise DataError(
@@ -208,7 +221,7 @@ def load_market_with_report(
         end=end,
         min_history=min_history,
     )
-    return m, LoadReport("+".join(sources), universe_note + findings)
+    return m, LoadReport("+".join(sources), unreadable + universe_note + findings)
 
 
 def load_market(

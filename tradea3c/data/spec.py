@@ -37,7 +37,12 @@ class MarketSpec:
 
 def load_market_spec(spec: MarketSpec, log: Callable[[str], None] | None = None) -> Market:
     """The `Market` of ``spec`` (demo, synthetic signal, universe or cached tickers); universe
-    members that are not cached are reported through ``log``."""
+    members that are not cached are reported through ``log``. A ``data_dir`` that is a file is a
+    `DataError` whatever the source (`check_data_dir`), so ``--data-dir FILE`` fails the same everywhere."""
+    if spec.data_dir is not None:
+        from tradea3c.data.cache import check_data_dir
+
+        check_data_dir(spec.data_dir)
     if spec.source == "signal":
         from tradea3c.data.synthetic import planted_signal_market
 

@@ -3,10 +3,15 @@
 Runs on every import, fetch and load, so a `Market` never sees NaN, non-positive prices,
 inconsistent bars or unsorted dates. Rules (each finding names ticker, date and action):
 
-* dates: unparseable dates are dropped; unsorted dates are sorted; duplicate dates keep the last row.
-* close: missing or non-positive -> row dropped (nothing trustworthy to repair from).
-* open/high/low: negative -> row dropped; missing or zero -> repaired: open = previous close
-  (the bar's own close on the first row), high = max(open, close), low = min(open, close).
+* dates: unparseable dates are dropped; unsorted dates are sorted; duplicate dates keep the last row
+  (exact duplicate rows and same-date rows with other values are reported apart, and neither counts
+  as an invalid row). A date pandas cannot store (after 2262-04-11) refuses the series.
+* close: missing, non-positive or absurd (above ``max_price``, default 1e9: far above any listed
+  share, e.g. BRK-A ~7e5, yet low enough for float maths to stay finite) -> row dropped (nothing
+  trustworthy to repair from).
+* open/high/low: negative -> row dropped; missing, zero or absurd (above ``max_price``) -> repaired:
+  open = previous close (the bar's own close on the first row), high = max(open, close),
+  low = min(open, close).
 * High < Low -> swapped; Close outside [Low, High] -> range widened (close is trusted);
   Open outside [Low, High] -> clamped into the range (a typo'd open must not stretch the bar).
 * volume: missing or negative -> 0 (repaired); zero -> kept and reported (the price may be stale).
@@ -70,6 +75,37 @@ def _fmt(x: float) -> str:
     return "missing" if not np.isfinite(x) else f"{x:g}"
 
 
+MAX_PRICE = 1e9
+
+
+def _ns_index(index: pd.Index, ticker: str) -> pd.DatetimeIndex:
+    """``index`` as a nanosecond DatetimeIndex; `DataError` naming the first date that cannot be one."""
+    dates = pd.DatetimeIndex(index)
+    try:
+        return dates.as_unit("ns")
+    except (pd.errors.OutOfBoundsDatetime, OverflowError):
+        bad = dates[(dates > pd.Timestamp.max) | (dates < pd.Timestamp.min)]
+        when = str(bad[0].date()) if len(bad) else "out of range"
+        raise DataError(
+            f"{ticker}: date {when} is outside the dates pandas can store (1677-09-22 to 2262-04-11); "
+            "fix or delete that row in the source"
+        ) from None
+
+
+def _same_as_kept(out: pd.DataFrame) -> np.ndarray:
+    """Per row: True when every value equals the row kept for its date (the last one; NaN == NaN)."""
+    pos = pd.Series(np.arange(len(out)), index=out.index).groupby(level=0).transform("last").to_numpy()
+    vals = out.to_numpy()
+    kept = vals[pos]
+    return ((vals == kept) | (np.isnan(vals) & np.isnan(kept))).all(axis=1)
+
+
+def _refusal_example(rep: _Report) -> str:
+    """'; e.g. <first dropped row>' for a refusal message, so it says what was wrong."""
+    f = next((f for f in rep.findings if f.action == "dropped"), None)
+    return "" if f is None else f"; e.g. {f.date + ' ' if f.date else ''}{f.detail}"
+
+
 def clean_frame(
     df: pd.DataFrame,
     ticker: str,
@@ -79,6 +115,7 @@ def clean_frame(
     gap_days: int = 7,
     garbage_ratio: float = 100.0,
     stale_run: int = 5,
+    max_price: float = MAX_PRICE,
 ) -> tuple[pd.DataFrame, list[Finding]]:
     """Validate and repair one ticker's bars; return (clean frame, findings).
 
@@ -90,16 +127,18 @@ def clean_frame(
         raise DataError(f"{ticker}: no close prices (columns: {', '.join(map(str, df.columns))}); refused")
     if len(df) == 0:
         raise DataError(f"{ticker}: no rows; refused")
-    clean = _already_clean(df)
+    clean = _already_clean(df, ticker, max_price)
     if clean is not None:  # the common case (a cached frame): no repair can apply, skip the pandas work
         index, (o, h, lo, c, v) = clean
         bad_v = np.zeros(len(v), dtype=bool)
     else:
-        index, o, h, lo, c, v, bad_v = _repair(df, rep, max_drop_frac)
+        index, o, h, lo, c, v, bad_v = _repair(df, rep, max_drop_frac, max_price)
     return _finish(index, o, h, lo, c, v, bad_v, rep, jump_ratio, gap_days, garbage_ratio, stale_run)
 
 
-def _already_clean(df: pd.DataFrame) -> tuple[pd.DatetimeIndex, tuple[np.ndarray, ...]] | None:
+def _already_clean(
+    df: pd.DataFrame, ticker: str, max_price: float
+) -> tuple[pd.DatetimeIndex, tuple[np.ndarray, ...]] | None:
     """(index, float64 open/high/low/close/volume) when no rule of `_repair` would fire, else None.
 
     The checks mirror `_repair`: a frame passes only if `_repair` would neither drop, repair nor
@@ -114,7 +153,7 @@ def _already_clean(df: pd.DataFrame) -> tuple[pd.DatetimeIndex, tuple[np.ndarray
     series = [df[f] for f in FIELDS]
     if any(s.dtype != np.float64 for s in series):
         return None
-    index = pd.DatetimeIndex(df.index).as_unit("ns")
+    index = _ns_index(df.index, ticker)
     t = index.asi8
     if t[0] == np.iinfo(np.int64).min or not (t[1:] > t[:-1]).all():  # NaT, unsorted or duplicated
         return None
@@ -122,6 +161,7 @@ def _already_clean(df: pd.DataFrame) -> tuple[pd.DatetimeIndex, tuple[np.ndarray
     with np.errstate(invalid="ignore"):
         ok = (c > 0) & (o > 0) & (lo > 0) & (h >= lo) & (v >= 0)  # False on NaN
         ok &= np.isfinite(c) & np.isfinite(o) & np.isfinite(h) & np.isfinite(v)  # low <= high: finite too
+        ok &= (c <= max_price) & (o <= max_price) & (h <= max_price)  # low <= high
         if not ok.all():
             return None
         tol = 1e-9 * c
@@ -134,12 +174,12 @@ def _already_clean(df: pd.DataFrame) -> tuple[pd.DatetimeIndex, tuple[np.ndarray
 
 
 def _repair(
-    df: pd.DataFrame, rep: _Report, max_drop_frac: float
+    df: pd.DataFrame, rep: _Report, max_drop_frac: float, max_price: float
 ) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Dates, rows that cannot be trusted, price and volume repairs (module docstring); returns the
     index, open/high/low/close/volume and where volume was repaired."""
     ticker = rep.ticker
-    out = pd.DataFrame(index=pd.DatetimeIndex(df.index).as_unit("ns"))
+    out = pd.DataFrame(index=_ns_index(df.index, ticker))
     for f in FIELDS:
         if f in df.columns:
             out[f] = pd.to_numeric(pd.Series(df[f].to_numpy(), index=out.index), errors="coerce").astype(
@@ -163,11 +203,48 @@ def _repair(
         detail = "dates in descending order; sorted ascending" if descending else "dates out of order; sorted"
         rep.add(None, "unsorted", "repaired", detail)
     dup = out.index.duplicated(keep="last")
-    if dup.any():
-        rep.rows(out.index[dup], "duplicate-date", "dropped", lambda d: "duplicate date; kept the last row")
+    if dup.any():  # not invalid rows: the documented rule keeps the last one, so they don't count below
+        exact = dup & _same_as_kept(out)
+        rep.rows(  # one finding per date, however many copies it had
+            out.index[exact].unique(),
+            "duplicate-row",
+            "dropped",
+            lambda d: "exact duplicate row; kept the last copy",
+        )
+        rep.rows(
+            out.index[dup & ~exact].unique(),
+            "duplicate-date",
+            "dropped",
+            lambda d: "duplicate date with other values; kept the last row",
+        )
         out = out[~dup]
+        n_in = len(out) + int(nat.sum())
 
-    # ---- rows that cannot be trusted: missing/non-positive close, non-positive O/H/L
+    # ---- rows that cannot be trusted: absurd, missing or non-positive close, non-positive O/H/L
+    absurd = out["close"] > max_price
+    if absurd.any():
+        closes = out.loc[absurd, "close"]
+        rep.rows(
+            closes.index,
+            "absurd-price",
+            "dropped",
+            lambda d: f"close {closes[d]:g} is absurd (above {max_price:g}); row dropped",
+        )
+        out = out[~absurd]
+    big = out[["open", "high", "low"]] > max_price
+    if big.any(axis=None):
+        sub = out.loc[big.any(axis=1), ["open", "high", "low"]]
+        rep.rows(
+            sub.index,
+            "absurd-price",
+            "repaired",
+            lambda d: (
+                ", ".join(f"{c} {sub.at[d, c]:g}" for c in sub.columns if sub.at[d, c] > max_price)
+                + f" absurd (above {max_price:g}); rebuilt from the close like a missing price"
+            ),
+        )
+        out[["open", "high", "low"]] = out[["open", "high", "low"]].mask(big)
+    absurd_ohl = big.any(axis=1)
     bad_close = ~(out["close"] > 0)
     if bad_close.any():
         closes = out.loc[bad_close, "close"]
@@ -190,11 +267,14 @@ def _repair(
         )
         out = out[~nonpos]
     if len(out) == 0:
-        raise DataError(f"{ticker}: no valid rows left after cleaning ({n_in} read); refused")
+        raise DataError(
+            f"{ticker}: no valid rows left after cleaning ({n_in} read{_refusal_example(rep)}); refused"
+        )
     dropped = n_in - len(out)
     if dropped > max_drop_frac * n_in:
         raise DataError(
-            f"{ticker}: {dropped} of {n_in} rows invalid (> {max_drop_frac:.0%}); refused, fix the source"
+            f"{ticker}: {dropped} of {n_in} rows invalid (> {max_drop_frac:.0%}{_refusal_example(rep)}); "
+            "refused, fix the source"
         )
 
     # ---- repairs: missing open/high/low, inconsistent bars
@@ -207,6 +287,7 @@ def _repair(
     any_miss = miss_o | miss_h | miss_l
     whole = {f: m.all() for f, m in zip(("open", "high", "low"), (miss_o, miss_h, miss_l), strict=True)}
     per_row = any_miss & ~(miss_o & whole["open"] | miss_h & whole["high"] | miss_l & whole["low"])
+    per_row &= ~absurd_ohl.reindex(out.index, fill_value=False).to_numpy()  # reported as absurd-price
     if per_row.any():
         idx = {d: i for i, d in enumerate(out.index)}
 

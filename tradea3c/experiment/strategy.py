@@ -3,6 +3,7 @@ A3C hyper-parameters) as a frozen dataclass, written as TOML (shipped ones: `tra
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -40,7 +41,8 @@ class StrategyConfig:
     """A whole experiment. Every field has a default, so an empty file (or no file) is the demo run."""
 
     name: str = "default"
-    """Label used in run names and reports."""
+    """Label used in run names and reports: letters, digits, ".", "_", "-" (it becomes a folder name
+    under runs/, so no path separators)."""
     market: MarketSpec = field(default_factory=MarketSpec)
     split: SplitSpec = field(default_factory=SplitSpec)
     env_kind: Literal["auto", "market", "portfolio"] = "auto"
@@ -70,6 +72,11 @@ class StrategyConfig:
     def __post_init__(self) -> None:
         if self.envs_per_worker < 1:
             raise ValueError("envs_per_worker must be >= 1")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", self.name):
+            raise ValueError(
+                f"name {self.name!r} is not a safe run-folder name: use letters, digits, '.', '_' and '-' "
+                "(no path separators), starting with a letter or digit"
+            )
 
     def env_config(self, market: Market) -> EnvConfig:
         """The env config this strategy trades on ``market``: its kind resolved once, here

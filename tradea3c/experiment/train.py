@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -40,7 +41,11 @@ def train_strategy(
     log: Callable[[str], None] | None = None,
 ) -> TrainResult:
     """Train on ``strategy`` into ``run_dir``; ``resume`` continues from ``run_dir/latest.pt`` with the
-    run's saved strategy and refuses if the market data changed (fingerprint mismatch).
+    run's saved strategy and refuses if the market data changed (fingerprint mismatch). On resume
+    only where and how far to run come from ``strategy`` (``a3c.total_steps``, ``workers``,
+    ``backend``, ``address``, ``worker_restarts``, ``market.data_dir``); what to learn is the run's.
+    A run directory this call created is removed again if training fails before its first
+    checkpoint (a failed start leaves nothing behind).
 
     Checkpoints carry, as plain data, the market spec (in ``strategy``), the fingerprint and the
     resolved env config (``env``), so a backtest rebuilds the policy's env without the strategy."""
@@ -53,15 +58,17 @@ def train_strategy(
     if resume:
         if not (run_dir / "latest.pt").is_file():
             raise ConfigError(f"nothing to resume in {run_dir}: no latest.pt; start a run without --resume")
-        now = strategy.a3c  # where and how far to run is this invocation's; what to learn is the run's
+        now, before = strategy, load_strategy(saved)
         strategy = replace(
-            load_strategy(saved),
+            before,
+            market=replace(before.market, data_dir=now.market.data_dir),
             a3c=replace(
-                load_strategy(saved).a3c,
-                total_steps=now.total_steps,
-                backend=now.backend,
-                address=now.address,
-                worker_restarts=now.worker_restarts,
+                before.a3c,
+                total_steps=now.a3c.total_steps,
+                workers=now.a3c.workers,
+                backend=now.a3c.backend,
+                address=now.a3c.address,
+                worker_restarts=now.a3c.worker_restarts,
             ),
         )
     market = market if market is not None else load_market_spec(strategy.market, log)
@@ -79,6 +86,7 @@ def train_strategy(
     check_training_run(market, env_cfg, split, profiles)  # before anything is written
     factory = TradingEnvFactory(market, env_cfg, split, profiles, strategy.a3c.seed, strategy.envs_per_worker)
     evaluator = ValidationEvaluator(market, env_cfg, split, "val")
+    created = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
     resolved = replace(
         strategy, split=replace(strategy.split, train_end=split.train_end, val_end=split.val_end)
@@ -92,14 +100,19 @@ def train_strategy(
         "split": {"train_end": split.train_end, "val_end": split.val_end},
         "env": env_config_to_dict(env_cfg),
     }
-    return train(
-        factory,
-        strategy.a3c,
-        run_dir,
-        model_factory=model_factory,
-        evaluate_fn=evaluator,
-        select_metric="sharpe",
-        resume=resume,
-        extra_metadata=extra,
-        progress=progress,
-    )
+    try:
+        return train(
+            factory,
+            strategy.a3c,
+            run_dir,
+            model_factory=model_factory,
+            evaluate_fn=evaluator,
+            select_metric="sharpe",
+            resume=resume,
+            extra_metadata=extra,
+            progress=progress,
+        )
+    except BaseException:
+        if created and not (run_dir / "latest.pt").exists():
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise

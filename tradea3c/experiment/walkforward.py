@@ -75,6 +75,8 @@ class WalkForwardReport:
     """The chained test curves: policy and benchmark."""
     policy: Curve
     benchmark: Curve
+    fingerprint: str = ""
+    """The market data's fingerprint (for the reproducibility block)."""
 
     def to_json(self) -> dict[str, Any]:
         keys = ("anchored", "folds", "overall")
@@ -100,6 +102,7 @@ def _chain(curves: list[Curve]) -> Curve:
         cat(traded),
         cat(costs),
         cat([c.trades for c in curves]),
+        curves[0].periods,
     )
 
 
@@ -120,9 +123,10 @@ def walkforward(
     a3c = replace(strategy.a3c, total_steps=steps) if steps else strategy.a3c
     day = lambda i: str(pd.Timestamp(market.dates[i]).date())  # noqa: E731
     rows, curves = [], []
+    from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(disable=not progress, transient=True) as bar:
+    with Progress(disable=not progress, transient=True, console=Console(stderr=True)) as bar:
         task = bar.add_task("walk-forward folds", total=len(bounds))
         for k, b in enumerate(bounds, 1):
             fold_market = market.take(slice(b.train_lo, b.test_end + 1))
@@ -164,7 +168,12 @@ def walkforward(
     if len(bench.equity) != len(policy.equity):
         raise RuntimeError("walk-forward test ranges are not contiguous; please report")
     report = WalkForwardReport(
-        anchored, rows, {"policy": policy.metrics(), bench.name: bench.metrics()}, policy, bench
+        anchored,
+        rows,
+        {"policy": policy.metrics(), bench.name: bench.metrics()},
+        policy,
+        bench,
+        market.fingerprint,
     )
     if json_path is not None:
         atomic_write_json(json_path, report.to_json())
