@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -71,24 +70,10 @@ def test_in_sample_label_everywhere(sheet, tmp_path: Path) -> None:
 def test_renders_in_headless_chromium(sheet, tmp_path: Path) -> None:
     html, _, _ = sheet
     shot = tmp_path / "tearsheet.png"
-    cmd = [
-        str(CHROMIUM),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--enable-logging=stderr",
-        "--v=0",
-        f"--screenshot={shot}",
-        "--window-size=1400,3000",
-        html.resolve().as_uri(),
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    from test_report_extras import _chromium
+
+    args = ["--enable-logging=stderr", "--v=0", f"--screenshot={shot}", "--window-size=1400,3000"]
+    proc = _chromium([*args, html.resolve().as_uri()], tmp_path / "profile")
     log = proc.stdout + proc.stderr
     console = [line for line in log.splitlines() if ":CONSOLE" in line or "net::ERR" in line]
     assert proc.returncode == 0, log[-2000:]
