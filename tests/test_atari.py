@@ -228,3 +228,25 @@ def test_the_game_goes_on_after_a_life_loss_terminal(vec: bool) -> None:
 def test_life_loss_mode_is_checked() -> None:
     with pytest.raises(ValueError, match="life_loss 'sometimes'"):
         make_vector_env("Pong", 1, training=True, life_loss="sometimes")
+
+
+def test_uint8_frames_give_bit_identical_outputs_and_gradients() -> None:
+    """The rollout keeps Atari frames as uint8 (a quarter of the bytes); the model's outputs and the
+    gradient of a loss on them are bit-identical to those from the same frames as float32."""
+    import gymnasium as gym
+    import torch
+
+    from tradea3c.atari.model import AtariModelFactory
+
+    space = gym.spaces.Box(0, 255, (4, 84, 84), np.uint8)
+    frames = torch.as_tensor(np.random.default_rng(0).integers(0, 256, (20, 4, 84, 84), dtype=np.uint8))
+    grads = []
+    for obs in (frames, frames.float()):
+        torch.manual_seed(0)
+        model = AtariModelFactory()(space, gym.spaces.Discrete(6))
+        dist, value, _ = model(obs)
+        (dist.log_prob(torch.zeros(20, dtype=torch.long)).mean() + value.pow(2).mean()).backward()
+        grads.append((dist.logits.detach(), value.detach(), [p.grad.clone() for p in model.parameters()]))
+    (logits_a, value_a, grad_a), (logits_b, value_b, grad_b) = grads
+    assert torch.equal(logits_a, logits_b) and torch.equal(value_a, value_b)
+    assert all(torch.equal(a, b) for a, b in zip(grad_a, grad_b, strict=True))

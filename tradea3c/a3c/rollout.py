@@ -100,8 +100,14 @@ class EnvBatch:
             env.close()
 
 
-def _obs_tensor(obs: Any) -> Tensor:
-    return torch.as_tensor(np.asarray(obs), dtype=torch.float32)
+def _obs_tensor(obs: Any, keep_uint8: bool = False) -> Tensor:
+    """Observations as float32, or as uint8 (a private copy) for models that take raw bytes: a
+    rollout of Atari frames then stores and moves a quarter of the bytes, and the model converts
+    them once in its first layer."""
+    array = np.asarray(obs)
+    if keep_uint8 and array.dtype == np.uint8:
+        return torch.tensor(array)
+    return torch.as_tensor(array, dtype=torch.float32)
 
 
 @dataclass
@@ -122,7 +128,8 @@ class RolloutCollector:
 
     def __init__(self, envs: EnvBatch, model: ActorCritic, gamma: float, seed: int) -> None:
         self.envs, self.gamma = envs, gamma
-        self.obs = _obs_tensor(envs.reset(seed))
+        self.uint8 = bool(getattr(model, "takes_uint8", False))
+        self.obs = _obs_tensor(envs.reset(seed), self.uint8)
         k = envs.num_envs
         self.state = model.initial_state(k)
         self.start = torch.ones(k, dtype=torch.bool)
@@ -142,7 +149,7 @@ class RolloutCollector:
             reward = out["rew"].astype(np.float64)
             for j, final in out["finals"].items():  # time-limit truncation: bootstrap V(final_obs)
                 sub = None if new_state is None else tuple(s[j : j + 1] for s in new_state)
-                reward[j] += self.gamma * float(model(_obs_tensor(final)[None], sub)[1][0])
+                reward[j] += self.gamma * float(model(_obs_tensor(final, self.uint8)[None], sub)[1][0])
             done = out["term"] | out["trunc"]
             obs.append(self.obs)
             actions.append(action)
@@ -155,7 +162,7 @@ class RolloutCollector:
             for j in np.flatnonzero(done):
                 episodes.append((float(self.ep_return[j]), int(self.ep_len[j])))
                 self.ep_return[j], self.ep_len[j] = 0.0, 0
-            self.obs = _obs_tensor(out["obs"])
+            self.obs = _obs_tensor(out["obs"], self.uint8)
             self.start = torch.as_tensor(out["start"], dtype=torch.bool)
             state = new_state
         self.state = state

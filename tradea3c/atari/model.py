@@ -52,6 +52,8 @@ def conv_trunk(arch: str, channels: int) -> tuple[nn.Sequential, int]:
 class AtariActorCritic(ActorCritic):
     """CNN trunk (optionally + LSTMCell) -> categorical policy and scalar value."""
 
+    takes_uint8 = True  # rollouts may hand over raw uint8 frames; features() scales them to float
+
     def __init__(
         self, observation_shape: tuple[int, ...], n_actions: int, arch: str = "a3c", lstm_size: int = 0
     ) -> None:
