@@ -84,6 +84,12 @@ def test_pong_smoke_train_resume_eval_benchmark(tmp_path):
     assert row["game"] == "Pong" and row["random"] == -20.7 and row["a3c_paper"] == 11.4
     assert row["human_normalized"] == pytest.approx((row["score"] + 20.7) / 30.0)
     assert (out / "Pong_learning_curve.png").stat().st_size > 1000
+    args = ["atari", "benchmark", "--games", "Pong", "--frames", "2000", "--out", str(out), "--quiet"]
+    again = runner.invoke(app, args)
+    assert again.exit_code == 2 and "pass --resume" in again.output  # an existing run is not overwritten
+    resumed = runner.invoke(app, [*args, "--resume"])
+    assert resumed.exit_code == 0 and "[Pong] finished earlier" in resumed.output, resumed.output
+    assert json.loads((out / "benchmark.json").read_text())["games"][0]["score"] == row["score"]
 
 
 @pytest.mark.slow

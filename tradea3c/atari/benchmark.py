@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from tradea3c.atari.envs import FRAME_SKIP
+from tradea3c.atomic import atomic_write_text
 
 PAPER_GAMES = ("Pong", "Breakout", "BeamRider", "Qbert", "Seaquest", "SpaceInvaders")
 ATARI57 = tuple(
@@ -386,19 +387,41 @@ def run_benchmark(
     eval_episodes: int = 30,
     progress: bool = True,
     log: Any = print,
+    resume: bool = False,
 ) -> list[dict[str, Any]]:
-    """Train and evaluate each game in turn; returns the rows written to the table."""
+    """Train and evaluate each game in turn; returns the rows written to the table.
+
+    ``resume``: a game whose run finished its budget keeps its run and final evaluation
+    (``final_eval.json``); an unfinished one continues from its ``latest.pt``. Without it, an
+    existing run is refused before anything starts (one line)."""
     from tradea3c.atari.evaluate import evaluate_checkpoint
     from tradea3c.atari.train import AtariTrainConfig, train_atari
 
     out_dir = Path(out_dir)
     base = base or AtariTrainConfig()
+    started = [g for g in games if (out_dir / "runs" / g / "latest.pt").is_file()]
+    if started and not resume:
+        raise ValueError(
+            f"{out_dir} already holds runs of {', '.join(started)}: pass --resume to continue them, "
+            "or choose another --out"
+        )
     rows = []
     for game in games:
         cfg = replace(base, game=game, frames=frames)
         run_dir = out_dir / "runs" / game
-        log(f"[{game}] training {frames:,} frames -> {run_dir}")
-        result = train_atari(cfg, run_dir, progress=progress)
+        cached = run_dir / "final_eval.json"
+        if resume and cached.is_file():
+            row = json.loads(cached.read_text())
+            log(f"[{game}] finished earlier: score {row['score']:.1f}")
+            rows.append(row)
+            continue
+        again = resume and (run_dir / "latest.pt").is_file()
+        log(f"[{game}] {'continuing' if again else 'training'} {frames:,} frames -> {run_dir}")
+        result = train_atari(cfg, run_dir, resume=again, progress=progress)
+        if result.status != "completed":
+            done = result.global_step * FRAME_SKIP
+            log(f"[{game}] {result.status} at {done:,} frames; --resume continues it")
+            break
         ckpt = result.best_checkpoint or result.latest_checkpoint
         evaluation = evaluate_checkpoint(ckpt, episodes=eval_episodes, noop_starts=True)
         curve = plot_learning_curve(run_dir, out_dir / f"{game}_learning_curve.png", f"A3C on {game}")
@@ -406,6 +429,7 @@ def run_benchmark(
             game, result.global_step * FRAME_SKIP, evaluation, result.wall_s, str(run_dir), curve.name
         )
         rows.append(row)
+        atomic_write_text(cached, json.dumps(row, default=str) + "\n")
         write_table(
             rows,
             out_dir,

@@ -176,6 +176,9 @@ def benchmark(
         int, typer.Option(help="Frames between periodic evaluations (learning curve).")
     ] = 1_000_000,
     quiet: Annotated[bool, typer.Option("--quiet", help="No live progress display.")] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Keep finished games, continue unfinished ones from latest.pt.")
+    ] = False,
 ) -> None:
     """Train + evaluate each game; writes a markdown + JSON score table and a learning curve per game."""
     from tradea3c.atari import AtariTrainConfig
@@ -194,7 +197,14 @@ def benchmark(
     )
     try:
         run_benchmark(
-            names, frames, out, base=base, eval_episodes=eval_episodes, progress=not quiet, log=typer.echo
+            names,
+            frames,
+            out,
+            base=base,
+            eval_episodes=eval_episodes,
+            progress=not quiet,
+            log=typer.echo,
+            resume=resume,
         )
     except (ValueError, FileNotFoundError, ImportError) as exc:
         raise _fail(str(exc)) from None
