@@ -23,10 +23,6 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-RESUMABLE = {"a3c.total_steps", "a3c.workers", "a3c.backend", "a3c.address", "market.data_dir"}
-"""What `train --resume` may change: where and how far to run, never what the run learns."""
-
-
 def _differences(saved: object, new: object, prefix: str = "") -> list[str]:
     if isinstance(saved, dict) and isinstance(new, dict):
         return [
@@ -38,13 +34,12 @@ def _differences(saved: object, new: object, prefix: str = "") -> list[str]:
 
 
 def resume_strategy(run_dir: Path, given: StrategyConfig, explicit: set[str]) -> StrategyConfig:
-    """The run's saved strategy with this invocation's where-and-how-far (``RESUMABLE`` keys given
+    """The run's saved strategy with this invocation's where-and-how-far (``RUNTIME_KEYS`` given
     explicitly); everything else the invocation says must equal the run's."""
-    from dataclasses import replace
 
     from tradea3c.config import ConfigError, to_dict
     from tradea3c.experiment import load_strategy
-    from tradea3c.experiment.train import STRATEGY_FILE
+    from tradea3c.experiment.train import RUNTIME_KEYS, STRATEGY_FILE, with_runtime
 
     file = run_dir / STRATEGY_FILE
     if not file.is_file():
@@ -54,21 +49,14 @@ def resume_strategy(run_dir: Path, given: StrategyConfig, explicit: set[str]) ->
     for key in ("train_end", "val_end"):  # the run saved them resolved; unset means "the run's"
         if mine.get("split", {}).get(key) is None:
             mine.setdefault("split", {})[key] = to_dict(saved).get("split", {}).get(key)
-    changed = [k for k in _differences(to_dict(saved), mine) if k not in RESUMABLE | {"a3c.worker_restarts"}]
+    changed = [k for k in _differences(to_dict(saved), mine) if k not in RUNTIME_KEYS]
     if changed:
         raise ConfigError(
             f"--resume would change {', '.join(changed[:4])}{' ...' * (len(changed) > 4)} of {run_dir} "
             f"(its {STRATEGY_FILE} holds the run's settings); resume with the same settings (only "
             "--steps, --workers, --backend, --address, --data-dir may change) or start a new run"
         )
-    a3c = saved.a3c
-    for key in ("total_steps", "workers", "backend", "address"):
-        if f"a3c.{key}" in explicit:
-            a3c = replace(a3c, **{key: getattr(given.a3c, key)})
-    market = saved.market
-    if "market.data_dir" in explicit:
-        market = replace(market, data_dir=given.market.data_dir)
-    return replace(saved, a3c=a3c, market=market)
+    return with_runtime(saved, given, tuple(k for k in RUNTIME_KEYS if k in explicit))
 
 
 def _toml_value(value: object) -> str:

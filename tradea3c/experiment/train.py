@@ -21,6 +21,29 @@ from tradea3c.experiment.strategy import StrategyConfig, load_strategy
 STRATEGY_FILE = "strategy.toml"
 
 
+RUNTIME_KEYS = (
+    "a3c.total_steps",
+    "a3c.workers",
+    "a3c.backend",
+    "a3c.address",
+    "a3c.worker_restarts",
+    "market.data_dir",
+)
+"""Where and how far a run goes: what a resume may change (what the run learns stays the run's)."""
+
+
+def with_runtime(
+    saved: StrategyConfig, given: StrategyConfig, keys: tuple[str, ...] = RUNTIME_KEYS
+) -> StrategyConfig:
+    """``saved`` with the ``keys`` (dotted, two levels) taken from ``given``."""
+    out = saved
+    for key in keys:
+        section, name = key.split(".")
+        part = replace(getattr(out, section), **{name: getattr(getattr(given, section), name)})
+        out = replace(out, **{section: part})
+    return out
+
+
 def default_run_dir(strategy: StrategyConfig, root: str | Path = "runs") -> Path:
     return Path(root) / f"{strategy.name}-{time.strftime('%Y%m%d-%H%M%S')}"
 
@@ -58,19 +81,7 @@ def train_strategy(
     if resume:
         if not (run_dir / "latest.pt").is_file():
             raise ConfigError(f"nothing to resume in {run_dir}: no latest.pt; start a run without --resume")
-        now, before = strategy, load_strategy(saved)
-        strategy = replace(
-            before,
-            market=replace(before.market, data_dir=now.market.data_dir),
-            a3c=replace(
-                before.a3c,
-                total_steps=now.a3c.total_steps,
-                workers=now.a3c.workers,
-                backend=now.a3c.backend,
-                address=now.a3c.address,
-                worker_restarts=now.a3c.worker_restarts,
-            ),
-        )
+        strategy = with_runtime(load_strategy(saved), strategy)
     market = market if market is not None else load_market_spec(strategy.market, log)
     if resume:
         before = read_checkpoint(run_dir / "latest.pt")["extra"].get("market_fingerprint")
