@@ -54,7 +54,7 @@ def cluster(out: Path) -> dict[str, Any]:
     from test_train_market import agent_and_oracle_log_returns
 
     from tradea3c.a3c import load_checkpoint
-    from tradea3c.a3c.ray_backend import local_cluster
+    from tradea3c.a3c.ray_cluster import local_cluster
     from tradea3c.data.synthetic import planted_signal_market
     from tradea3c.experiment import load_strategy, train_strategy
 
@@ -184,7 +184,7 @@ def driver(out: Path) -> dict[str, Any]:
     import ray
 
     from tradea3c.a3c import read_checkpoint
-    from tradea3c.a3c.ray_backend import local_cluster
+    from tradea3c.a3c.ray_cluster import local_cluster
     from tradea3c.resources import shipped_dir
 
     strategy = out / "s.toml"

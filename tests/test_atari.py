@@ -22,14 +22,8 @@ from tradea3c.atari import (  # noqa: E402
     make_vector_env,
     rom_name,
 )
-from tradea3c.atari.benchmark import (  # noqa: E402
-    MILESTONES,
-    game_row,
-    human_normalized,
-    milestones_for,
-    references,
-    write_table,
-)
+from tradea3c.atari.benchmark import MILESTONES, game_row, milestones_for, write_table  # noqa: E402
+from tradea3c.atari.reference_scores import human_normalized, references  # noqa: E402
 
 
 def test_game_names():

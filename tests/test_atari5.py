@@ -15,13 +15,13 @@ pytest.importorskip("gymnasium")
 from typer.testing import CliRunner  # noqa: E402
 
 from tradea3c.atari import atari5  # noqa: E402
-from tradea3c.atari.benchmark import (  # noqa: E402
+from tradea3c.atari.atari5 import report_lines  # noqa: E402
+from tradea3c.atari.benchmark import collect_scores  # noqa: E402
+from tradea3c.atari.reference_scores import (  # noqa: E402
     ATARI5,
     ATARI57,
     GAME_SETS,
     PAPER_GAMES,
-    atari5_lines,
-    collect_scores,
     normalized_with,
     paper_median,
     references,
@@ -281,7 +281,7 @@ def _fake_run(path, game, scores):
     return path
 
 
-def test_report_atari5_lines(tmp_path):
+def test_report_report_lines(tmp_path):
     runs = [
         _fake_run(tmp_path / "a", "BattleZone", [5000.0, 11340.0]),
         _fake_run(tmp_path / "b", "Qbert", [13752.3, 900.0]),  # last eval counts by default
@@ -315,8 +315,8 @@ def test_report_atari5_lines(tmp_path):
     assert res.exit_code == 2 and "exactly one run directory" in res.output
 
 
-def test_atari5_lines_without_evaluations():
-    lines = atari5_lines({"Qbert": {"score": None, "source": "runs/q", "how": "last periodic evaluation"}})
+def test_atari5_report_lines_without_evaluations():
+    lines = report_lines({"Qbert": {"score": None, "source": "runs/q", "how": "last periodic evaluation"}})
     assert "no evaluation yet" in lines[0]
     assert lines[-1].endswith(
         "missing: BattleZone, DoubleDunk, NameThisGame, Phoenix, Qbert (none of the five given)"

@@ -43,6 +43,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+from tradea3c.atari.reference_scores import human_normalized, paper_median, ref_value
 
 GAMES = ("BattleZone", "DoubleDunk", "NameThisGame", "Phoenix", "Qbert")
 COEFFICIENTS: dict[str, float] = {
@@ -137,3 +140,35 @@ def estimate_median(scores: Mapping[str, float], kind: str = "raw") -> Atari5Est
         high=(one_plus * math.exp(RELATIVE_ERROR) - 1.0) / 100.0,
         normalized={g: percent[g] / 100.0 for g in GAMES},
     )
+
+
+def report_lines(scores: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Report lines: each game's score, then the Atari-5 estimate of the 57-game median human-normalised
+    score (or which of the five games are missing) and the A3C paper's median beside it."""
+    lines = []
+    for game, row in scores.items():
+        score = row["score"]
+        hn = None if score is None else human_normalized(game, score)
+        lines.append(
+            f"{game:<16} {'no evaluation yet' if score is None else f'{score:,.1f}':>14}  "
+            f"human-normalised {'-' if hn is None else f'{100 * hn:.1f}%':>8} (DQN Nature refs)  "
+            f"[{row['how']}: {row['source']}]"
+        )
+    have = {g: r["score"] for g, r in scores.items() if r["score"] is not None}
+    absent = missing(have)
+    if absent:
+        lines.append(
+            f"Atari-5 estimate: needs {', '.join(GAMES)}; missing: {', '.join(absent)}"
+            + ("" if len(absent) < 5 else " (none of the five given)")
+        )
+        return lines
+    est = estimate_median(have)
+    paper = paper_median("a3c_ff_1day", "wang_2016")
+    paper_est = estimate_median({g: float(ref_value(g, "a3c_ff_1day")) for g in GAMES})
+    lines += [
+        f"Atari-5 estimate of the 57-game median human-normalised score: {est.describe()} "
+        "(Aitchison et al. 2023; scores normalised with the random/human table of the fit)",
+        f"A3C paper, A3C FF 1 day (Table S3, HUMAN STARTS): 57-game median {100 * paper['median']:.1f}% "
+        f"(Wang et al. 2016 refs); Atari-5 estimate from its five games {100 * paper_est.median:.1f}%",
+    ]
+    return lines

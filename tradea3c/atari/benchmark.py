@@ -6,9 +6,7 @@ human-normalised score ``(score - random) / (human - random)`` with the DQN Natu
 references from ``references.json`` (Wang et al. 2016's for the 8 games DQN Nature lacks), and the
 A3C paper's published score next to it.
 
-Named game sets (:data:`GAME_SETS`, resolved by :func:`resolve_games`): ``atari57`` (the standard
-57-game set), ``atari5`` (Aitchison et al. 2023, see :mod:`tradea3c.atari.atari5`) and ``paper6``
-(:data:`PAPER_GAMES`, the six games this suite and its reference table started with).
+Reference scores, normalisation and the named game sets live in :mod:`tradea3c.atari.reference_scores`.
 """
 
 from __future__ import annotations
@@ -18,120 +16,15 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from tradea3c.atari.envs import FRAME_SKIP
+from tradea3c.atari.reference_scores import human_normalized, ref_value, references
 from tradea3c.atomic import atomic_write_text
 
-PAPER_GAMES = ("Pong", "Breakout", "BeamRider", "Qbert", "Seaquest", "SpaceInvaders")
-ATARI57 = tuple(
-    """Alien Amidar Assault Asterix Asteroids Atlantis BankHeist BattleZone BeamRider Berzerk Bowling Boxing
-    Breakout Centipede ChopperCommand CrazyClimber Defender DemonAttack DoubleDunk Enduro FishingDerby Freeway
-    Frostbite Gopher Gravitar Hero IceHockey Jamesbond Kangaroo Krull KungFuMaster MontezumaRevenge MsPacman
-    NameThisGame Phoenix Pitfall Pong PrivateEye Qbert Riverraid RoadRunner Robotank Seaquest Skiing Solaris
-    SpaceInvaders StarGunner Surround Tennis TimePilot Tutankham UpNDown Venture VideoPinball WizardOfWor
-    YarsRevenge Zaxxon""".split()
-)  # the standard 57-game set, spelt as ale-py / Gymnasium env ids (rom_name() gives the ROM id)
-ATARI5 = ("BattleZone", "DoubleDunk", "NameThisGame", "Phoenix", "Qbert")  # Aitchison et al. 2023
-GAME_SETS: dict[str, tuple[str, ...]] = {"atari57": ATARI57, "atari5": ATARI5, "paper6": PAPER_GAMES}
 MILESTONES = (-15.0, -10.0, 0.0, 10.0, 15.0, 18.0, 20.0)  # Pong's score scale (-21..21)
 HUMAN_FRACTIONS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)  # other games: milestones as human-normalised levels
-
-
-def references() -> dict[str, Any]:
-    """The committed reference scores (with sources and check status), see ``references.json``."""
-    text = resources.files("tradea3c.atari").joinpath("references.json").read_text()
-    return json.loads(text)
-
-
-def _ref(game: str, key: str) -> float | None:
-    entry = references()["games"].get(game, {}).get(key)
-    return None if entry is None else float(entry["value"])
-
-
-def _known_roms() -> set[str]:
-    try:
-        import ale_py.roms
-    except ImportError:  # pragma: no cover - depends on the install
-        return set()
-    return {r.replace("_", "") for r in ale_py.roms.get_all_rom_ids()}
-
-
-def resolve_games(spec: str) -> list[str]:
-    """Comma-separated game names and/or named sets (:data:`GAME_SETS`) -> game names, in order, once each.
-
-    Set names are case-insensitive; a game of the 57-game set may be spelt in any case
-    (``montezumarevenge`` -> ``MontezumaRevenge``); other ale-py games pass through as written.
-    Raises :class:`ValueError` with a one-line message naming the valid sets.
-    """
-    canonical = {g.lower(): g for g in ATARI57}
-    names: list[str] = []
-    roms: set[str] | None = None
-    for token in (t.strip() for t in spec.split(",")):
-        if not token:
-            continue
-        if token.lower() in GAME_SETS:
-            names.extend(GAME_SETS[token.lower()])
-        elif token.lower() in canonical:
-            names.append(canonical[token.lower()])
-        else:
-            roms = _known_roms() if roms is None else roms
-            if token.replace("_", "").lower() not in roms:
-                sets = ", ".join(f"{k} ({len(v)} games)" for k, v in GAME_SETS.items())
-                raise ValueError(
-                    f"unknown game or game set {token!r}: valid sets are {sets}, or comma-separated games"
-                )
-            names.append(token)
-    if not names:
-        raise ValueError("no games given")
-    return list(dict.fromkeys(names))
-
-
-def normalized_with(game: str, score: float, refs: str = "dqn_nature") -> float | None:
-    """Human-normalised score with ``refs="dqn_nature"`` (keys random/human, as :func:`human_normalized`)
-    or ``refs="wang_2016"`` (Wang et al. 2016's Random/Human columns for all 57 games)."""
-    keys = {"dqn_nature": ("random", "human"), "wang_2016": ("random_wang_2016", "human_wang_2016")}
-    if refs not in keys:
-        raise ValueError(f"refs must be one of {sorted(keys)}, got {refs!r}")
-    rnd, hum = (_ref(game, k) for k in keys[refs])
-    if rnd is None or hum is None or hum == rnd:
-        return None
-    return (score - rnd) / (hum - rnd)
-
-
-def paper_median(agent: str = "a3c_ff_1day", refs: str = "dqn_nature") -> dict[str, Any]:
-    """The 57-game median (and mean) human-normalised score of a published agent in ``references.json``.
-
-    ``agent`` is a per-game key: ``a3c_ff_1day`` (default), ``a3c_ff`` or ``a3c_lstm``, the A3C paper's
-    Table S3 scores, measured under HUMAN STARTS (episodes start from states a human reached), while
-    the random/human references and our evaluations use no-op starts; the two conditions are not
-    interchangeable, so treat the result as a yardstick. ``refs`` picks the normalisation (see
-    :func:`normalized_with`); ``wang_2016`` is the closest to the table the Atari-5 regression was
-    fitted with. Returns fractions (1.0 = human) with the condition and the number of games used.
-    """
-    import statistics
-
-    ref = references()
-    scores = {}
-    for game, entries in ref["games"].items():
-        if agent in entries:
-            hn = normalized_with(game, float(entries[agent]["value"]), refs)
-            if hn is not None:
-                scores[game] = hn
-    if not scores:
-        raise ValueError(f"no game in references.json has {agent!r}")
-    conditions = sorted({e[agent]["condition"] for e in ref["games"].values() if agent in e})
-    return {
-        "agent": agent,
-        "refs": refs,
-        "games": len(scores),
-        "median": statistics.median(scores.values()),
-        "mean": statistics.fmean(scores.values()),
-        "condition": ", ".join(conditions),
-        "per_game": scores,
-    }
 
 
 def run_game(run_dir: str | Path) -> str | None:
@@ -145,18 +38,10 @@ def run_game(run_dir: str | Path) -> str | None:
     return {g.lower(): g for g in references()["games"]}.get(run_dir.name.lower())
 
 
-def human_normalized(game: str, score: float) -> float | None:
-    """(score - random) / (human - random) with the DQN Nature 2015 references; None if unknown."""
-    rnd, hum = _ref(game, "random"), _ref(game, "human")
-    if rnd is None or hum is None or hum == rnd:
-        return None
-    return (score - rnd) / (hum - rnd)
-
-
 def milestones_for(game: str | None) -> tuple[float, ...]:
     """Score milestones for time-to-score: Pong's fixed list, else the scores at 25%, 50%, 100%,
     200%, 400% and 800% human-normalised (raw scores differ by orders of magnitude between games)."""
-    rnd, hum = (_ref(game, "random"), _ref(game, "human")) if game else (None, None)
+    rnd, hum = (ref_value(game, "random"), ref_value(game, "human")) if game else (None, None)
     if game == "Pong" or rnd is None or hum is None:
         return MILESTONES
     return tuple(round(rnd + f * (hum - rnd), 1) for f in HUMAN_FRACTIONS)
@@ -370,9 +255,9 @@ def game_row(
         "std": evaluation.get("std"),
         "episodes": evaluation.get("episodes"),
         "human_normalized": human_normalized(game, score),
-        "random": _ref(game, "random"),
-        "human": _ref(game, "human"),
-        "a3c_paper": _ref(game, "a3c_ff_1day"),
+        "random": ref_value(game, "random"),
+        "human": ref_value(game, "human"),
+        "a3c_paper": ref_value(game, "a3c_ff_1day"),
         "run_dir": run_dir,
         "curve": curve,
     }
@@ -482,37 +367,3 @@ def collect_scores(
             + ("" if ev is None else f" at {ev['frames']:,} frames"),
         }
     return out
-
-
-def atari5_lines(scores: dict[str, dict[str, Any]]) -> list[str]:
-    """Report lines: each game's score, then the Atari-5 estimate of the 57-game median human-normalised
-    score (or which of the five games are missing) and the A3C paper's median beside it."""
-    from tradea3c.atari import atari5
-
-    lines = []
-    for game, row in scores.items():
-        score = row["score"]
-        hn = None if score is None else human_normalized(game, score)
-        lines.append(
-            f"{game:<16} {'no evaluation yet' if score is None else f'{score:,.1f}':>14}  "
-            f"human-normalised {'-' if hn is None else f'{100 * hn:.1f}%':>8} (DQN Nature refs)  "
-            f"[{row['how']}: {row['source']}]"
-        )
-    have = {g: r["score"] for g, r in scores.items() if r["score"] is not None}
-    absent = atari5.missing(have)
-    if absent:
-        lines.append(
-            f"Atari-5 estimate: needs {', '.join(atari5.GAMES)}; missing: {', '.join(absent)}"
-            + ("" if len(absent) < 5 else " (none of the five given)")
-        )
-        return lines
-    est = atari5.estimate_median(have)
-    paper = paper_median("a3c_ff_1day", "wang_2016")
-    paper_est = atari5.estimate_median({g: float(_ref(g, "a3c_ff_1day")) for g in atari5.GAMES})
-    lines += [
-        f"Atari-5 estimate of the 57-game median human-normalised score: {est.describe()} "
-        "(Aitchison et al. 2023; scores normalised with the random/human table of the fit)",
-        f"A3C paper, A3C FF 1 day (Table S3, HUMAN STARTS): 57-game median {100 * paper['median']:.1f}% "
-        f"(Wang et al. 2016 refs); Atari-5 estimate from its five games {100 * paper_est.median:.1f}%",
-    ]
-    return lines

@@ -184,23 +184,6 @@ def seed_table_of(
     return SeedTable(runs, summary, dsr, runs[dsr.best_trial].run)
 
 
-def seed_table(
-    policies: list[LoadedPolicy],
-    market: Market,
-    rng: BarRange,
-    first: Curve | None,
-    *,
-    greedy: bool = True,
-    seed: int = 0,
-    n_trials: int | None = None,
-) -> SeedTable:
-    """Each seed's stats over ``rng`` (``first`` is the first policy's curve if already run, else
-    None), their spread, and the deflated Sharpe of the best over ``n_trials`` (default: the number
-    of runs)."""
-    curves = seed_curves(policies, market, rng, first, greedy=greedy, seed=seed)
-    return seed_table_of(policies, curves, n_trials)
-
-
 def pbo_of(
     policies: list[LoadedPolicy], seed_curves_: list[Curve], curves: list[Curve], ensemble: bool
 ) -> Pbo | None:

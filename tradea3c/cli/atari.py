@@ -182,7 +182,8 @@ def benchmark(
 ) -> None:
     """Train + evaluate each game; writes a markdown + JSON score table and a learning curve per game."""
     from tradea3c.atari import AtariTrainConfig
-    from tradea3c.atari.benchmark import resolve_games, run_benchmark
+    from tradea3c.atari.benchmark import run_benchmark
+    from tradea3c.atari.reference_scores import resolve_games
 
     try:
         names = resolve_games(games)
@@ -243,7 +244,8 @@ def report(
 ) -> None:
     """Learning curve and progress summary of a run; with several runs (or --benchmark), the Atari-5
     estimate of the 57-game median human-normalised score, or which of its five games are missing."""
-    from tradea3c.atari.benchmark import atari5_lines, collect_scores
+    from tradea3c.atari.atari5 import report_lines
+    from tradea3c.atari.benchmark import collect_scores
 
     run_dirs = list(run_dirs or [])
     if not run_dirs and benchmark_json is None:
@@ -262,7 +264,7 @@ def report(
             scores = collect_scores(run_dirs, benchmark_json, score_from)
         except (ValueError, KeyError) as exc:
             raise _fail(str(exc)) from None
-        for line in atari5_lines(scores):
+        for line in report_lines(scores):
             typer.echo(line)
 
 
@@ -272,7 +274,8 @@ def _report_one(
     """Learning curve (score vs frames and vs wall time) and a progress summary of one run."""
     import tomllib
 
-    from tradea3c.atari.benchmark import milestones_for, plot_learning_curve, references, run_summary
+    from tradea3c.atari.benchmark import milestones_for, plot_learning_curve, run_summary
+    from tradea3c.atari.reference_scores import references
 
     if not (run_dir / "metrics.csv").is_file():
         raise _fail(f"{run_dir} has no metrics.csv")
