@@ -244,3 +244,22 @@ def test_uint8_frames_give_bit_identical_outputs_and_gradients() -> None:
     (logits_a, value_a, grad_a), (logits_b, value_b, grad_b) = grads
     assert torch.equal(logits_a, logits_b) and torch.equal(value_a, value_b)
     assert all(torch.equal(a, b) for a, b in zip(grad_a, grad_b, strict=True))
+
+
+def test_evaluation_reports_the_policy_entropy():
+    """A uniform policy reads ln(actions); one that always prefers an action reads about 0."""
+    from tradea3c.atari.evaluate import play
+
+    env = make_vector_env("Pong", 1, training=True)
+    model = AtariModelFactory()(env.single_observation_space, env.single_action_space)
+    env.close()
+    with torch.no_grad():
+        model.policy.linear.weight.zero_()
+        model.policy.linear.bias.zero_()
+    games = play(model, "Pong", 2, max_episode_frames=400)
+    assert games.actions == 6 and games.entropy == pytest.approx(math.log(6), rel=1e-5)
+    stats = games.stats()
+    assert stats["uniform_entropy"] == pytest.approx(math.log(6)) and stats["frames"] == games.frames > 0
+    with torch.no_grad():
+        model.policy.linear.bias[2] = 30.0
+    assert play(model, "Pong", 2, max_episode_frames=400).entropy < 1e-6

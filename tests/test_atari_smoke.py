@@ -52,6 +52,7 @@ def test_pong_smoke_train_resume_eval_benchmark(tmp_path):
     ev = json.loads(res.output)
     assert ev["game"] == "Pong" and len(ev["scores"]) == 2
     assert -21 <= ev["min"] <= ev["score"] <= ev["max"] <= 21 and ev["median"] is not None
+    assert 0 < ev["entropy"] <= ev["uniform_entropy"] + 1e-6  # a barely trained policy: near ln(6)
 
     out = tmp_path / "bench"
     res = runner.invoke(

@@ -3,7 +3,9 @@
 :class:`AtariEvaluator` is a picklable ``evaluate_fn(model) -> dict`` for the engine's evaluator
 process; it plays ``episodes`` games in parallel in one native ``AtariVectorEnv`` (one batched
 forward pass per step) and returns ``score`` (mean), ``median``, ``min``, ``max``, ``std``,
-``episodes`` and ``frames``. :func:`evaluate_checkpoint` does the same for a saved checkpoint.
+``episodes``, ``frames``, ``entropy`` (the policy's mean entropy over the states it visited, in
+nats) and ``uniform_entropy`` (``ln(actions)``: a policy that has learned nothing yet).
+:func:`evaluate_checkpoint` does the same for a saved checkpoint.
 """
 
 from __future__ import annotations
@@ -31,6 +33,25 @@ def score_stats(scores: Any) -> dict[str, float]:
     }
 
 
+@dataclass(frozen=True)
+class Games:
+    """What :func:`play` measured: raw scores, emulator frames, the policy's mean entropy over the
+    visited states (nats) and the number of actions (``ln(actions)`` = a uniform policy)."""
+
+    scores: np.ndarray
+    frames: int
+    entropy: float
+    actions: int
+
+    def stats(self) -> dict[str, float]:
+        return {
+            **score_stats(self.scores),
+            "frames": float(self.frames),
+            "entropy": self.entropy,
+            "uniform_entropy": float(np.log(self.actions)),
+        }
+
+
 @torch.no_grad()
 def play(
     model: ActorCritic,
@@ -41,8 +62,8 @@ def play(
     noop_max: int = NOOP_MAX,
     greedy: bool = False,
     max_episode_frames: int = MAX_EPISODE_FRAMES,
-) -> tuple[np.ndarray, int]:
-    """Play ``episodes`` full games in parallel; returns (scores, emulator frames played).
+) -> Games:
+    """Play ``episodes`` full games in parallel; returns their scores, frames and the policy's entropy.
 
     ``greedy=False`` samples from the policy (the stochastic policy the agent was trained with);
     ``greedy=True`` takes the argmax action. Games are cut at ``max_episode_frames`` frames.
@@ -56,9 +77,10 @@ def play(
         state = model.initial_state(episodes)
         totals = np.zeros(episodes)
         done = np.zeros(episodes, dtype=bool)
-        steps = 0
+        steps, entropy_sum = 0, 0.0
         while not done.all():
             dist, state = model.act_distribution(torch.as_tensor(obs, dtype=torch.float32), state)
+            entropy_sum += float(dist.entropy()[torch.as_tensor(~done)].sum())
             action = greedy_from(dist) if greedy else sample_action(dist)
             obs, reward, term, trunc, _ = env.step(action.numpy().astype(np.int64))
             totals += np.where(done, 0.0, reward)
@@ -67,7 +89,7 @@ def play(
             state = reset_state(state, torch.as_tensor(done))  # finished games are ignored from now on
     finally:
         env.close()
-    return totals, steps * FRAME_SKIP
+    return Games(totals, steps * FRAME_SKIP, entropy_sum / max(steps, 1), int(env.single_action_space.n))
 
 
 @dataclass(frozen=True)
@@ -82,7 +104,7 @@ class AtariEvaluator:
     max_episode_frames: int = MAX_EPISODE_FRAMES
 
     def __call__(self, model: ActorCritic) -> dict[str, float]:
-        scores, frames = play(
+        return play(
             model,
             self.game,
             self.episodes,
@@ -90,8 +112,7 @@ class AtariEvaluator:
             noop_max=self.noop_max,
             greedy=self.greedy,
             max_episode_frames=self.max_episode_frames,
-        )
-        return {**score_stats(scores), "frames": float(frames)}
+        ).stats()
 
 
 def evaluate_checkpoint(
@@ -117,7 +138,7 @@ def evaluate_checkpoint(
     game = game or loaded.metadata["extra"].get("game")
     if not game:
         raise ValueError(f"{checkpoint} does not record its Atari game; pass game=")
-    scores, frames = play(
+    games = play(
         loaded.model,
         game,
         episodes,
@@ -128,9 +149,9 @@ def evaluate_checkpoint(
     )
     return {
         "game": game,
-        **score_stats(scores),
-        "frames": frames,
-        "scores": [float(s) for s in scores],
+        **games.stats(),
+        "frames": games.frames,
+        "scores": [float(s) for s in games.scores],
         "noop_starts": noop_starts,
         "greedy": greedy,
         "global_step": loaded.metadata["counters"].get("global_step"),

@@ -150,7 +150,8 @@ def evaluate(
     typer.echo(
         f"{res['game']} {checkpoint}: {episodes} games ({'no-op starts' if noop_starts else 'no no-ops'}, "
         f"{'greedy' if greedy else 'sampled'}): mean {res['score']:.2f}  median {res['median']:.2f}  "
-        f"min {res['min']:.0f}  max {res['max']:.0f}"
+        f"min {res['min']:.0f}  max {res['max']:.0f}  policy entropy {res['entropy']:.2f} nats "
+        f"(uniform {res['uniform_entropy']:.2f})"
     )
 
 
