@@ -12,8 +12,10 @@ Evaluation as ours (``tradea3c atari eval``): full games (no life-loss terminal)
 to 30 no-op starts, sampled actions, at most 108,000 frames a game. Needs stable-baselines3, which
 tradea3c does not depend on; run it in its own environment, e.g.::
 
-    python -m venv sb3 && sb3/bin/pip install torch==2.13.0 stable-baselines3 ale-py gymnasium opencv-python-headless
+    python -m venv sb3
+    sb3/bin/pip install torch==2.13.0 stable-baselines3 ale-py gymnasium opencv-python-headless
     sb3/bin/python docs/atari/sb3_qbert.py --frames 5000000 --seed 0 --out runs/sb3-qbert-5m
+    sb3/bin/python docs/atari/sb3_qbert.py --eval-only runs/sb3-qbert-5m/final.zip --out runs/sb3-qbert-5m
 """
 
 from __future__ import annotations
@@ -63,8 +65,9 @@ class Progress(BaseCallback):
         return True
 
 
-def evaluate(model: A2C, episodes: int, seed: int) -> list[float]:
-    """Full games with raw scores, no-op starts and sampled actions, one env at a time."""
+def evaluate(model: A2C, episodes: int, seed: int) -> tuple[list[float], float]:
+    """Full games with raw scores, no-op starts and sampled actions, one env at a time; returns the
+    scores and the policy's mean entropy over the visited states (as ``tradea3c atari eval``)."""
 
     def make() -> gym.Env:
         env = gym.make(GAME, max_episode_steps=EVAL_MAX_FRAMES)
@@ -73,15 +76,29 @@ def evaluate(model: A2C, episodes: int, seed: int) -> list[float]:
     env = VecFrameStack(DummyVecEnv([make]), n_stack=4)
     env.seed(seed + 10_000)
     scores: list[float] = []
-    obs, total = env.reset(), 0.0
+    obs, total, entropies = env.reset(), 0.0, []
     while len(scores) < episodes:
+        with torch.no_grad():
+            obs_tensor, _ = model.policy.obs_to_tensor(obs)
+            entropies.append(float(model.policy.get_distribution(obs_tensor).entropy().mean()))
         action, _ = model.predict(obs, deterministic=False)
         obs, reward, done, _ = env.step(action)
         total += float(reward[0])  # raw: clip_reward=False, and a game ends only when all lives are lost
         if done[0]:
             scores.append(total)
             total = 0.0
-    return scores
+    return scores, float(np.mean(entropies))
+
+
+def score_stats(scores: list[float]) -> dict[str, float]:
+    return {
+        "episodes": len(scores),
+        "mean": float(np.mean(scores)),
+        "median": float(np.median(scores)),
+        "min": float(np.min(scores)),
+        "max": float(np.max(scores)),
+        "std": float(np.std(scores)),
+    }
 
 
 def main() -> None:
@@ -91,10 +108,15 @@ def main() -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--eval-episodes", type=int, default=30)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--eval-only", type=Path, help="Only evaluate this saved model (.zip).")
     args = p.parse_args()
     gym.register_envs(ale_py)
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.eval_only:
+        scores, entropy = evaluate(A2C.load(args.eval_only, device="cpu"), args.eval_episodes, args.seed)
+        print(json.dumps({"model": str(args.eval_only), **score_stats(scores), "entropy": entropy}))
+        return
     env = VecFrameStack(make_atari_env(GAME, n_envs=16, seed=args.seed), n_stack=4)
     model = A2C(
         "CnnPolicy",
@@ -113,19 +135,15 @@ def main() -> None:
     model.learn(total_timesteps=args.frames // FRAME_SKIP, callback=callback)
     train_s = time.time() - start
     model.save(args.out / "final")
-    scores = evaluate(model, args.eval_episodes, args.seed)
+    scores, entropy = evaluate(model, args.eval_episodes, args.seed)
     result = {
         "game": GAME,
         "frames": args.frames,
         "seed": args.seed,
         "train_wall_s": round(train_s, 1),
         "frames_per_s": round(args.frames / train_s, 1),
-        "eval_episodes": len(scores),
-        "eval_mean": float(np.mean(scores)),
-        "eval_median": float(np.median(scores)),
-        "eval_min": float(np.min(scores)),
-        "eval_max": float(np.max(scores)),
-        "eval_std": float(np.std(scores)),
+        **score_stats(scores),
+        "entropy": entropy,
         "progress": callback.rows,
     }
     (args.out / "result.json").write_text(json.dumps(result, indent=1))
