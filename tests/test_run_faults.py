@@ -84,8 +84,11 @@ def test_resume_keeps_the_runs_budget_unless_steps_is_given(tmp_path: Path) -> N
         "settings); resume with the same settings (only --steps, --workers, --backend, --address, "
         "--data-dir may change) or start a new run"
     ]
-    steps = np.loadtxt(out / "metrics.csv", delimiter=",", skiprows=1, usecols=1, ndmin=1)
-    assert (np.diff(steps) >= 0).all()  # the log never repeats a step range
+    log = np.loadtxt(out / "metrics.csv", delimiter=",", skiprows=1, usecols=(0, 1), ndmin=2)
+    assert (np.diff(log[:, 1]) >= 0).all()  # the log never repeats a step range
+    assert (np.diff(log[:, 0]) >= 0).all()  # and its wall_s goes on over resumes (it restarted at 0)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["elapsed_s"] >= log[-1, 0] > summary["wall_s"]  # the whole run vs the last session
 
 
 def test_unsafe_run_name_is_refused_before_anything_is_written(tmp_path: Path, monkeypatch) -> None:

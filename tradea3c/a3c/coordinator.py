@@ -83,6 +83,11 @@ class Coordinator:
     def step(self) -> int:
         return int(self.global_step.value)
 
+    def elapsed(self) -> float:
+        """Seconds of training in the whole run: the sessions before a resume (up to the checkpoint
+        it resumed from) plus this one; the logs' ``wall_s`` column, so a resumed run's curve goes on."""
+        return self.elapsed_before + time.monotonic() - self.t0
+
     def sps(self) -> float:
         return (self.step - self.start_step) / max(time.monotonic() - self.t0, 1e-9)
 
@@ -117,7 +122,7 @@ class Coordinator:
             "episodes": self.episodes,
             "updates": self.updates,
             "epoch": self.epoch,
-            "elapsed_s": self.elapsed_before + time.monotonic() - self.t0,
+            "elapsed_s": self.elapsed(),
             "best_metric": self.best_metric,
             "best_step": self.best_step,
         }
@@ -157,7 +162,7 @@ class Coordinator:
                 f"evaluate_fn returned {sorted(metrics)} but select_metric is {self.select_metric!r}"
             )
         self.last_eval = metrics
-        self.run.log_eval(step, round(time.monotonic() - self.t0, 3), metrics)
+        self.run.log_eval(step, round(self.elapsed(), 3), metrics)
         value = metrics[self.select_metric]
         better = self.best_metric is None or (
             value > self.best_metric if self.maximize else value < self.best_metric
@@ -201,7 +206,7 @@ class Coordinator:
         n = max(self.loss_n, 1)
         self.run.log_train(
             {
-                "wall_s": round(time.monotonic() - self.t0, 3),
+                "wall_s": round(self.elapsed(), 3),
                 "global_step": self.step,
                 "steps_per_s": round(self.sps(), 1),
                 "episodes": self.episodes,

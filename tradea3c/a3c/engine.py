@@ -65,6 +65,7 @@ class TrainResult:
     episodes: int
     wall_s: float  # this session
     steps_per_s: float  # this session
+    elapsed_s: float  # the whole run: every session's training time, resumed ones included
     mean_return: float  # over the last 100 training episodes (nan if none)
     best_metric: float | None
     best_step: int | None
@@ -326,6 +327,7 @@ def train(
         co.episodes,
         wall,
         co.sps(),
+        co.elapsed(),
         co.mean_return(),
         co.best_metric,
         co.best_step,

@@ -6,6 +6,7 @@ Layout of ``<run_dir>``::
     latest.pt       periodic / final / Ctrl-C checkpoint (resume point)
     best.pt         weights with the best evaluation metric so far
     metrics.csv     training rows: wall_s, global_step, steps_per_s, episodes, mean_return, losses, lr
+                    (wall_s: training seconds of the whole run; a resumed run continues the count)
     eval.csv        one row per evaluation: wall_s, global_step, <metrics of evaluate_fn>
     tb/             TensorBoard events (main process only)
     summary.json    final status, counters, timings, best metric

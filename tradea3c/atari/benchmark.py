@@ -311,7 +311,7 @@ def run_benchmark(
         evaluation = evaluate_checkpoint(ckpt, episodes=eval_episodes, noop_starts=True)
         curve = plot_learning_curve(run_dir, out_dir / f"{game}_learning_curve.png", f"A3C on {game}")
         row = game_row(
-            game, result.global_step * FRAME_SKIP, evaluation, result.wall_s, str(run_dir), curve.name
+            game, result.global_step * FRAME_SKIP, evaluation, result.elapsed_s, str(run_dir), curve.name
         )
         rows.append(row)
         atomic_write_text(cached, json.dumps(row, default=str) + "\n")
