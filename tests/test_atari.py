@@ -263,3 +263,23 @@ def test_evaluation_reports_the_policy_entropy():
     with torch.no_grad():
         model.policy.linear.bias[2] = 30.0
     assert play(model, "Pong", 2, max_episode_frames=400).entropy < 1e-6
+
+
+def test_evaluation_is_repeatable_for_a_seed_and_leaves_the_callers_rng_alone():
+    """`atari eval --seed` used to seed only the emulators: sampled actions came from torch's global
+    generator, so the same checkpoint scored differently from one call to the next."""
+    from tradea3c.atari.evaluate import play
+
+    env = make_vector_env("Breakout", 1, training=True)
+    model = AtariModelFactory()(env.single_observation_space, env.single_action_space)
+    env.close()
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    first = play(model, "Breakout", 2, seed=7, max_episode_frames=2_000)
+    assert torch.equal(torch.get_rng_state(), before)
+    torch.manual_seed(999)  # another global state: the games must not change
+    again = play(model, "Breakout", 2, seed=7, max_episode_frames=2_000)
+    assert (first.frames, first.entropy) == (again.frames, again.entropy)  # the same states visited
+    assert np.array_equal(first.scores, again.scores)
+    other = play(model, "Breakout", 2, seed=8, max_episode_frames=2_000)
+    assert other.entropy != first.entropy  # other actions, other states

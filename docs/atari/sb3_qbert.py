@@ -75,6 +75,7 @@ def evaluate(model: A2C, episodes: int, seed: int) -> tuple[list[float], float]:
 
     env = VecFrameStack(DummyVecEnv([make]), n_stack=4)
     env.seed(seed + 10_000)
+    torch.manual_seed(seed + 10_000)  # the sampled actions too: the same model and seed play the same games
     scores: list[float] = []
     obs, total, entropies = env.reset(), 0.0, []
     while len(scores) < episodes:

@@ -67,7 +67,23 @@ def play(
 
     ``greedy=False`` samples from the policy (the stochastic policy the agent was trained with);
     ``greedy=True`` takes the argmax action. Games are cut at ``max_episode_frames`` frames.
+    ``seed`` seeds the emulators and the action sampling (torch's global generator is forked, so the
+    caller's random state is left as it was): the same checkpoint and seed play the same games.
     """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return _play(model, game, episodes, seed, noop_max, greedy, max_episode_frames)
+
+
+def _play(
+    model: ActorCritic,
+    game: str,
+    episodes: int,
+    seed: int,
+    noop_max: int,
+    greedy: bool,
+    max_episode_frames: int,
+) -> Games:
     model.eval()
     env = make_vector_env(
         game, episodes, training=False, noop_max=noop_max, max_episode_frames=max_episode_frames
