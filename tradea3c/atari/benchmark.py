@@ -290,7 +290,13 @@ def run_benchmark(
             f"{out_dir} already holds runs of {', '.join(started)}: pass --resume to continue them, "
             "or choose another --out"
         )
-    rows = []
+    rows: list[dict[str, Any]] = []
+    settings = {
+        "frames_per_game": frames,
+        "preset": base.preset,
+        "workers": base.workers,
+        "eval_episodes": eval_episodes,
+    }
     for game in games:
         cfg = replace(base, game=game, frames=frames)
         run_dir = out_dir / "runs" / game
@@ -299,6 +305,7 @@ def run_benchmark(
             row = json.loads(cached.read_text())
             log(f"[{game}] finished earlier: score {row['score']:.1f}")
             rows.append(row)
+            write_table(rows, out_dir, settings)  # the table follows the cached rows too
             continue
         again = resume and (run_dir / "latest.pt").is_file()
         log(f"[{game}] {'continuing' if again else 'training'} {frames:,} frames -> {run_dir}")
@@ -315,16 +322,7 @@ def run_benchmark(
         )
         rows.append(row)
         atomic_write_text(cached, json.dumps(row, default=str) + "\n")
-        write_table(
-            rows,
-            out_dir,
-            {
-                "frames_per_game": frames,
-                "preset": base.preset,
-                "workers": base.workers,
-                "eval_episodes": eval_episodes,
-            },
-        )
+        write_table(rows, out_dir, settings)
         log(f"[{game}] score {row['score']:.1f} (human-normalised {row['human_normalized']})")
     return rows
 
