@@ -129,22 +129,23 @@ def test_sigkilled_worker_is_replaced_and_the_run_completes(tmp_path: Path) -> N
     """SIGKILL one of two worker processes mid-run: one line says so, a new worker takes its place,
     the run finishes its budget and summary.json records the event."""
     out = tmp_path / "run"
-    cmd = _cli("--strategy", str(_signal_strategy(tmp_path)), "--workers", "2", "--steps", "20000",
+    # 60,000 steps outlast the search below on an idle machine (20,000 once finished before it)
+    cmd = _cli("--strategy", str(_signal_strategy(tmp_path)), "--workers", "2", "--steps", "60000",
                "--quiet", "--out", str(out))  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     victim, deadline = None, time.monotonic() + 120
     while victim is None and time.monotonic() < deadline and proc.poll() is None:
-        if (out / "metrics.csv").exists() and len((out / "metrics.csv").read_text().splitlines()) > 2:
+        if (out / "metrics.csv").exists() and len((out / "metrics.csv").read_text().splitlines()) > 1:
             victim = next((p for p, n in _descendants(proc.pid).items() if n == "a3c-worker-1"), None)
         time.sleep(0.1)
-    assert victim is not None, "no running worker process named a3c-worker-1"
+    assert victim is not None, f"no live worker a3c-worker-1 (trainer exit code {proc.poll()})"
     os.kill(victim, signal.SIGKILL)
     stdout, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 0, stderr
     assert "completed" in stdout
     assert stderr.strip().splitlines() == ["worker 1 died (exit code -9); restarted (1/3)"]
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["status"] == "completed" and summary["global_step"] >= 20000
+    assert summary["status"] == "completed" and summary["global_step"] >= 60000
     assert summary["backend"]["events"] == ["worker 1 died (exit code -9); restarted (1/3)"]
 
 
