@@ -281,7 +281,7 @@ def _fake_run(path, game, scores):
     return path
 
 
-def test_report_report_lines(tmp_path):
+def test_atari5_report_lines_from_runs_and_a_benchmark(tmp_path):
     runs = [
         _fake_run(tmp_path / "a", "BattleZone", [5000.0, 11340.0]),
         _fake_run(tmp_path / "b", "Qbert", [13752.3, 900.0]),  # last eval counts by default

@@ -45,9 +45,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tradea3c.atari.reference_scores import human_normalized, paper_median, ref_value
+from tradea3c.atari.reference_scores import ATARI5, human_normalized, paper_median, ref_value
 
-GAMES = ("BattleZone", "DoubleDunk", "NameThisGame", "Phoenix", "Qbert")
+GAMES = ATARI5
 COEFFICIENTS: dict[str, float] = {
     "BattleZone": 0.3819751237831753,
     "DoubleDunk": 0.0679099488887574,

@@ -11,6 +11,7 @@ Named game sets (:data:`GAME_SETS`, resolved by :func:`resolve_games`): ``atari5
 
 from __future__ import annotations
 
+import functools
 import json
 from importlib import resources
 from typing import Any
@@ -34,10 +35,17 @@ def references() -> dict[str, Any]:
     return json.loads(text)
 
 
+@functools.cache
+def _values() -> dict[tuple[str, str], float]:
+    """Every (game, key) -> value of ``references.json``, parsed once: tables and medians look up
+    hundreds of them."""
+    games = references()["games"]
+    return {(g, k): float(e["value"]) for g, entries in games.items() for k, e in entries.items()}
+
+
 def ref_value(game: str, key: str) -> float | None:
     """One reference score (``key``: random, human, a3c_ff_1day, ...) of ``game``; None if absent."""
-    entry = references()["games"].get(game, {}).get(key)
-    return None if entry is None else float(entry["value"])
+    return _values().get((game, key))
 
 
 def _known_roms() -> set[str]:

@@ -36,7 +36,6 @@ def _differences(saved: object, new: object, prefix: str = "") -> list[str]:
 def resume_strategy(run_dir: Path, given: StrategyConfig, explicit: set[str]) -> StrategyConfig:
     """The run's saved strategy with this invocation's where-and-how-far (``RUNTIME_KEYS`` given
     explicitly); everything else the invocation says must equal the run's."""
-
     from tradea3c.config import ConfigError, to_dict
     from tradea3c.experiment import load_strategy
     from tradea3c.experiment.train import RUNTIME_KEYS, STRATEGY_FILE, with_runtime
