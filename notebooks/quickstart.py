@@ -174,5 +174,5 @@ policy, bench = report.metrics["policy"], report.metrics[report.benchmark.name]
 print(f"policy Sharpe {policy.sharpe:.2f} vs {report.benchmark.name} {bench.sharpe:.2f}")
 
 # %% [markdown]
-# A 30k-step agent is not expected to beat buy-and-hold; the README's "Does it beat buy-and-hold?"
-# section says what longer runs over the Dow did. Next: `portfolio.ipynb` trains on several stocks.
+# A 30k-step agent is not expected to beat buy-and-hold; the docs' "Does it beat buy-and-hold?"
+# page says what longer runs over the Dow did. Next: `portfolio.ipynb` trains on several stocks.

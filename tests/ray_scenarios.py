@@ -32,7 +32,7 @@ def cartpole_config(**kw: Any) -> Any:
 
 def train_cartpole(run_dir: Path, cfg: Any, stop: bool = True) -> Any:
     from tradea3c.a3c import train
-    from tradea3c.a3c.gym_envs import EpisodeReturnEvaluator, GymEnvFactory
+    from tradea3c.testing.gym_envs import EpisodeReturnEvaluator, GymEnvFactory
 
     return train(
         GymEnvFactory("CartPole-v1"),
@@ -54,9 +54,9 @@ def cluster(out: Path) -> dict[str, Any]:
     from test_train_market import agent_and_oracle_log_returns
 
     from tradea3c.a3c import load_checkpoint
-    from tradea3c.a3c.ray_cluster import local_cluster
     from tradea3c.data.synthetic import planted_signal_market
     from tradea3c.experiment import load_strategy, train_strategy
+    from tradea3c.testing.ray_cluster import local_cluster
 
     result: dict[str, Any] = {}
     with local_cluster(nodes=2, cpus_per_node=1) as address:
@@ -173,7 +173,7 @@ def faults(out: Path) -> dict[str, Any]:
 
 def train_cartpole_resume(run_dir: Path, cfg: Any) -> Any:
     from tradea3c.a3c import train
-    from tradea3c.a3c.gym_envs import GymEnvFactory
+    from tradea3c.testing.gym_envs import GymEnvFactory
 
     return train(GymEnvFactory("CartPole-v1"), cfg, run_dir, resume=True, progress=False)
 
@@ -184,8 +184,8 @@ def driver(out: Path) -> dict[str, Any]:
     import ray
 
     from tradea3c.a3c import read_checkpoint
-    from tradea3c.a3c.ray_cluster import local_cluster
     from tradea3c.resources import shipped_dir
+    from tradea3c.testing.ray_cluster import local_cluster
 
     strategy = out / "s.toml"
     text = shipped_dir().joinpath("signal.toml").read_text()

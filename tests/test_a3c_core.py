@@ -20,18 +20,12 @@ from tradea3c.a3c import (
     read_checkpoint,
     save_checkpoint,
 )
-from tradea3c.a3c.models import (
-    DirichletHead,
-    Policy,
-    greedy_action,
-    reset_state,
-    sample_action,
-    sample_logits,
-)
-from tradea3c.a3c.returns import gae, nstep_returns
+from tradea3c.a3c.models import DirichletHead, Policy, greedy_action, reset_state
+from tradea3c.a3c.models.base import sample_action
+from tradea3c.a3c.models.builtin import sample_logits
+from tradea3c.a3c.optim import SharedAdam, SharedRMSprop, annealed_lr, make_optimizer
 from tradea3c.a3c.rollout import EnvBatch, RolloutCollector, evaluate_rollout
-from tradea3c.a3c.shared_optim import SharedAdam, SharedRMSprop, annealed_lr, make_optimizer
-from tradea3c.a3c.worker import UpdateStats, Worker, push_grads
+from tradea3c.a3c.update import UpdateStats, Worker, gae, nstep_returns, push_grads
 
 CARTPOLE_OBS = gym.spaces.Box(-np.inf, np.inf, (4,), np.float32)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tradea3c.a3c import A3CConfig, ModelConfig, load_checkpoint, train
-from tradea3c.a3c.gym_envs import EpisodeReturnEvaluator, GymEnvFactory
+from tradea3c.testing.gym_envs import EpisodeReturnEvaluator, GymEnvFactory
 
 EVAL = EpisodeReturnEvaluator("CartPole-v1", episodes=20)
 

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from tradea3c.a3c import A3CConfig, ModelConfig, WorkerError, load_checkpoint, read_checkpoint, train
-from tradea3c.a3c.gym_envs import EpisodeReturnEvaluator, GymEnvFactory
+from tradea3c.testing.gym_envs import EpisodeReturnEvaluator, GymEnvFactory
 
 CARTPOLE = GymEnvFactory("CartPole-v1")
 SMALL = ModelConfig(hidden=(16,))

@@ -24,20 +24,21 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from tradea3c.a3c import A3CConfig, ModelConfig, SharedAdam, build_model
+from tradea3c.a3c import A3CConfig, ModelConfig, build_model
 from tradea3c.a3c.checkpoint import (
-    FORMAT,
     CheckpointError,
     LegacyCheckpointError,
     NotPlainDataError,
     load_checkpoint,
     read_checkpoint,
-    rng_state,
     save_checkpoint,
-    set_rng_state,
 )
-from tradea3c.a3c.models import BuiltinModelFactory, model_factory_spec
-from tradea3c.a3c.upgrade import upgrade_checkpoint, v1_backup_path
+from tradea3c.a3c.checkpoint.format import FORMAT
+from tradea3c.a3c.checkpoint.plain import rng_state, set_rng_state
+from tradea3c.a3c.checkpoint.upgrade import upgrade_checkpoint, v1_backup_path
+from tradea3c.a3c.models import BuiltinModelFactory
+from tradea3c.a3c.models.builtin import model_factory_spec
+from tradea3c.a3c.optim import SharedAdam
 from tradea3c.cli import app
 from tradea3c.config import to_dict
 
@@ -325,8 +326,8 @@ def _same(a: Any, b: Any) -> bool:
 
 def test_resume_restores_the_saved_rng_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """workers=1: resuming puts the process RNGs exactly where the plain-data checkpoint left them."""
-    from tradea3c.a3c import checkpoint as ckpt
     from tradea3c.a3c import train
+    from tradea3c.a3c.checkpoint import plain as ckpt
 
     def env_factory(i: int) -> gym.Env:
         return gym.make("CartPole-v1")
@@ -437,7 +438,11 @@ def _write_v1(path: Path, factory: Any = "partial") -> tuple[torch.nn.Module, by
         "rng": rng_state(),
         "metrics": {"score": 1.0},
     }
-    torch.save(payload, path)
+    # The FORMAT 1 code's build_model lived in the module tradea3c.a3c.models (now a package that
+    # still exports it): pickle it under that name, as the old files name it.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(build_model, "__module__", "tradea3c.a3c.models")
+        torch.save(payload, path)
     return model, path.read_bytes()
 
 

@@ -13,7 +13,8 @@ import torch
 from typer.testing import CliRunner
 
 from tradea3c.a3c import EnsembleModel, ModelConfig, Policy, build_model
-from tradea3c.a3c.models import greedy_from, sample_action
+from tradea3c.a3c.models.base import sample_action
+from tradea3c.a3c.models.builtin import greedy_from
 from tradea3c.backtest.engine import BacktestError, ensemble_policy, load_policy, policy_curve
 from tradea3c.backtest.runner import backtest_run, common_range
 from tradea3c.envs.config import DateSplit
@@ -168,7 +169,8 @@ def _tiny(run_dir: Path, seed: int) -> Path:
 
 def _perturbed(src: Path, dst: Path, scale: float = 0.5) -> Path:
     """A copy of a run whose policy head got seeded noise: a member that acts differently."""
-    from tradea3c.a3c.checkpoint import read_checkpoint, write_payload
+    from tradea3c.a3c.checkpoint import read_checkpoint
+    from tradea3c.a3c.checkpoint.format import write_payload
 
     payload = read_checkpoint(src / "best.pt")
     gen = torch.Generator().manual_seed(0)

@@ -15,16 +15,15 @@ from torch.distributions import Dirichlet
 
 from tradea3c.a3c import (
     A3CConfig,
-    BuiltinModelFactory,
-    MaskedDirichlet,
     ModelConfig,
-    PerItemActorCritic,
     build_model,
     load_checkpoint,
     read_checkpoint,
     save_checkpoint,
 )
-from tradea3c.a3c.models import greedy_from, sample_action
+from tradea3c.a3c.models.base import sample_action
+from tradea3c.a3c.models.builtin import BuiltinModelFactory, greedy_from
+from tradea3c.a3c.models.per_asset import MaskedDirichlet, PerItemActorCritic
 from tradea3c.config import ConfigError
 from tradea3c.data.synthetic import changing_universe, planted_cross_section_market
 from tradea3c.envs import CostConfig, PortfolioEnv, PortfolioEnvConfig, RewardConfig

@@ -22,8 +22,9 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from tradea3c.a3c import A3CConfig, ModelConfig, build_model, make_optimizer
-from tradea3c.a3c.ray_backend import Learner, flatten, unflatten_into
+from tradea3c.a3c import A3CConfig, ModelConfig, build_model
+from tradea3c.a3c.backends.ray import Learner, flatten, unflatten_into
+from tradea3c.a3c.optim import make_optimizer
 from tradea3c.cli import app
 
 HERE = Path(__file__).parent
@@ -66,7 +67,7 @@ def test_learner_update_equals_the_local_shared_optimizer_step(optimizer: str) -
         grads = [torch.as_tensor(rng.normal(size=p.shape), dtype=torch.float32) for p in local.parameters()]
         for p, g in zip(local.parameters(), grads, strict=True):
             p.grad = g.clone()
-        from tradea3c.a3c.shared_optim import annealed_lr, set_lr
+        from tradea3c.a3c.optim import annealed_lr, set_lr
 
         set_lr(local_opt, annealed_lr(cfg, step * 20))
         local_opt.step()

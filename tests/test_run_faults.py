@@ -156,7 +156,7 @@ def test_full_disk_at_a_checkpoint_is_one_line_and_keeps_the_previous_file(
     fails the command with one line; the previous latest.pt is byte-identical (atomic writes)."""
     import errno
 
-    import tradea3c.a3c.checkpoint as ckpt
+    import tradea3c.a3c.checkpoint.format as ckpt
 
     strategy, out = _signal_strategy(tmp_path), tmp_path / "run"
     first = runner.invoke(app, ["train", "--strategy", str(strategy), "--steps", "1000", "--workers", "1",

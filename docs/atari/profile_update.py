@@ -12,9 +12,10 @@ from __future__ import annotations
 import time
 
 from tradea3c.a3c.config import A3CConfig
+from tradea3c.a3c.optim import make_optimizer
+from tradea3c.a3c.process_setup import configure_torch_for_worker
 from tradea3c.a3c.rollout import EnvBatch, RolloutCollector
-from tradea3c.a3c.shared_optim import make_optimizer
-from tradea3c.a3c.worker import configure_torch_for_worker, rollout_gradients
+from tradea3c.a3c.update import compute_gradients
 from tradea3c.atari.envs import AtariEnvFactory
 from tradea3c.atari.model import AtariModelFactory
 
@@ -30,7 +31,7 @@ def main() -> None:
     collector = RolloutCollector(envs, model, cfg.gamma, 0)
     params = list(model.parameters())
     for _ in range(20):
-        rollout_gradients(model, params, collector, cfg)
+        compute_gradients(model, params, collector, cfg)
         optimizer.step()
     spent = {"env": 0.0, "act": 0.0}
 
@@ -48,7 +49,7 @@ def main() -> None:
     opt_s = 0.0
     t0 = time.perf_counter()
     for _ in range(UPDATES):
-        rollout_gradients(model, params, collector, cfg)
+        compute_gradients(model, params, collector, cfg)
         t = time.perf_counter()
         optimizer.step()
         opt_s += time.perf_counter() - t

@@ -12,12 +12,12 @@ from typing import Literal
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Architecture of the built-in actor-critic (see ``tradea3c.a3c.models.build_model``)."""
+    """Architecture of the built-in actor-critic (see ``tradea3c.a3c.models.builtin.build_model``)."""
 
     kind: Literal["mlp", "lstm", "per_asset"] = "mlp"
     """"mlp": feed-forward actor-critic over the whole observation; "lstm": MLP encoder + LSTMCell,
     state carried across t_max; "per_asset": one small network shared by every item of a set
-    (portfolio assets), parameters independent of their number (``tradea3c.a3c.per_asset``; its
+    (portfolio assets), parameters independent of their number (``tradea3c.a3c.models.per_asset``; its
     factory needs the items' window: a strategy passes its env's)."""
     hidden: tuple[int, ...] = (64, 64)
     """Hidden layer widths of the MLP trunk(s) (for "lstm": of the encoder before the LSTM; for
@@ -72,7 +72,7 @@ class A3CConfig:
     """Master seed: per-worker torch/numpy seeds and env reset seeds are derived from it."""
     backend: Literal["local", "ray"] = "local"
     """"local": worker processes on this machine sharing memory (Hogwild); "ray": worker actors and a
-    learner actor (parameter server) on a Ray cluster (``tradea3c.a3c.ray_backend``; a3c mode only)."""
+    learner actor (parameter server) on a Ray cluster (``tradea3c.a3c.backends.ray``; a3c mode only)."""
     address: str = ""
     """Ray backend: cluster address ("auto" or "HOST:PORT"); empty = start a private local Ray instance."""
     worker_restarts: int = 3

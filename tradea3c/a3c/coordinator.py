@@ -1,6 +1,7 @@
 """Main-process bookkeeping: worker reports, evaluations, best/latest checkpoints, logs, progress.
 
-Shared by the in-process drivers (``workers=1``, A2C) and the Hogwild process driver.
+One per run, the same for every backend: :func:`tradea3c.a3c.backends.base.supervise` feeds it the
+workers' reports and calls :meth:`Coordinator.tick` between them.
 """
 
 from __future__ import annotations
@@ -9,17 +10,21 @@ import collections
 import errno
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tradea3c.a3c import checkpoint as ckpt
+from tradea3c.a3c.checkpoint import format as ckpt
 from tradea3c.a3c.config import A3CConfig
 from tradea3c.a3c.evaluator import Evaluator
+from tradea3c.a3c.optim import annealed_lr
 from tradea3c.a3c.run import Progress, RunDir
-from tradea3c.a3c.shared_optim import annealed_lr
-from tradea3c.a3c.worker import UpdateStats
+from tradea3c.a3c.update import UpdateStats
+
+if TYPE_CHECKING:
+    from tradea3c.a3c.backends.base import Backend
 
 
 class CheckpointWriteError(OSError):
@@ -31,30 +36,46 @@ def _os_reason(exc: OSError) -> str:
     return f"{exc.strerror or exc}" + (f" ({name})" if name else "")
 
 
-class Coordinator:
-    """Main-process bookkeeping shared by the in-process and multi-process drivers."""
+@dataclass
+class CoordinatorConfig:
+    """Everything a run's coordinator works with; built once by ``trainer.train``."""
 
-    def __init__(
-        self,
-        cfg: A3CConfig,
-        run: RunDir,
-        model: Any,
-        optimizer: Any,
-        factory: Any,
-        spaces: tuple[Any, Any],
-        extra: dict[str, Any],
-        evaluator: Evaluator | None,
-        select_metric: str,
-        maximize: bool,
-        should_stop: Callable[[dict[str, float]], bool] | None,
-        progress: bool,
-        global_step: Any,
-        counters: dict[str, Any],
-    ) -> None:
-        self.cfg, self.run, self.model, self.optimizer, self.factory = cfg, run, model, optimizer, factory
-        self.spaces, self.extra, self.evaluator = spaces, extra, evaluator
-        self.select_metric, self.maximize, self.should_stop = select_metric, maximize, should_stop
-        self.global_step = global_step
+    cfg: A3CConfig
+    run: RunDir
+    model: Any
+    """The global model, parameters in shared memory (the Ray backend mirrors its learner's here)."""
+    optimizer: Any
+    """The shared optimiser over ``model``'s parameters."""
+    model_factory: Any
+    """``f(observation_space, action_space) -> ActorCritic``: workers and the evaluator rebuild the net."""
+    spaces: tuple[Any, Any]
+    """(observation space, action space) of one env."""
+    global_step: Any
+    """multiprocessing ``Value("q")``: env steps so far, shared by every worker."""
+    evaluator: Evaluator | None = None
+    select_metric: str = "score"
+    """Metric of ``evaluate_fn`` that picks ``best.pt``."""
+    maximize: bool = True
+    should_stop: Callable[[dict[str, float]], bool] | None = None
+    """``should_stop(metrics)`` after each evaluation; True ends training early."""
+    progress: bool = True
+    """Show a rich progress bar."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Plain-data metadata stored in every checkpoint."""
+    counters: dict[str, Any] = field(default_factory=dict)
+    """Counters of the checkpoint a resumed run continues (empty for a fresh run)."""
+
+
+class Coordinator:
+    """Main-process bookkeeping shared by every backend."""
+
+    def __init__(self, config: CoordinatorConfig) -> None:
+        cfg, counters = config.cfg, config.counters
+        self.cfg, self.run, self.model, self.optimizer = cfg, config.run, config.model, config.optimizer
+        self.factory, self.spaces, self.extra = config.model_factory, config.spaces, dict(config.extra)
+        self.evaluator, self.select_metric = config.evaluator, config.select_metric
+        self.maximize, self.should_stop = config.maximize, config.should_stop
+        self.global_step = config.global_step
         self.episodes = int(counters.get("episodes", 0))
         self.updates = int(counters.get("updates", 0))
         self.epoch = int(counters.get("epoch", 0))
@@ -72,12 +93,14 @@ class Coordinator:
         self.eval_submitted = self.step if cfg.eval_every else -1
         self.last_eval: dict[str, float] | None = None
         self.stop_requested = False
+        self.events: list[str] = []
+        """Worker deaths and restarts, one line each (``summary.json``: ``backend.events``)."""
         self.rng: Callable[[], dict[str, Any] | None] = lambda: None
-        # set by a backend whose weights live elsewhere (Ray): sync before a checkpoint, release at the end
-        self.before_save: Callable[[], None] = lambda: None
-        self.close_backend: Callable[[], None] = lambda: None
-        self.backend_info: dict[str, Any] = {"name": cfg.backend}
-        self.progress = Progress(progress, cfg.total_steps, select_metric if evaluator else "-")
+        """The RNG state a checkpoint stores: set by the in-process backend (the only reproducible one)."""
+        self.backend: Backend | None = None
+        """Set by ``trainer.train``: synced before every checkpoint."""
+        metric = self.select_metric if self.evaluator else "-"
+        self.progress = Progress(config.progress, cfg.total_steps, metric)
 
     @property
     def step(self) -> int:
@@ -101,7 +124,7 @@ class Coordinator:
         self.loss_n += s.updates
 
     def worker_died(self, index: int, why: str, restarts: dict[int, int], alive: int) -> bool:
-        """A worker died without an error: report it on one line and in ``backend_info["events"]``;
+        """A worker died without an error: report it on one line and in :attr:`events`;
         True = start it again (``cfg.worker_restarts`` times at most), False = go on without it."""
         cfg = self.cfg
         again = (
@@ -112,7 +135,7 @@ class Coordinator:
             event = f"worker {index} died ({why}); restarted ({restarts[index]}/{cfg.worker_restarts})"
         else:
             event = f"worker {index} died ({why}); the run goes on with {alive - 1} workers"
-        self.backend_info.setdefault("events", []).append(event)
+        self.events.append(event)
         self.progress.log(event)
         return again
 
@@ -145,7 +168,8 @@ class Coordinator:
     def save_latest(self, final: bool = True) -> None:
         """Write latest.pt. A failed write (full disk) leaves the previous file intact; a periodic one
         is reported on one line and training goes on, the final one raises :class:`CheckpointWriteError`."""
-        self.before_save()
+        if self.backend is not None:
+            self.backend.sync()
         try:
             self.save(self.run.latest, self.model, self.optimizer, self.last_eval)
         except OSError as exc:

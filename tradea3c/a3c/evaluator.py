@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from tradea3c.a3c.models import ActorCritic
+from tradea3c.a3c.models.base import ActorCritic
 
 EvaluateFn = Callable[[ActorCritic], dict[str, float]]
 
@@ -28,7 +28,7 @@ def evaluator_main(
 ) -> None:
     import multiprocessing as mp
 
-    from tradea3c.a3c.worker import configure_torch_for_worker, name_process
+    from tradea3c.a3c.process_setup import configure_torch_for_worker, name_process
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = mp.parent_process()

@@ -27,7 +27,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from tradea3c.a3c.models import ActorCritic, State, reset_state
+from tradea3c.a3c.models.base import ActorCritic, State, reset_state
+from tradea3c.a3c.seeding import env_seed
 
 
 def _mode(env: gym.vector.VectorEnv) -> str:
@@ -53,9 +54,10 @@ class EnvBatch:
         self._pending = np.zeros(self.num_envs, dtype=bool)  # NEXT_STEP: next step is the autoreset one
 
     def reset(self, seed: int) -> np.ndarray:
+        """First reset of every env, env j with ``env_seed(seed, j)`` (``tradea3c.a3c.seeding``)."""
         obs = []
         for i, env in enumerate(self.envs):
-            o, _ = env.reset(seed=seed + 7919 * i)
+            o, _ = env.reset(seed=env_seed(seed, i))
             obs.append(o if self.sizes[i] > 1 or self.modes[i] != "single" else np.asarray(o)[None])
         self._pending[:] = False
         return np.concatenate(obs)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from typing import Any
 from tradea3c.a3c.config import A3CConfig
 from tradea3c.atomic import atomic_write_text
 from tradea3c.config import dump_toml
+
+log = logging.getLogger(__name__)
 
 TRAIN_COLUMNS = (
     "wall_s",
@@ -166,13 +169,13 @@ class Progress:
         self._bar.update(self._task, completed=min(step, self.total), stats=stats)
 
     def log(self, message: str) -> None:
-        """A line above the bar (stderr when the bar is off): events the user should see."""
+        """An event the user should see (a worker restarted, a checkpoint not written): a line above
+        the bar, or a warning on the ``tradea3c.a3c`` logger when the bar is off (the CLI shows it;
+        a library caller without logging configured still gets it on stderr, Python's last resort)."""
         if self._bar is not None:
             self._bar.console.print(message)
         else:
-            import sys
-
-            print(message, file=sys.stderr)
+            log.warning(message)
 
     def close(self) -> None:
         if self._bar is not None:

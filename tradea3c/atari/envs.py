@@ -15,7 +15,7 @@ Training envs end an "episode" (a terminal: no bootstrapping across it) at every
 clipped rewards; evaluation envs play full games with raw scores. ``life_loss="continue"`` (the
 default, as in OpenAI baselines' ``EpisodicLifeEnv`` and the SB3 zoo) lets the game go on after
 the terminal, so the agent also learns the later lives and levels; ``"reset"`` starts a new game at
-every lost life (what tradea3c did before; it held Qbert near 1,000 points: README, "Qbert").
+every lost life (what tradea3c did before; it held Qbert near 1,000 points: docs/results/atari.md, "Qbert").
 The model receives raw ``uint8`` pixel values (as float) and scales them to [0, 1] itself, so the
 engine stays generic.
 """

@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from tradea3c.a3c.models import ActorCritic, greedy_from, reset_state, sample_action
+from tradea3c.a3c.models import ActorCritic, reset_state
+from tradea3c.a3c.models.base import sample_action
+from tradea3c.a3c.models.builtin import greedy_from
 from tradea3c.atari.envs import FRAME_SKIP, MAX_EPISODE_FRAMES, NOOP_MAX, make_vector_env
 
 

@@ -139,7 +139,7 @@ def ensemble_policy(policies: Sequence[LoadedPolicy]) -> LoadedPolicy:
     split ends at the latest member's ``val_end``, so no member's validation data counts as out of
     sample; path, seed, fingerprint and strategy metadata are the first member's.
     """
-    from tradea3c.a3c.ensemble import EnsembleModel
+    from tradea3c.a3c.models.ensemble import EnsembleModel
 
     if len(policies) < 2:
         raise BacktestError(

@@ -307,8 +307,8 @@ def run_ray_train_benchmark(steps: int = 100_000, workers: int = 2, nodes: int =
     """The local backend (Hogwild processes) against the Ray backend on a private local Ray
     instance and on a ``nodes``-node cluster of ``workers // nodes`` CPUs each, all on this machine,
     same env and MLP as :func:`run_train_benchmark` (K = 1)."""
-    from tradea3c.a3c.ray_cluster import local_cluster
     from tradea3c.data.demo import demo_market
+    from tradea3c.testing.ray_cluster import local_cluster
 
     market = demo_market()
     cfg = MarketEnvConfig(positions=(-1.0, 0.0, 1.0))

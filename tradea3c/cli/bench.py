@@ -258,9 +258,9 @@ def _ray_bench(steps: int, workers: int) -> None:
     import shutil
     import sys
 
-    from tradea3c.a3c.ray_backend import require_ray
-    from tradea3c.a3c.ray_cluster import only_loopback
+    from tradea3c.a3c.backends.ray import require_ray
     from tradea3c.bench.train import project_ray_throughput, run_ray_train_benchmark
+    from tradea3c.testing.ray_cluster import only_loopback
 
     try:
         require_ray()

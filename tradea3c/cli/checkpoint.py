@@ -33,7 +33,7 @@ def upgrade(
 
     Each file is upgraded in place; its original bytes are kept next to it as NAME.v1.pt."""
     from tradea3c.a3c.checkpoint import CheckpointError
-    from tradea3c.a3c.upgrade import upgrade_checkpoint
+    from tradea3c.a3c.checkpoint.upgrade import upgrade_checkpoint
 
     files = [path / n for n in ("best.pt", "latest.pt") if (path / n).is_file()] if path.is_dir() else [path]
     if not files:

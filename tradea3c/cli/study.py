@@ -106,7 +106,7 @@ def study(
         folder = out or Path("studies") / f"{cfg.name}-{cfg.market.source.replace(',', '_')[:40]}-{mode}"
         started = False
         if cfg.a3c.backend == "ray":  # one Ray connection (or local instance) for every run of the study
-            from tradea3c.a3c.ray_backend import connect
+            from tradea3c.a3c.backends.ray import connect
 
             started = connect(cfg.a3c)
         try:

@@ -98,7 +98,9 @@ def train(
     val_end: Annotated[
         str | None, typer.Option(help="Last validation date (ISO); later = test range.")
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Master seed (worker i uses seed + i).")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Master seed: every worker, env and episode seed derives from it.")
+    ] = None,
     max_tickers: Annotated[
         int | None, typer.Option(help="Use only the first N tickers of a universe.")
     ] = None,

@@ -1,6 +1,6 @@
 """Align several tickers' clean daily bars on one trading calendar.
 
-The rule (also in the README):
+The rule (also in docs/data.md):
 
 1. Span: from the earliest first date to the latest last date over all tickers, so a universe
    whose membership changes keeps every member's whole history (no common-range cut).

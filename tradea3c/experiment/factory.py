@@ -24,7 +24,10 @@ from tradea3c.metrics import score_equity
 
 @dataclass(frozen=True, eq=False)
 class TradingEnvFactory:
-    """``factory(i)``: worker i's env (profile i mod P, seed base_seed + i), reset and ready.
+    """``factory(i)``: worker i's env (profile i mod P), reset with seed ``base_seed + i`` and ready.
+
+    In training the engine resets it again with the worker's derived seed (``tradea3c.a3c.seeding``),
+    so ``base_seed + i`` only matters to callers that use the factory on their own.
 
     ``num_envs > 1`` gives worker i a native vector env of K perturbed replays (`MarketVectorEnv`
     for one asset, `PortfolioVectorEnv` for a portfolio).

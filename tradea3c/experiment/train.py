@@ -75,7 +75,7 @@ def train_strategy(
     run_dir = Path(run_dir)
     saved = run_dir / STRATEGY_FILE
     if strategy.a3c.backend == "ray":
-        from tradea3c.a3c.ray_backend import require_ray
+        from tradea3c.a3c.backends.ray import require_ray
 
         require_ray()  # one line before the market is loaded
     if resume:

@@ -1,6 +1,6 @@
 """Compute a `FeatureSet` for a `Market`: contiguous float32 ``(n_bars, n_assets, n_features)``.
 
-Warm-up rule (documented in the README): rows before ``first_valid`` -- the first bar at which
+Warm-up rule (documented in docs/environments.md): rows before ``first_valid`` -- the first bar at which
 every feature of every asset listed from the first bar is finite -- hold NaN and are never
 observed (envs start deciding at ``first_valid + window - 1``). After ``first_valid`` a
 non-finite value (e.g. a division by a zero range on a flat bar) is replaced by 0.0, so NaN never

@@ -8,11 +8,12 @@ Read top to bottom:
    weights instead of Hogwild's lock-free writes. Each :meth:`Learner.apply` returns the new weights,
    so one round trip per update both pushes a gradient and pulls fresh weights.
 2. :class:`RolloutWorker` actors (one CPU each) own their envs, built by the same env factory as
-   the local backend (perturbed replays, profiles, seeds from :func:`derive_seed`), and a private
-   model. An update is exactly the local worker's: roll out ``t_max`` steps, the same loss and
-   clipping (:func:`rollout_gradients`), then the round trip. The env factory (the market with it)
-   is put into the object store once and reaches each node once.
-3. :func:`run_ray` is the driver. It keeps the run directory, evaluator, checkpoints and progress
+   the local backend (perturbed replays, profiles, seeds from ``tradea3c.a3c.seeding``), and a
+   private model. An update is exactly the local worker's: roll out ``t_max`` steps, the same loss
+   and clipping (:func:`~tradea3c.a3c.update.compute_gradients`), then the round trip. The env
+   factory (the market with it) is put into the object store once and reaches each node once.
+3. :class:`RayBackend` is the driver side, supervised by the same loop as every backend
+   (``backends/base.py``). It keeps the run directory, evaluator, checkpoints and progress
    in a :class:`Coordinator` exactly as the local backend does, mirroring the learner's weights
    about twice a second (and its optimiser state before every checkpoint).
 
@@ -45,17 +46,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from tradea3c.a3c.backends.base import Died, EnvFactory, Event, Finished, Report, WorkerError
 from tradea3c.a3c.config import A3CConfig
+from tradea3c.a3c.optim import annealed_lr, make_optimizer, set_lr
+from tradea3c.a3c.process_setup import configure_torch_for_worker
 from tradea3c.a3c.rollout import EnvBatch, RolloutCollector
-from tradea3c.a3c.shared_optim import annealed_lr, make_optimizer, set_lr
-from tradea3c.a3c.worker import (
-    EnvFactory,
-    UpdateStats,
-    WorkerError,
-    configure_torch_for_worker,
-    derive_seed,
-    rollout_gradients,
-)
+from tradea3c.a3c.seeding import seed_process, worker_seed
+from tradea3c.a3c.update import UpdateStats, compute_gradients
 
 if TYPE_CHECKING:
     from tradea3c.a3c.coordinator import Coordinator
@@ -199,9 +196,8 @@ class RolloutWorker:
 
         configure_torch_for_worker()
         self.index, self.cfg, self.learner = index, cfg, learner
-        seed = derive_seed(cfg.seed, index, epoch, *([restart] if restart else []))
-        torch.manual_seed(seed)
-        np.random.seed(seed % 2**32)
+        seed = worker_seed(cfg.seed, index, epoch, restart)
+        seed_process(seed)
         self.model = model_factory(*spaces)
         self.params = list(self.model.parameters())
         self.tensors = _weights(self.model)
@@ -219,7 +215,7 @@ class RolloutWorker:
         end = time.monotonic() + seconds
         while time.monotonic() < end and self.step < self.cfg.total_steps:
             t0 = time.perf_counter()
-            loss, roll = rollout_gradients(self.model, self.params, self.collector, self.cfg)
+            loss, roll = compute_gradients(self.model, self.params, self.collector, self.cfg)
             grad = flatten([p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params])
             t1 = time.perf_counter()
             self.version, self.step, flat = ray.get(
@@ -342,106 +338,139 @@ def _summary(reports: list[WorkerReport], learner_stats: dict[str, Any]) -> dict
     }
 
 
-def run_ray(co: Coordinator, cfg: A3CConfig, env_factory: EnvFactory, spaces: tuple[Any, Any]) -> None:
-    """Drive worker actors and the learner actor until the budget is spent or the run stops.
+class RayBackend:
+    """Worker actors and a learner actor on a Ray cluster (or a private local instance)."""
 
-    The learner outlives this call (the final evaluation and ``latest.pt`` read it);
-    ``co.close_backend()`` ends it and a Ray instance this call started."""
-    ray = require_ray()
-    started = connect(cfg)
-    run_id = f"tradea3c-{uuid.uuid4().hex[:8]}"
-    learner = (
-        ray.remote(Learner)
-        .options(num_cpus=0, name=f"{run_id}-learner")
-        .remote(cfg, co.factory, spaces, co.model.state_dict(), co.optimizer.state_dict(), co.step)
-    )
-    workers_started: list[Any] = []
+    name = "ray"
+    worker_noun = "Ray worker actor"
 
-    def close() -> None:
-        for actor in [*workers_started, learner]:
-            ray.kill(actor)
-        if started:
-            ray.shutdown()
+    def __init__(self, cfg: A3CConfig, env_factory: EnvFactory) -> None:
+        self.cfg, self.env_factory = cfg, env_factory
+        self.ray = require_ray()
+        self.started_ray = False
+        self.learner: Any = None
+        self.mirror: _Mirror | None = None
+        self.actors: list[Any] = []  # every worker actor started (killed at the end)
+        self.workers: dict[int, Any] = {}
+        self.pending: dict[Any, int] = {}  # in-flight run() calls -> worker index
+        self.nodes: dict[int, str] = {}
+        self.reports: list[WorkerReport] = []
+        self.stopping = False
+        self.summary: dict[str, Any] = {}
 
-    co.close_backend = close
-    mirror = _Mirror(co, learner)
-    co.before_save = mirror.state
-    try:
-        _drive(co, cfg, ray, run_id, learner, mirror, env_factory, spaces, workers_started)
-    except LearnerError:
-        co.save_latest()  # the mirrored weights: the learner is gone
-        raise
-    finally:
-        for actor in workers_started:
-            ray.kill(actor)
+    def start(self, co: Coordinator) -> list[int]:
+        """Connect, start the learner from ``co``'s weights and optimiser, then the workers.
 
-
-def _drive(
-    co: Coordinator,
-    cfg: A3CConfig,
-    ray: Any,
-    run_id: str,
-    learner: Any,
-    mirror: _Mirror,
-    env_factory: EnvFactory,
-    spaces: tuple[Any, Any],
-    workers_started: list[Any],
-) -> None:
-    env_ref = ray.put(env_factory)  # the market reaches each node once
-    worker_cls = ray.remote(num_cpus=1)(RolloutWorker)
-
-    def start(i: int, restart: int) -> Any:
-        w = worker_cls.options(name=f"{run_id}-worker-{i}-{restart}").remote(
-            i, cfg, env_ref, co.factory, spaces, co.epoch, restart, learner
+        The learner outlives :meth:`stop` (the final evaluation and ``latest.pt`` read it);
+        :meth:`close` ends it and a Ray instance this backend started."""
+        ray, cfg = self.ray, self.cfg
+        self.co = co
+        self.started_ray = connect(cfg)
+        self.run_id = f"tradea3c-{uuid.uuid4().hex[:8]}"
+        self.learner = (
+            ray.remote(Learner)
+            .options(num_cpus=0, name=f"{self.run_id}-learner")
+            .remote(cfg, co.factory, co.spaces, co.model.state_dict(), co.optimizer.state_dict(), co.step)
         )
-        workers_started.append(w)
-        return w
+        self.mirror = _Mirror(co, self.learner)
+        self.env_ref = ray.put(self.env_factory)  # the market reaches each node once
+        self.worker_cls = ray.remote(num_cpus=1)(RolloutWorker)
+        for i in range(cfg.num_workers):
+            self._spawn(i, 0)
+        return list(self.workers)
 
-    workers = {i: start(i, 0) for i in range(cfg.num_workers)}
-    restarts = dict.fromkeys(workers, 0)
-    nodes: dict[int, str] = {}
-    reports: list[WorkerReport] = []
-    pending = {w.run.remote(CHUNK_S): i for i, w in workers.items()}
-    while pending:
-        ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.1)
+    def _spawn(self, i: int, restart: int) -> None:
+        co = self.co
+        w = self.worker_cls.options(name=f"{self.run_id}-worker-{i}-{restart}").remote(
+            i, self.cfg, self.env_ref, co.factory, co.spaces, co.epoch, restart, self.learner
+        )
+        self.actors.append(w)
+        self.workers[i] = w
+        self.pending[w.run.remote(CHUNK_S)] = i
+
+    def restart(self, worker: int, restart: int) -> None:
+        self._spawn(worker, restart)
+
+    def poll(self, timeout: float) -> list[Event]:
+        ray, mirror = self.ray, self.mirror
+        assert mirror is not None
+        events: list[Event] = []
+        wait = max(timeout, 0.1)
+        ready = ray.wait(list(self.pending), num_returns=1, timeout=wait)[0] if self.pending else []
         for ref in ready:
-            i = pending.pop(ref)
+            i = self.pending.pop(ref)
             try:
                 report = ray.get(ref)
             except ray.exceptions.RayActorError as exc:
                 dead = mirror.death()
                 if dead is not None:
-                    _settle(ray, pending)
-                    raise LearnerError(mirror.message(dead)) from None
-                if co.worker_died(i, _cause(exc), restarts, len(workers)):
-                    workers[i] = start(i, restarts[i])
-                    pending[workers[i].run.remote(CHUNK_S)] = i
-                else:
-                    del workers[i]
-                if not workers:
-                    raise WorkerError("every Ray worker actor died; training stopped.") from None
+                    _settle(ray, self.pending)
+                    raise self._learner_lost(dead) from None
+                del self.workers[i]
+                events.append(Died(i, _cause(exc)))
                 continue
             except ray.exceptions.RayTaskError as exc:
-                _settle(ray, pending)
+                _settle(ray, self.pending)
                 raise WorkerError(
                     f"A3C worker {i} failed ({_cause(exc)}); training stopped.\nWorker traceback:\n{exc}"
                 ) from None
-            reports.append(report)
-            nodes[i] = report.node_id
-            co.on_stats(report.stats)
-            if not report.done and not co.stop_requested:
-                pending[workers[i].run.remote(CHUNK_S)] = i
-        mirror.weights()
-        co.tick()
-    mirror.state()  # the final evaluation and latest.pt see the learner's last weights
-    co.backend_info = {
-        "name": "ray",
-        "address": cfg.address or "local",
-        "workers": [{"index": i, "node_id": nodes.get(i), "restarts": restarts[i]} for i in restarts],
-        "nodes": len(set(nodes.values())),
-        "events": co.backend_info.get("events", []),
-        **_summary(reports, ray.get(learner.stats.remote())),
-    }
+            self.reports.append(report)
+            self.nodes[i] = report.node_id
+            events.append(Report(report.stats))
+            if report.done or self.stopping:
+                events.append(Finished(i))
+            else:
+                self.pending[self.workers[i].run.remote(CHUNK_S)] = i
+        try:
+            mirror.weights()
+        except LearnerError:
+            self.co.save_latest()  # the mirrored weights: the learner is gone
+            raise
+        return events
+
+    def _learner_lost(self, exc: BaseException) -> LearnerError:
+        assert self.mirror is not None
+        error = LearnerError(self.mirror.message(exc))
+        self.co.save_latest()  # the mirrored weights: the learner is gone
+        return error
+
+    def request_stop(self) -> None:
+        self.stopping = True
+
+    def stop(self) -> None:
+        """Kill the worker actors; on a normal end, mirror the learner's last weights and read its stats."""
+        ray = self.ray
+        for actor in self.actors:
+            ray.kill(actor)
+        if self.mirror is None or self.mirror.lost or self.pending:
+            return
+        self.mirror.state()  # the final evaluation and latest.pt see the learner's last weights
+        try:
+            learner_stats = ray.get(self.learner.stats.remote(), timeout=10 * SYNC_TIMEOUT_S)
+        except (ray.exceptions.RayActorError, ray.exceptions.GetTimeoutError):
+            return
+        self.summary = _summary(self.reports, learner_stats)
+
+    def sync(self) -> None:
+        if self.mirror is not None:
+            self.mirror.state()
+
+    def close(self) -> None:
+        ray = self.ray
+        for actor in [*self.actors, *([self.learner] if self.learner is not None else [])]:
+            ray.kill(actor)
+        if self.started_ray:
+            ray.shutdown()
+
+    def info(self, restarts: dict[int, int]) -> dict[str, Any]:
+        return {
+            "address": self.cfg.address or "local",
+            "workers": [
+                {"index": i, "node_id": self.nodes.get(i), "restarts": restarts[i]} for i in restarts
+            ],
+            "nodes": len(set(self.nodes.values())),
+            **self.summary,
+        }
 
 
 def _cause(exc: BaseException) -> str:

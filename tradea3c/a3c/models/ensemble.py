@@ -1,6 +1,6 @@
 """Ensemble policies: N actor-critics (seeds of one config, walk-forward folds) acting as one.
 
-:class:`EnsembleModel` is an :class:`~tradea3c.a3c.models.ActorCritic`, so everything that drives a
+:class:`EnsembleModel` is an :class:`~tradea3c.a3c.models.base.ActorCritic`, so everything that drives a
 model (``Policy``, ``greedy_action``, ``run_episode``, backtests) drives an ensemble unchanged.
 Its ``forward`` returns the members' *mixture* distribution, which ``greedy_from`` and
 ``sample_action`` already handle:
@@ -32,7 +32,7 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import Categorical, Dirichlet, Distribution, MixtureSameFamily
 
-from tradea3c.a3c.models import ActorCritic, State
+from tradea3c.a3c.models.base import ActorCritic, State
 
 __all__ = ["DirichletMixture", "EnsembleModel", "average_distributions"]
 

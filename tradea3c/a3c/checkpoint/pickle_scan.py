@@ -12,7 +12,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from tradea3c.a3c.plain import CheckpointError, LegacyCheckpointError
+from tradea3c.a3c.checkpoint.plain import CheckpointError, LegacyCheckpointError
 
 
 def printable(text: str, limit: int = 60) -> str:
@@ -56,7 +56,7 @@ _V1_GLOBALS = {
     "functools partial",
     "numpy dtype",
     "numpy ndarray",
-    "tradea3c.a3c.models build_model",
+    "tradea3c.a3c.models build_model",  # FORMAT 1 pickles name the old module; still importable there
     "tradea3c.a3c.config ModelConfig",
     "tradea3c.atari.model AtariModelFactory",
 }

@@ -22,7 +22,7 @@ built for another n, acts on any number of items.
 Policy: item i's score ``s_i`` is a linear read of its embedding ``h_i`` = MLP(window_i, state_i);
 the residual slot's score is a linear read of the items' pooled embeddings (mean and max over the
 available items) plus the residual state and the global scalar. Dirichlet concentrations are
-``1 + softplus(score)`` as in ``tradea3c.a3c.models.DirichletHead``. The critic pools
+``1 + softplus(score)`` as in ``tradea3c.a3c.models.builtin.DirichletHead``. The critic pools
 (mean, max) its own per-item embeddings, so the value is invariant to the items' order.
 
 Masking: an item whose features at the last bar of its window are all exactly 0 is unavailable
@@ -45,7 +45,7 @@ from torch import Tensor, nn
 from torch.distributions import Categorical, Dirichlet, Distribution, Gamma
 
 from tradea3c.a3c.config import ModelConfig
-from tradea3c.a3c.nets import ActorCritic, State, mlp, value_head
+from tradea3c.a3c.models.base import ActorCritic, State, mlp, value_head
 
 MASKED_ALPHA = 1e-6
 """``concentration`` of a masked component as seen by code that rebuilds a plain Dirichlet from it

@@ -7,7 +7,7 @@ The payload holds:
 
 * ``format`` (2), ``version`` (tradea3c's), ``config`` (``to_dict(A3CConfig)``);
 * ``model_spec``: how to rebuild the network, ``{"factory": NAME, "module": ..., **kwargs}``
-  (``factory.spec()``, see :func:`tradea3c.a3c.models.model_factory_spec`); ``load_checkpoint``
+  (``factory.spec()``, see :func:`tradea3c.a3c.models.builtin.model_factory_spec`); ``load_checkpoint``
   turns it back into a factory through the registry (``"builtin"`` is always registered,
   ``"atari"`` once ``tradea3c.atari.model`` is imported), never by importing what the file names;
 * ``observation_space`` / ``action_space`` as small dicts (:func:`space_to_dict`; a uniform
@@ -22,10 +22,10 @@ refused), so every file it writes loads with ``weights_only``. Every write goes 
 previous file intact.
 
 FORMAT 1 files (older tradea3c) were full pickles holding the model factory and gymnasium spaces;
-loading refuses them. :func:`tradea3c.a3c.upgrade.upgrade_checkpoint` (CLI: ``tradea3c checkpoint
+loading refuses them. :func:`tradea3c.a3c.checkpoint.upgrade.upgrade_checkpoint` (CLI: ``tradea3c checkpoint
 upgrade PATH --trust-pickle``) converts one, explicitly trusting it, and keeps the original bytes.
-Plain-data conversion lives in :mod:`tradea3c.a3c.plain`, the refusal diagnosis in
-:mod:`tradea3c.a3c.pickle_scan`.
+Plain-data conversion lives in :mod:`tradea3c.a3c.checkpoint.plain`, the refusal diagnosis in
+:mod:`tradea3c.a3c.checkpoint.pickle_scan`.
 
 Every loading failure is one line: :class:`FileNotFoundError` for a missing file and
 :class:`CheckpointError` (a ``ValueError``) otherwise.
@@ -41,41 +41,26 @@ from typing import Any, NamedTuple
 import torch
 
 from tradea3c._version import __version__
+from tradea3c.a3c.checkpoint.pickle_scan import legacy_message, printable, refusal
+from tradea3c.a3c.checkpoint.plain import (
+    CheckpointError,
+    LegacyCheckpointError,
+    NotPlainDataError,
+    rng_to_plain,
+    space_from_dict,
+    space_to_dict,
+    to_plain,
+)
 from tradea3c.a3c.config import A3CConfig
-from tradea3c.a3c.models import (
+from tradea3c.a3c.models.builtin import (
     ActorCritic,
     BuiltinModelFactory,
     UnknownModelFactoryError,
     model_factory_from_spec,
     model_factory_spec,
 )
-from tradea3c.a3c.pickle_scan import legacy_message, printable, refusal
-from tradea3c.a3c.plain import (
-    CheckpointError,
-    LegacyCheckpointError,
-    NotPlainDataError,
-    rng_state,
-    rng_to_plain,
-    set_rng_state,
-    space_from_dict,
-    space_to_dict,
-    to_plain,
-)
 from tradea3c.atomic import atomic_path
 from tradea3c.config import ConfigError, from_dict, to_dict
-
-__all__ = [  # the errors and RNG helpers live in `plain`; re-exported as the checkpoint API
-    "FORMAT",
-    "CheckpointError",
-    "LegacyCheckpointError",
-    "LoadedCheckpoint",
-    "NotPlainDataError",
-    "load_checkpoint",
-    "read_checkpoint",
-    "rng_state",
-    "save_checkpoint",
-    "set_rng_state",
-]
 
 FORMAT = 2
 PAYLOAD_KEYS = (

@@ -1,19 +1,6 @@
-"""Actor-critic models behind one small interface, so the engine never depends on an architecture.
+"""The built-in actor-critics (MLP, LSTM), their policy heads, and the model-factory registry.
 
-The interface (all the engine uses; a CNN for Atari only has to implement it; it lives in
-:mod:`tradea3c.a3c.nets` with the shared layers, and is re-exported here)::
-
-    class MyNet(ActorCritic):
-        recurrent = False                      # True if it carries a hidden state
-        def initial_state(self, batch): ...    # tuple of [batch, ...] tensors, or None
-        def forward(self, obs, state):         # obs: float [B, *obs_shape]
-            return distribution, value[B], new_state
-
-The distribution is a ``torch.distributions.Distribution`` over a batch of B actions. Rollouts
-call ``act(obs, state) -> (actions, new_state)``, which samples from ``act_distribution`` unless
-a model overrides it with a faster path (the MLP samples categorical logits directly). A model
-factory ``f(observation_space, action_space) -> ActorCritic`` must be picklable (a module-level
-function or a small frozen dataclass) so worker processes can rebuild the network.
+The interface they implement is :class:`~tradea3c.a3c.models.base.ActorCritic` (``base.py``).
 
 Describable factories: checkpoints store no code, only a *model spec*, so a factory that should
 be rebuilt by ``load_checkpoint`` exposes ``spec() -> dict`` (``{"factory": NAME, **plain
@@ -22,7 +9,7 @@ is imported (see :class:`BuiltinModelFactory`; ``tradea3c.atari.model`` register
 
 Policy heads: :class:`CategoricalHead` for ``Discrete`` actions and :class:`DirichletHead` for
 portfolio weights on the simplex. ``kind = "per_asset"`` builds the permutation-equivariant
-per-item model of :mod:`tradea3c.a3c.per_asset` (parameters independent of the number of items).
+per-item model of ``models/per_asset.py`` (parameters independent of the number of items).
 """
 
 from __future__ import annotations
@@ -39,11 +26,17 @@ from torch import Tensor, nn
 from torch.distributions import Categorical, Dirichlet, Distribution
 
 from tradea3c.a3c.config import ModelConfig
-from tradea3c.a3c.nets import ActorCritic, State, mlp, value_head
-from tradea3c.a3c.nets import reset_state as reset_state  # re-exported: the models' public API
-from tradea3c.a3c.nets import sample_action as sample_action
-from tradea3c.a3c.per_asset import PerItemActorCritic
+from tradea3c.a3c.models.base import ActorCritic, State, mlp, sample_action, value_head
+from tradea3c.a3c.models.per_asset import PerItemActorCritic
 from tradea3c.config import from_dict, to_dict
+
+
+def _policy_linear(in_features: int, n: int) -> nn.Linear:
+    """The policy's last layer, orthogonal with gain 0.01: the untrained policy is near uniform."""
+    linear = nn.Linear(in_features, n)
+    nn.init.orthogonal_(linear.weight, 0.01)
+    nn.init.zeros_(linear.bias)
+    return linear
 
 
 class CategoricalHead(nn.Module):
@@ -51,9 +44,7 @@ class CategoricalHead(nn.Module):
 
     def __init__(self, in_features: int, n: int) -> None:
         super().__init__()
-        self.linear = nn.Linear(in_features, n)
-        nn.init.orthogonal_(self.linear.weight, 0.01)
-        nn.init.zeros_(self.linear.bias)
+        self.linear = _policy_linear(in_features, n)
 
     def forward(self, x: Tensor) -> Distribution:
         return Categorical(logits=self.linear(x), validate_args=False)
@@ -86,9 +77,7 @@ class DirichletHead(nn.Module):
 
     def __init__(self, in_features: int, n: int) -> None:
         super().__init__()
-        self.linear = nn.Linear(in_features, n)
-        nn.init.orthogonal_(self.linear.weight, 0.01)
-        nn.init.zeros_(self.linear.bias)
+        self.linear = _policy_linear(in_features, n)
 
     def forward(self, x: Tensor) -> Distribution:
         alpha = 1.0 + nn.functional.softplus(self.linear(x))

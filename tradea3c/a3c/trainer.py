@@ -4,56 +4,47 @@ Read top to bottom:
 
 1. build the model from the env's spaces, put its parameters and the optimiser state in shared
    memory; on ``resume`` load ``latest.pt`` (weights, optimiser, counters, RNG);
-2. run the workers: ``workers > 1`` starts N processes (:func:`worker.worker_main`) that update the
-   shared weights lock-free; ``workers == 1`` runs the same worker in this process (reproducible);
-   ``mode = "a2c"`` runs one synchronous learner over all N workers' envs batched;
-3. meanwhile the main process drains worker reports, watches worker liveness, sends weight
-   snapshots to the evaluator process, keeps ``best.pt`` by ``select_metric``, writes metrics,
-   TensorBoard and periodic ``latest.pt`` checkpoints, and shows a rich progress line;
+2. pick the backend (``backends/``): local Hogwild processes for ``workers > 1``, this process for
+   ``workers == 1`` or ``mode = "a2c"`` (reproducible), Ray actors for ``backend = "ray"``;
+   :func:`~tradea3c.a3c.backends.base.supervise` runs it. The update every worker repeats is
+   ``update.py``;
+3. meanwhile the :class:`~tradea3c.a3c.coordinator.Coordinator` takes the workers' reports, sends
+   weight snapshots to the evaluator process, keeps ``best.pt`` by ``select_metric``, writes
+   metrics, TensorBoard and periodic ``latest.pt`` checkpoints, and shows a rich progress line;
 4. at the end (budget spent, ``should_stop``, or Ctrl-C) it stops the workers, runs a final
    evaluation, saves ``latest.pt`` and ``summary.json``.
 
-Start method: ``forkserver`` by default. Plain ``fork`` is fastest but copies a parent that may
-already run OpenMP/intra-op threads, TensorBoard writer threads and queue feeder threads, and
-forking a multi-threaded process can deadlock the child; ``forkserver`` forks workers from a clean
-single-threaded server (torch preloaded once), at a fraction of ``spawn``'s start-up cost. Both
-need picklable env factories, model factories and evaluate functions (module-level functions,
-``functools.partial`` or small dataclasses). ``fork`` and ``spawn`` remain configurable.
-
-Reproducibility: ``workers=1`` and ``mode="a2c"`` are bit-reproducible from ``seed`` (single
-process, single thread, fixed order of operations). Multi-worker Hogwild runs are not: workers
-read and write the shared weights and optimiser statistics without locks, so which gradients were
-computed on which weights depends on OS scheduling.
+Seeds: one derivation for every worker, env and episode (``seeding.py``). Reproducibility:
+``workers=1`` and ``mode="a2c"`` are bit-reproducible from ``seed`` (single process, single
+thread, fixed order of operations). Multi-worker Hogwild runs are not: workers read and write the
+shared weights and optimiser statistics without locks, so which gradients were computed on which
+weights depends on OS scheduling; nor are Ray runs (the learner applies gradients in arrival order).
 """
 
 from __future__ import annotations
 
 import contextlib
-import queue as queue_mod
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 import torch
 import torch.multiprocessing as mp
 
 from tradea3c._version import __version__
-from tradea3c.a3c import checkpoint as ckpt
-from tradea3c.a3c.a2c import run_in_process
+from tradea3c.a3c.backends.base import Backend, EnvFactory, WorkerError, supervise
+from tradea3c.a3c.backends.inprocess import InProcessBackend
+from tradea3c.a3c.backends.processes import ProcessesBackend
+from tradea3c.a3c.checkpoint import format as ckpt
 from tradea3c.a3c.config import A3CConfig
-from tradea3c.a3c.coordinator import Coordinator
+from tradea3c.a3c.coordinator import Coordinator, CoordinatorConfig
 from tradea3c.a3c.evaluator import EvaluateFn, Evaluator
-from tradea3c.a3c.models import BuiltinModelFactory
+from tradea3c.a3c.models.builtin import BuiltinModelFactory
+from tradea3c.a3c.optim import make_optimizer
 from tradea3c.a3c.run import RunDir
-from tradea3c.a3c.shared_optim import make_optimizer
-from tradea3c.a3c.worker import (
-    EnvFactory,
-    WorkerError,
-    configure_torch_for_worker,
-    worker_main,
-)
 from tradea3c.config import to_dict
 
 
@@ -85,14 +76,8 @@ WORKER_MIB = 220
 demo-market worker's proportional set size on Linux, rounded up. Only refuses absurd worker counts."""
 
 
-def _available_mib() -> float | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) / 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
+def _available_mib() -> float:
+    return psutil.virtual_memory().available / 2**20
 
 
 def check_worker_memory(cfg: A3CConfig) -> None:
@@ -102,7 +87,7 @@ def check_worker_memory(cfg: A3CConfig) -> None:
         return
     available = _available_mib()
     need = cfg.num_workers * WORKER_MIB
-    if available is not None and need > 0.8 * available:
+    if need > 0.8 * available:
         fits = max(int(0.8 * available // WORKER_MIB), 1)
         raise ValueError(
             f"--workers {cfg.num_workers} needs about {need / 1024:.1f} GiB (about {WORKER_MIB} MiB per "
@@ -111,88 +96,17 @@ def check_worker_memory(cfg: A3CConfig) -> None:
         )
 
 
-def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1].strip() if lines else "no message"
+def make_backend(
+    cfg: A3CConfig, env_factory: EnvFactory, ctx: Any, rng: dict[str, Any] | None
+) -> Backend:
+    """The backend ``cfg`` asks for (``rng``: the RNG state of the checkpoint a run resumes)."""
+    if cfg.backend == "ray":
+        from tradea3c.a3c.backends.ray import RayBackend
 
-
-def _run_processes(co: Coordinator, cfg: A3CConfig, env_factory: EnvFactory, ctx: Any) -> None:
-    """workers > 1: Hogwild worker processes; the main process only coordinates.
-
-    A worker that raises stops training (:class:`WorkerError`, its traceback in the message). A worker
-    that dies without a word (SIGKILL, the OOM killer) is started again with a fresh seed stream, up
-    to ``cfg.worker_restarts`` times, after which the run goes on with fewer workers; the shared
-    weights it was updating stay as they are (Hogwild updates are not transactions anyway)."""
-    stop, q = ctx.Event(), ctx.Queue()
-
-    def start(i: int, restart: int) -> Any:
-        p = ctx.Process(
-            target=worker_main,
-            name=f"a3c-worker-{i}",
-            daemon=True,
-            args=(i, cfg, env_factory, co.model, co.optimizer, co.global_step, stop, q, co.epoch, restart),
-        )
-        p.start()
-        return p
-
-    procs = {i: start(i, 0) for i in range(cfg.num_workers)}
-    restarts = dict.fromkeys(procs, 0)
-    co.backend_info = {"name": "local", "events": [], "restarts": restarts}
-    done: set[int] = set()
-
-    def drain(timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                msg = q.get(timeout=max(deadline - time.monotonic(), 0.0)) if timeout else q.get_nowait()
-            except queue_mod.Empty:
-                return
-            if msg[0] == "stats":
-                co.on_stats(msg[1])
-            elif msg[0] == "done":
-                done.add(msg[1])
-            else:
-                raise WorkerError(
-                    f"A3C worker {msg[1]} failed ({_last_line(msg[2])}); training stopped.\n"
-                    f"Worker traceback:\n{msg[2]}"
-                )
-            timeout = 0.0
-
-    all_procs = list(procs.values())
-    try:
-        while len(done) < len(procs):
-            drain(0.05)
-            for i, p in list(procs.items()):
-                if i not in done and p.exitcode is not None:
-                    drain(0.5)  # its last message may still be in the pipe
-                    if i in done:
-                        continue
-                    if co.worker_died(i, f"exit code {p.exitcode}", restarts, len(procs)):
-                        procs[i] = start(i, restarts[i])
-                        all_procs.append(procs[i])
-                    else:
-                        del procs[i]
-                    if not procs:
-                        raise WorkerError("every A3C worker process died; training stopped.")
-            co.tick()
-            if co.stop_requested:
-                stop.set()
-    finally:
-        stop.set()
-        deadline = time.monotonic() + 5.0
-        while any(p.is_alive() for p in all_procs) and time.monotonic() < deadline:
-            try:
-                msg = q.get(timeout=0.05)
-                if msg[0] == "stats":
-                    co.on_stats(msg[1])
-            except queue_mod.Empty:
-                pass
-        for p in all_procs:
-            if p.is_alive():
-                p.kill()
-            p.join(2.0)
-        q.close()
-        q.cancel_join_thread()
+        return RayBackend(cfg, env_factory)
+    if cfg.mode == "a2c" or cfg.num_workers == 1:
+        return InProcessBackend(cfg, env_factory, rng)
+    return ProcessesBackend(cfg, env_factory, ctx)
 
 
 def train(
@@ -220,13 +134,13 @@ def train(
     cfg = config
     run_dir = Path(run_dir)
     if cfg.backend == "ray":
-        from tradea3c.a3c.ray_backend import require_ray
+        from tradea3c.a3c.backends.ray import require_ray
 
         require_ray()  # before anything is written
     check_worker_memory(cfg)
     ctx = mp.get_context(cfg.start_method)
     if cfg.start_method == "forkserver":
-        ctx.set_forkserver_preload(["torch", "tradea3c.a3c.worker"])
+        ctx.set_forkserver_preload(["torch", "tradea3c.a3c.backends.processes"])
     factory = model_factory or BuiltinModelFactory(cfg.model)
     probe = env_factory(0)
     spaces = _spaces(probe)
@@ -249,34 +163,33 @@ def train(
         run.drop_rows_after(int(counters.get("global_step", 0)))
     evaluator = Evaluator(ctx, evaluate_fn, factory, spaces) if evaluate_fn is not None else None
     co = Coordinator(
-        cfg,
-        run,
-        model,
-        optimizer,
-        factory,
-        spaces,
-        dict(extra_metadata or {}),
-        evaluator,
-        select_metric,
-        maximize,
-        should_stop,
-        progress,
-        global_step,
-        counters,
+        CoordinatorConfig(
+            cfg,
+            run,
+            model,
+            optimizer,
+            factory,
+            spaces,
+            global_step,
+            evaluator=evaluator,
+            select_metric=select_metric,
+            maximize=maximize,
+            should_stop=should_stop,
+            progress=progress,
+            extra=dict(extra_metadata or {}),
+            counters=counters,
+        )
     )
-    in_process = cfg.backend == "local" and (cfg.mode == "a2c" or cfg.num_workers == 1)
+    backend = co.backend = make_backend(cfg, env_factory, ctx, rng)
+    restarts: dict[int, int] = {}
+
+    def backend_info() -> dict[str, Any]:
+        return {"name": backend.name, "events": co.events, **backend.info(restarts)}
+
     status, threads = "completed", torch.get_num_threads()
     try:
         try:
-            if cfg.backend == "ray":
-                from tradea3c.a3c.ray_backend import run_ray
-
-                run_ray(co, cfg, env_factory, spaces)
-            elif in_process:
-                configure_torch_for_worker()
-                run_in_process(co, cfg, env_factory, rng)
-            else:
-                _run_processes(co, cfg, env_factory, ctx)
+            supervise(co, backend, restarts)
             if co.stop_requested:
                 status = "stopped"
             co.final_eval()
@@ -305,7 +218,7 @@ def train(
                         "status": "failed",
                         "global_step": co.step,
                         "version": __version__,
-                        "backend": co.backend_info,
+                        "backend": backend_info(),
                     }
                 )
                 run.close()
@@ -318,7 +231,7 @@ def train(
             run.close()
             raise
     finally:
-        co.close_backend()
+        backend.close()
     wall = time.monotonic() - co.t0
     result = TrainResult(
         run_dir,
@@ -342,7 +255,7 @@ def train(
             "config": to_dict(cfg),
             "extra": co.extra,
             "updates": co.updates,
-            "backend": co.backend_info,
+            "backend": backend_info(),
         }
     )
     run.close()

@@ -1,5 +1,21 @@
-"""Building blocks of the built-in models: the :class:`ActorCritic` interface every model
-implements (see :mod:`tradea3c.a3c.models`), action sampling, and initialised MLP layers."""
+"""The model interface the engine uses, and the building blocks of the built-in models.
+
+Every model implements :class:`ActorCritic` (a CNN for Atari only has to implement it)::
+
+    class MyNet(ActorCritic):
+        recurrent = False                      # True if it carries a hidden state
+        def initial_state(self, batch): ...    # tuple of [batch, ...] tensors, or None
+        def forward(self, obs, state):         # obs: float [B, *obs_shape]
+            return distribution, value[B], new_state
+
+The distribution is a ``torch.distributions.Distribution`` over a batch of B actions. Rollouts
+call ``act(obs, state) -> (actions, new_state)``, which samples from ``act_distribution`` unless
+a model overrides it with a faster path (the MLP samples categorical logits directly). A model
+factory ``f(observation_space, action_space) -> ActorCritic`` must be picklable (a module-level
+function or a small frozen dataclass) so worker processes can rebuild the network.
+
+Also here: action sampling and initialised MLP layers, shared by the built-in models.
+"""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from tradea3c.a3c.models import ActorCritic, Policy
+from tradea3c.a3c.models.builtin import ActorCritic, Policy
 from tradea3c.a3c.play import run_episode
 
 
@@ -42,6 +42,30 @@ class _MakeEnv:
 
     def __call__(self) -> gym.Env[Any, Any]:
         return gym.make(self.env_id, **self.kwargs)
+
+
+@dataclass(frozen=True)
+class SeedRecordingFactory:
+    """``factory(worker_index)``: ``inner``'s env, appending every ``reset`` seed it receives to
+    ``<log_dir>/worker-<index>.txt`` (one line each, ``None`` for an unseeded reset), so a test can
+    check which seeds the engine really hands to each worker's envs."""
+
+    inner: Any
+    log_dir: str
+
+    def __call__(self, worker_index: int) -> Any:
+        return _SeedRecorder(self.inner(worker_index), f"{self.log_dir}/worker-{worker_index}.txt")
+
+
+class _SeedRecorder(gym.Wrapper[Any, Any, Any, Any]):
+    def __init__(self, env: gym.Env[Any, Any], path: str) -> None:
+        super().__init__(env)
+        self.path = path
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> Any:
+        with open(self.path, "a") as log:
+            log.write(f"{seed}\n")
+        return super().reset(seed=seed, options=options)
 
 
 @dataclass(frozen=True)

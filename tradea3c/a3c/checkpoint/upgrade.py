@@ -11,11 +11,11 @@ from typing import Any, NamedTuple
 
 import torch
 
-from tradea3c.a3c.checkpoint import build_payload, first_line, read_checkpoint, write_payload
+from tradea3c.a3c.checkpoint.format import build_payload, first_line, read_checkpoint, write_payload
+from tradea3c.a3c.checkpoint.pickle_scan import printable
+from tradea3c.a3c.checkpoint.plain import CheckpointError, NotPlainDataError, to_plain
 from tradea3c.a3c.config import A3CConfig
-from tradea3c.a3c.models import BuiltinModelFactory, model_factory_spec
-from tradea3c.a3c.pickle_scan import printable
-from tradea3c.a3c.plain import CheckpointError, NotPlainDataError, to_plain
+from tradea3c.a3c.models.builtin import BuiltinModelFactory, model_factory_spec
 from tradea3c.atomic import atomic_path
 from tradea3c.config import from_dict
 

@@ -28,7 +28,7 @@ def local_cluster(nodes: int = 2, cpus_per_node: int = 1, port: int = 0) -> Iter
     """A real multi-node Ray cluster on this machine: ``ray start --head`` plus ``nodes - 1`` more
     ``ray start --address`` nodes, each with its own raylet and ``cpus_per_node`` CPUs; yields the
     head's address and stops every node on exit. For tests and benchmarks; run it inside a private
-    network namespace (``unshare -n``, see the README) so that Ray binds to loopback only."""
+    network namespace (``unshare -n``, see docs/ray.md) so that Ray binds to loopback only."""
     import socket
     import subprocess
     import sys
