@@ -238,3 +238,50 @@ def test_config_modules_do_not_import_pydantic() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "[]", f"importing the config modules loaded {out.strip()}"
+
+
+@dataclass(frozen=True)
+class _Inner:
+    bps: float = 5.0  # commission, basis points
+    mode: str = "open"
+
+
+@dataclass(frozen=True)
+class _Outer:
+    name: str = "x"
+    steps: int = 10
+    inner: _Inner = field(default_factory=_Inner)
+    lags: tuple[int, ...] = (1, 5)
+    note: str | None = None
+
+
+
+def test_config_from_dict_nested_and_types() -> None:
+    cfg = from_dict(_Outer, {"steps": 3, "inner": {"bps": 2}, "lags": [1, 2, 3]})
+    assert cfg.steps == 3 and cfg.inner.bps == 2.0 and isinstance(cfg.inner.bps, float)
+    assert cfg.lags == (1, 2, 3)
+
+
+def test_config_unknown_key_has_did_you_mean() -> None:
+    with pytest.raises(ConfigError, match=r"unknown key 'inner.bsp'.*did you mean 'bps'"):
+        from_dict(_Outer, {"inner": {"bsp": 1.0}})
+    with pytest.raises(ConfigError, match="expected int"):
+        from_dict(_Outer, {"steps": "ten"})
+
+
+def test_config_toml_round_trip(tmp_path: Path) -> None:
+    cfg = _Outer(name="run", steps=7, inner=_Inner(bps=1.5, mode="close"), lags=(2, 4))
+    path = tmp_path / "c.toml"
+    path.write_text(dump_toml(cfg))
+    assert load_toml(_Outer, path) == cfg
+    assert to_dict(cfg)["inner"] == {"bps": 1.5, "mode": "close"}
+
+
+def test_config_bad_file_errors_are_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_toml(_Outer, tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("steps = = 3\n")
+    with pytest.raises(ConfigError, match="invalid TOML") as info:
+        load_toml(_Outer, bad)
+    assert "\n" not in str(info.value)

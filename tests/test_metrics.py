@@ -13,8 +13,10 @@ from tradea3c.metrics import (
     calmar_ratio,
     exposure,
     hit_rate,
+    infer_interval,
     max_drawdown,
     max_drawdown_duration,
+    periods_per_year,
     returns_from_equity,
     sharpe_ratio,
     sortino_ratio,
@@ -93,3 +95,15 @@ def test_matches_quantstats() -> None:
     assert max_drawdown(r) == pytest.approx(qs.stats.max_drawdown(s), rel=1e-10)
     assert calmar_ratio(r) == pytest.approx(qs.stats.calmar(s), rel=1e-10)
     assert hit_rate(r) == pytest.approx(qs.stats.win_rate(s), rel=1e-10)
+
+
+def test_periods_per_year_table_and_inference() -> None:
+    assert [periods_per_year(i) for i in ("1d", "1wk", "1mo", "3mo")] == [252, 52, 12, 4]
+    assert periods_per_year("1h") == periods_per_year("60m") == 252 * 6.5
+    assert periods_per_year("1m") == 252 * 390
+    with pytest.raises(ValueError, match="1wk"):
+        periods_per_year("2wk")
+    assert infer_interval(pd.bdate_range("2020-01-01", periods=50).to_numpy()) == "1d"
+    assert infer_interval(pd.date_range("2020-01-03", periods=50, freq="W-FRI").to_numpy()) == "1wk"
+    assert infer_interval(pd.date_range("2020-01-31", periods=30, freq="ME").to_numpy()) == "1mo"
+    assert infer_interval(pd.date_range("2020-01-02 09:30", periods=30, freq="h").to_numpy()) == "1h"

@@ -1,6 +1,6 @@
 """Generic A3C / A2C engine: Hogwild workers, shared optimisers, models, runs and checkpoints.
 
-Nothing here knows about markets: :func:`train` takes an env factory ``f(worker_index) -> env`` (a
+Nothing here knows about markets: [`train`][] takes an env factory ``f(worker_index) -> env`` (a
 Gymnasium Env or VectorEnv) and an optional model factory ``g(observation_space, action_space)``.
 
 Where to read: one update top to bottom is ``update.py`` (with ``rollout.py`` and the model

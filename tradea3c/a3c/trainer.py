@@ -6,9 +6,9 @@ Read top to bottom:
    memory; on ``resume`` load ``latest.pt`` (weights, optimiser, counters, RNG);
 2. pick the backend (``backends/``): local Hogwild processes for ``workers > 1``, this process for
    ``workers == 1`` or ``mode = "a2c"`` (reproducible), Ray actors for ``backend = "ray"``;
-   :func:`~tradea3c.a3c.backends.base.supervise` runs it. The update every worker repeats is
+   [`supervise`][tradea3c.a3c.backends.base.supervise] runs it. The update every worker repeats is
    ``update.py``;
-3. meanwhile the :class:`~tradea3c.a3c.coordinator.Coordinator` takes the workers' reports, sends
+3. meanwhile the [`Coordinator`][tradea3c.a3c.coordinator.Coordinator] takes the workers' reports, sends
    weight snapshots to the evaluator process, keeps ``best.pt`` by ``select_metric``, writes
    metrics, TensorBoard and periodic ``latest.pt`` checkpoints, and shows a rich progress line;
 4. at the end (budget spent, ``should_stop``, or Ctrl-C) it stops the workers, runs a final
@@ -128,7 +128,7 @@ def train(
     ``model_factory(observation_space, action_space)`` defaults to ``BuiltinModelFactory(config.model)``;
     ``evaluate_fn(model) -> dict`` runs in a separate process every ``config.eval_every`` steps and
     at the end, ``best.pt`` keeps the best ``select_metric``; ``should_stop(metrics)`` may end
-    training early. Raises :class:`WorkerError` if a worker fails; Ctrl-C returns status
+    training early. Raises [`WorkerError`][] if a worker fails; Ctrl-C returns status
     "interrupted" after saving ``latest.pt``.
     """
     cfg = config

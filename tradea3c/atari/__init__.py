@@ -6,25 +6,18 @@ Needs the ``atari`` extra (``ale-py``, ``opencv-python-headless``). Entry points
     train_atari(AtariTrainConfig(game="Pong", frames=10_000_000, preset="fast"), "runs/pong")
 """
 
-from tradea3c.atari.envs import AtariEnvFactory, camel_name, make_atari_env, make_vector_env, rom_name
-from tradea3c.atari.evaluate import AtariEvaluator, evaluate_checkpoint, play, score_stats
+from tradea3c.atari.envs import AtariEnvFactory, make_atari_env
+from tradea3c.atari.evaluate import evaluate_checkpoint
 from tradea3c.atari.model import AtariActorCritic, AtariModelFactory
-from tradea3c.atari.train import PRESETS, AtariTrainConfig, a3c_config, train_atari
+from tradea3c.atari.train import PRESETS, AtariTrainConfig, train_atari
 
 __all__ = [
-    "PRESETS",
     "AtariActorCritic",
     "AtariEnvFactory",
-    "AtariEvaluator",
     "AtariModelFactory",
     "AtariTrainConfig",
-    "a3c_config",
-    "camel_name",
+    "PRESETS",
     "evaluate_checkpoint",
     "make_atari_env",
-    "make_vector_env",
-    "play",
-    "rom_name",
-    "score_stats",
     "train_atari",
 ]

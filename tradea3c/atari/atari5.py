@@ -24,15 +24,15 @@ read from here, so the numbers come from the authors' code):
   regression target ``transform(median of the 57 normalised scores)``, and the printed error
   ``cv_mae * ln(10) * 100``: the 10-fold cross-validated mean absolute error of ``log10(1 + M)``,
   expressed as an approximate relative error. 10.4 means the estimate of ``1 + M`` is typically
-  (on average, not at most) within about 10.4% of the true value; :attr:`Atari5Estimate.low` /
+  (on average, not at most) within about 10.4% of the true value; `Atari5Estimate.low` /
   ``high`` are that band, ``(1 + M) * exp(+-0.104) - 1``, not a confidence interval.
 * Normalisation: the regression was fitted on scores normalised with the ``Random`` / ``Human``
   columns of the authors' ``Atari-Human.csv`` (``maitchison/PPO``, commit ``22eb7fd6``; the rows of
   ``maitchison/Atari-5`` ``dataset.csv`` carry the same numbers, e.g. Qbert 163.88 / 13455.0). These
   are the later 57-game human scores (Wang et al. 2016), NOT the DQN Nature 2015 humans our
-  benchmark table uses (e.g. NameThisGame human 8049 vs 4076), so :func:`normalize` uses them.
+  benchmark table uses (e.g. NameThisGame human 8049 vs 4076), so `normalize` uses them.
 
-Worked check (``tests/test_atari5.py``): Rainbow's no-op scores from ``maitchison/Atari-5``
+Worked check (``tests/atari/test_atari5.py``): Rainbow's no-op scores from ``maitchison/Atari-5``
 ``RAINBOW (fixed).csv`` (BattleZone 62010, DoubleDunk -0.3, NameThisGame 13136, Phoenix 108528.6,
 Qbert 33817.5) give an estimate of 225.1% against a true median of 227.0% over the 56 games in
 that file; over its seven algorithms the mean error is 6.9%.
@@ -109,7 +109,7 @@ def estimate_median(scores: Mapping[str, float], kind: str = "raw") -> Atari5Est
     """Atari-5 estimate of the 57-game median human-normalised score.
 
     ``scores`` maps the five games (any spelling) to their scores; other games are ignored.
-    ``kind``: ``"raw"`` game scores (normalised here with :data:`NORMALISATION`), or already
+    ``kind``: ``"raw"`` game scores (normalised here with `NORMALISATION`), or already
     human-normalised scores as a ``"fraction"`` (1.0 = human) or in ``"percent"`` (100 = human);
     normalised inputs must use the same random/human table to match the fit. Raises ``ValueError``
     naming the missing games if any of the five is absent.

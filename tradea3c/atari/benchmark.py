@@ -1,12 +1,12 @@
 """`tradea3c atari benchmark`: train + evaluate several games, write a markdown/JSON table and curves.
 
-For each game: :func:`~tradea3c.atari.train.train_atari` into ``<out>/runs/<Game>``, then
-:func:`~tradea3c.atari.evaluate.evaluate_checkpoint` on ``best.pt`` (no-op starts), the
+For each game: [`train_atari`][tradea3c.atari.train.train_atari] into ``<out>/runs/<Game>``, then
+[`evaluate_checkpoint`][tradea3c.atari.evaluate.evaluate_checkpoint] on ``best.pt`` (no-op starts), the
 human-normalised score ``(score - random) / (human - random)`` with the DQN Nature 2015 no-op
 references from ``references.json`` (Wang et al. 2016's for the 8 games DQN Nature lacks), and the
 A3C paper's published score next to it.
 
-Reference scores, normalisation and the named game sets live in :mod:`tradea3c.atari.reference_scores`.
+Reference scores, normalisation and the named game sets live in `tradea3c.atari.reference_scores`.
 """
 
 from __future__ import annotations
@@ -333,7 +333,7 @@ def collect_scores(
     score_from: str = "last",
 ) -> dict[str, dict[str, Any]]:
     """Each game's score from a ``benchmark.json`` (its final evaluation of ``best.pt``) and/or run
-    directories (the ``last`` or ``best`` periodic evaluation in ``eval.csv``, see :func:`run_summary`).
+    directories (the ``last`` or ``best`` periodic evaluation in ``eval.csv``, see `run_summary`).
 
     Returns ``{game: {"score", "source", "how"}}``; ``score`` is None for a run without an
     evaluation yet. A run directory given for a game that is also in the benchmark JSON wins.

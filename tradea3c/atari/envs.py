@@ -3,13 +3,13 @@
 Two interchangeable back ends produce the same observations (``uint8 [4, 84, 84]``, oldest frame
 first) and the same action set (the game's minimal action set):
 
-* ``"vector"`` (default for training): ale-py's C++ :class:`ale_py.vector_env.AtariVectorEnv`,
+* ``"vector"`` (default for training): ale-py's C++ `ale_py.vector_env.AtariVectorEnv`,
   K emulators stepped by native threads with the preprocessing done in C++ (frame skip 4 with
   max-pooling of the last two frames, 84x84 grayscale, noop-max 30, 4-frame stack, optional
   life-loss terminal and reward clipping). Fastest option measured on our 2-core machine.
 * ``"gym"``: the textbook Gymnasium stack ``<Game>NoFrameskip-v4`` + ``AtariPreprocessing`` (frame
   skip 4, 84x84 grayscale, noop-max 30, terminal on life loss for training only) + reward clipping
-  to [-1, 1] (training only) + ``FrameStackObservation(4)``; :func:`make_atari_env`.
+  to [-1, 1] (training only) + ``FrameStackObservation(4)``; [`make_atari_env`][].
 
 Training envs end an "episode" (a terminal: no bootstrapping across it) at every lost life and see
 clipped rewards; evaluation envs play full games with raw scores. ``life_loss="continue"`` (the
@@ -186,7 +186,7 @@ def make_vector_env(
 
 @dataclass(frozen=True)
 class AtariEnvFactory:
-    """Picklable ``env_factory(worker_index)`` for :func:`tradea3c.a3c.train`.
+    """Picklable ``env_factory(worker_index)`` for [`tradea3c.a3c.train`][].
 
     ``backend="vector"``: one ``AtariVectorEnv`` of ``num_envs`` emulators per worker (``num_threads``
     native threads each); ``backend="gym"``: one Gymnasium env (``num_envs == 1``, classic A3C) or a

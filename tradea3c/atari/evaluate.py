@@ -1,11 +1,11 @@
 """Evaluation of Atari agents: full games, raw (unclipped) scores, no life-loss terminals.
 
-:class:`AtariEvaluator` is a picklable ``evaluate_fn(model) -> dict`` for the engine's evaluator
+`AtariEvaluator` is a picklable ``evaluate_fn(model) -> dict`` for the engine's evaluator
 process; it plays ``episodes`` games in parallel in one native ``AtariVectorEnv`` (one batched
 forward pass per step) and returns ``score`` (mean), ``median``, ``min``, ``max``, ``std``,
 ``episodes``, ``frames``, ``entropy`` (the policy's mean entropy over the states it visited, in
 nats) and ``uniform_entropy`` (``ln(actions)``: a policy that has learned nothing yet).
-:func:`evaluate_checkpoint` does the same for a saved checkpoint.
+[`evaluate_checkpoint`][] does the same for a saved checkpoint.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def score_stats(scores: Any) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class Games:
-    """What :func:`play` measured: raw scores, emulator frames, the policy's mean entropy over the
+    """What `play` measured: raw scores, emulator frames, the policy's mean entropy over the
     visited states (nats) and the number of actions (``ln(actions)`` = a uniform policy)."""
 
     scores: np.ndarray
@@ -112,7 +112,7 @@ def _play(
 
 @dataclass(frozen=True)
 class AtariEvaluator:
-    """``evaluate_fn`` for :func:`tradea3c.a3c.train`: mean score of ``episodes`` full games."""
+    """``evaluate_fn`` for [`tradea3c.a3c.train`][]: mean score of ``episodes`` full games."""
 
     game: str = "Pong"
     episodes: int = 8

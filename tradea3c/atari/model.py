@@ -99,7 +99,7 @@ class AtariActorCritic(ActorCritic):
 @dataclass(frozen=True)
 class AtariModelFactory:
     """Picklable ``model_factory(observation_space, action_space)`` for the engine; checkpoints store
-    its :meth:`spec` (``{"factory": "atari", "arch", "lstm", "lstm_size"}``), and importing this
+    its `spec` (``{"factory": "atari", "arch", "lstm", "lstm_size"}``), and importing this
     module registers ``"atari"`` so ``load_checkpoint`` can rebuild it."""
 
     arch: str = "a3c"

@@ -4,9 +4,9 @@
 (DQN Nature 2015; Wang et al. 2016 for the games it lacks, and Wang et al.'s columns for all 57)
 and the A3C paper's Table S3 scores (human starts), each with its source, condition and check status.
 
-Named game sets (:data:`GAME_SETS`, resolved by :func:`resolve_games`): ``atari57`` (the standard
-57-game set), ``atari5`` (Aitchison et al. 2023, see :mod:`tradea3c.atari.atari5`) and ``paper6``
-(:data:`PAPER_GAMES`, the six games this suite and its reference table started with).
+Named game sets (`GAME_SETS`, resolved by `resolve_games`): ``atari57`` (the standard
+57-game set), ``atari5`` (Aitchison et al. 2023, see `tradea3c.atari.atari5`) and ``paper6``
+(`PAPER_GAMES`, the six games this suite and its reference table started with).
 """
 
 from __future__ import annotations
@@ -57,11 +57,11 @@ def _known_roms() -> set[str]:
 
 
 def resolve_games(spec: str) -> list[str]:
-    """Comma-separated game names and/or named sets (:data:`GAME_SETS`) -> game names, in order, once each.
+    """Comma-separated game names and/or named sets (`GAME_SETS`) -> game names, in order, once each.
 
     Set names are case-insensitive; a game of the 57-game set may be spelt in any case
     (``montezumarevenge`` -> ``MontezumaRevenge``); other ale-py games pass through as written.
-    Raises :class:`ValueError` with a one-line message naming the valid sets.
+    Raises `ValueError` with a one-line message naming the valid sets.
     """
     canonical = {g.lower(): g for g in ATARI57}
     names: list[str] = []
@@ -87,7 +87,7 @@ def resolve_games(spec: str) -> list[str]:
 
 
 def normalized_with(game: str, score: float, refs: str = "dqn_nature") -> float | None:
-    """Human-normalised score with ``refs="dqn_nature"`` (keys random/human, as :func:`human_normalized`)
+    """Human-normalised score with ``refs="dqn_nature"`` (keys random/human, as `human_normalized`)
     or ``refs="wang_2016"`` (Wang et al. 2016's Random/Human columns for all 57 games)."""
     keys = {"dqn_nature": ("random", "human"), "wang_2016": ("random_wang_2016", "human_wang_2016")}
     if refs not in keys:
@@ -105,7 +105,7 @@ def paper_median(agent: str = "a3c_ff_1day", refs: str = "dqn_nature") -> dict[s
     Table S3 scores, measured under HUMAN STARTS (episodes start from states a human reached), while
     the random/human references and our evaluations use no-op starts; the two conditions are not
     interchangeable, so treat the result as a yardstick. ``refs`` picks the normalisation (see
-    :func:`normalized_with`); ``wang_2016`` is the closest to the table the Atari-5 regression was
+    `normalized_with`); ``wang_2016`` is the closest to the table the Atari-5 regression was
     fitted with. Returns fractions (1.0 = human) with the condition and the number of games used.
     """
     import statistics

@@ -1,10 +1,11 @@
 """Train the generic A3C engine on an Atari game: presets, env/model/evaluator wiring, run metadata.
 
 ``train_atari(AtariTrainConfig(game="Pong", frames=10_000_000), "runs/pong")`` calls
-:func:`tradea3c.a3c.train` (the same engine as the trading agents) with
-:class:`~tradea3c.atari.envs.AtariEnvFactory`, :class:`~tradea3c.atari.model.AtariModelFactory`
-and :class:`~tradea3c.atari.evaluate.AtariEvaluator`. Budgets are in emulator *frames*
-(= agent steps x frame skip 4), as in the papers; the engine counts agent steps.
+[`tradea3c.a3c.train`][] (the same engine as the trading agents) with
+[`AtariEnvFactory`][tradea3c.atari.envs.AtariEnvFactory],
+[`AtariModelFactory`][tradea3c.atari.model.AtariModelFactory] and
+`AtariEvaluator`. Budgets are in emulator *frames* (=
+agent steps x frame skip 4), as in the papers; the engine counts agent steps.
 
 Presets (every field is overridable):
 

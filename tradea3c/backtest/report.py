@@ -12,9 +12,7 @@ warnings) is HTML-escaped, including the title handed to quantstats (which inser
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import logging
 import re
 import tempfile
@@ -28,6 +26,7 @@ import pandas as pd
 
 from tradea3c.backtest.blotter import blotter_path, trade_blotter, write_blotter
 from tradea3c.backtest.curve import Curve
+from tradea3c.backtest.pages import figure, page, png_base64, table
 from tradea3c.backtest.results import BacktestReport
 from tradea3c.envs.execution import CostConfig
 from tradea3c.metrics import Stats
@@ -79,31 +78,9 @@ def fmt(key: str, value: float | None) -> str:
     return f"{value:.2f}"
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    h = "".join(f"<th>{html.escape(c)}</th>" for c in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
-
-
 def esc(x: Any) -> str:
     """Any value as HTML text (quotes escaped too)."""
     return html.escape(str(x), quote=True)
-
-
-def _png(fig: Any) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return base64.b64encode(buf.getvalue()).decode()
-
-
-def _figure(size: tuple[float, float]) -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=size, dpi=90)
 
 
 def _plain(text: str) -> str:
@@ -125,7 +102,7 @@ def positions_png(report: BacktestReport) -> str:
     i0 = int(np.searchsorted(m.dates, pc.dates[0]))
     bars = slice(i0, i0 + len(pc.dates))
     dates = pd.DatetimeIndex(pc.dates)
-    fig = _figure((11, 5.2))
+    fig = figure(figsize=(11, 5.2))
     ax, axw = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.3]})
     if m.n_assets == 1:
         ax.plot(dates, m.close[bars, 0], color="#333", lw=1, label=_plain(f"{m.tickers[0]} close"))
@@ -151,7 +128,7 @@ def positions_png(report: BacktestReport) -> str:
     ax.grid(alpha=0.3)
     axw.grid(alpha=0.3)
     fig.tight_layout()
-    return _png(fig)
+    return png_base64(fig)
 
 
 def _log_if_wide(ax: Any, *curves: np.ndarray) -> None:
@@ -165,7 +142,7 @@ def gross_net_png(report: BacktestReport) -> str:
     """The policy's equity before costs (gross) and after (net), with the benchmark's net."""
     pc, bench = report.policy, report.benchmark
     dates = pd.DatetimeIndex(pc.dates)
-    fig = _figure((11, 3.6))
+    fig = figure(figsize=(11, 3.6))
     ax = fig.subplots()
     ax.plot(dates, pc.gross_equity, color="#1f77b4", lw=1, ls="--", label="policy, gross of costs")
     ax.plot(dates, pc.equity, color="#1f77b4", lw=1.4, label="policy, net of costs")
@@ -175,7 +152,7 @@ def gross_net_png(report: BacktestReport) -> str:
     ax.legend(loc="upper left", fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return _png(fig)
+    return png_base64(fig)
 
 
 def gross_net_rows(curves: Sequence[Curve]) -> list[list[str]]:
@@ -272,18 +249,18 @@ def tradea3c_section(
             f"{report.interval} / {report.periods_per_year:g} (Sharpe, volatility, CAGR, turnover)",
         ],
     ]
-    parts += ["<h3>Run</h3>", _table(["", ""], config)]
+    parts += ["<h3>Run</h3>", table(["", ""], config)]
     parts += [
         "<h3>Date ranges</h3>",
-        _table(["range", "first", "last"], [[k, *(v or ["", ""])] for k, v in report.ranges.items()]),
+        table(["range", "first", "last"], [[k, *(v or ["", ""])] for k, v in report.ranges.items()]),
     ]
     rows = [[k, *(fmt(k, getattr(report.metrics[n], k)) for n in names)] for k in SHOWN]
-    parts += [f"<h3>Metrics at the strategy's costs ({report.label})</h3>", _table(["metric", *names], rows)]
+    parts += [f"<h3>Metrics at the strategy's costs ({report.label})</h3>", table(["metric", *names], rows)]
     parts += [
         "<h3>Gross vs net of costs</h3>",
         "<p>Gross: the net equity plus every cost paid so far (the same fills, the costs kept as "
         "cash); net: as traded. Cost drag = gross - net total return = costs paid.</p>",
-        _table(
+        table(
             ["curve", "gross return", "net return", "cost drag", "gross Sharpe", "net Sharpe", "costs paid"],
             gross_net_rows(report.curves[:2]),
         ),
@@ -302,7 +279,7 @@ def tradea3c_section(
         for level in report.cost_sweep
     ]
     head = ["cost bps/side", *(f"{n} {k}" for n in (pol, bench) for k in ("return", "Sharpe", "max DD"))]
-    parts += ["<h3>Cost sweep (flat bps per side replacing the strategy's costs)</h3>", _table(head, sweep)]
+    parts += ["<h3>Cost sweep (flat bps per side replacing the strategy's costs)</h3>", table(head, sweep)]
     sd, keys = report.seeds, ("total_return", "sharpe", "max_drawdown")
     rows = [[run_name(r.run), str(r.seed), *(fmt(k, getattr(r.stats, k)) for k in keys)] for r in sd.runs]
     rows.append(["mean", "", *(fmt(k, sd.summary[k].mean) for k in keys)])
@@ -310,7 +287,7 @@ def tradea3c_section(
     d = sd.dsr
     parts += [
         "<h3>Seeds (the ensemble's members, each on its own)</h3>" if report.members else "<h3>Seeds</h3>",
-        _table(["run", "seed", "return", "Sharpe", "max DD"], rows),
+        table(["run", "seed", "return", "Sharpe", "max DD"], rows),
         f"<p>Deflated Sharpe ratio (best of {d.n_trials} trials, SR variance "
         f"{d.sr_variance:.2e}/bar^2, expected max SR {d.expected_max_sr:.4f}/bar): "
         f"<b>DSR {d.dsr:.4f}</b>, PSR(0) {d.psr:.4f}</p>",
@@ -325,7 +302,7 @@ def tradea3c_section(
         link = f"<a href='{esc(blotter_file)}'>{esc(blotter_file)}</a>" if blotter_file else "the CSV"
         parts += [
             f"<h3>Trade blotter ({len(blotter)} fills; all in {link})</h3>",
-            _table(
+            table(
                 list(shown.columns),
                 [
                     [v if isinstance(v, str) else f"{v:.6g}" for v in row]
@@ -335,7 +312,7 @@ def tradea3c_section(
         ]
     parts += [
         "<h3>Reproducibility</h3>",
-        _table(["", ""], provenance_rows(report.provenance, report.fingerprint.current)),
+        table(["", ""], provenance_rows(report.provenance, report.fingerprint.current)),
     ]
     parts.append("<hr></div>")
     return "\n".join(parts)
@@ -379,17 +356,15 @@ def quantstats_html(report: BacktestReport, title: str) -> str:
 def build_html(
     report: BacktestReport, blotter: pd.DataFrame | None = None, blotter_file: str | None = None
 ) -> str:
-    title = esc(f"tradea3c {report.strategy.get('name', '')} ({report.label})")
+    plain_title = f"tradea3c {report.strategy.get('name', '')} ({report.label})"
+    title = esc(plain_title)
     section = tradea3c_section(report, blotter, blotter_file)
     try:
         page = quantstats_html(report, title)
     except Exception as exc:  # a short or degenerate series can break quantstats; keep our section
         why = esc(f"{type(exc).__name__}: {exc}")
         note = f"<p class='t3-warn'>quantstats report unavailable: {why}</p>"
-        return (
-            f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
-            f"<style>{CSS}</style></head><body>{section}{note}</body></html>"
-        )
+        return page(plain_title, [section, note], CSS)
     page = page.replace("</head>", f"<style>{CSS}</style></head>", 1)
     page, n = re.subn(r'(<div class="container">)', lambda mt: mt.group(1) + section, page, count=1)
     if n == 0:
@@ -410,7 +385,7 @@ def write_html(report: BacktestReport, path: str | Path) -> Path:
 
 def walkforward_png(policy: Curve, benchmark: Curve, fold_starts: Sequence[str]) -> str:
     """The chained out-of-sample equity of the folds and the benchmark, fold starts marked."""
-    fig = _figure((11, 3.8))
+    fig = figure(figsize=(11, 3.8))
     ax = fig.subplots()
     dates = pd.DatetimeIndex(policy.dates)
     ax.plot(dates, policy.equity, color="#1f77b4", lw=1.4, label="policy (folds chained), net of costs")
@@ -425,7 +400,7 @@ def walkforward_png(policy: Curve, benchmark: Curve, fold_starts: Sequence[str])
     ax.legend(loc="upper left", fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return _png(fig)
+    return png_base64(fig)
 
 
 def walkforward_html(
@@ -492,17 +467,14 @@ def walkforward_html(
         "its past, picks best.pt on its validation range and is backtested on the next block at the "
         "strategy's costs; the test ranges are contiguous and chained into one curve. Annualised "
         f"with {policy.periods:g} bars a year.</p>",
-        _table(head, rows),
+        table(head, rows),
         f"<p>Chained policy: net return {fmt('total_return', pol.total_return)}, gross of costs "
         f"{fmt('total_return', gross.total_return)}; Sharpe {fmt('sharpe', pol.sharpe)} net, "
         f"{fmt('sharpe', gross.sharpe)} gross.</p>",
         f"<img alt='walk-forward equity' src='data:image/png;base64,"
         f"{walkforward_png(policy, benchmark, [f.test[0] for f in folds])}'>",
         "<h3>Reproducibility</h3>",
-        _table(["", ""], provenance_rows(provenance or {})),
+        table(["", ""], provenance_rows(provenance or {})),
         "</div>",
     ]
-    return (
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>tradea3c walk-forward "
-        f"{name}</title><style>body{{margin:20px}}{CSS}</style></head><body>{''.join(body)}</body></html>"
-    )
+    return page(f"tradea3c walk-forward {title or 'walk-forward'}", body, "body{margin:20px}" + CSS)

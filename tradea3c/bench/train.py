@@ -159,35 +159,21 @@ class UniverseBenchRow:
 
 
 def _tree_rss_mb(root: int) -> float:
-    """Memory (MiB, proportional set size, else resident) of process ``root`` and its descendants,
-    from /proc (0 elsewhere)."""
-    proc = Path("/proc")
-    if not proc.exists():
+    """Memory (MiB) of process ``root`` and its descendants: proportional set size where the OS
+    reports it (shared pages, torch's libraries, counted once in all), else resident size."""
+    import psutil
+
+    try:
+        tree = [psutil.Process(root), *psutil.Process(root).children(recursive=True)]
+    except psutil.NoSuchProcess:
         return 0.0
-    parent: dict[int, int] = {}
-    rss: dict[int, int] = {}
-    for d in proc.iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
-            parent[int(d.name)] = int(fields[1])
-            rss[int(d.name)] = int(fields[21]) * 4096  # resident pages (4 KiB on Linux/x86)
-        except (OSError, IndexError, ValueError):
-            continue
-    tree, frontier = {root}, [root]
-    while frontier:
-        p = frontier.pop()
-        kids = [c for c, pp in parent.items() if pp == p and c not in tree]
-        tree.update(kids)
-        frontier += kids
     total = 0
-    for p in tree:  # proportional set size: shared pages (torch's libraries) counted once in all
+    for proc in tree:
         try:
-            pss = (proc / str(p) / "smaps_rollup").read_text().split("\nPss:", 1)[1].split()[0]
-            total += int(pss) * 1024
-        except (OSError, IndexError, ValueError):
-            total += rss.get(p, 0)
+            info = proc.memory_full_info() if hasattr(proc, "memory_full_info") else proc.memory_info()
+            total += getattr(info, "pss", info.rss)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
     return total / 2**20
 
 
@@ -306,7 +292,7 @@ class RayBenchRow:
 def run_ray_train_benchmark(steps: int = 100_000, workers: int = 2, nodes: int = 2) -> list[RayBenchRow]:
     """The local backend (Hogwild processes) against the Ray backend on a private local Ray
     instance and on a ``nodes``-node cluster of ``workers // nodes`` CPUs each, all on this machine,
-    same env and MLP as :func:`run_train_benchmark` (K = 1)."""
+    same env and MLP as `run_train_benchmark` (K = 1)."""
     from tradea3c.data.demo import demo_market
     from tradea3c.testing.ray_cluster import local_cluster
 

@@ -8,12 +8,10 @@ from typing import Annotated
 
 import typer
 
+from tradea3c.cli._fail import RUN_FAILED, fail
+
 atari_app = typer.Typer(no_args_is_help=True)
 
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
 
 
 @atari_app.command("train")
@@ -88,7 +86,7 @@ def train(
     )
     run_dir = out or Path("runs") / f"atari-{game.lower()}"
     if resume and not (run_dir / "latest.pt").is_file():
-        raise _fail(f"--resume: {run_dir}/latest.pt not found")
+        raise fail(f"--resume: {run_dir}/latest.pt not found")
     engine = [f'backend="{backend}"', f'address="{address}"']
     engine += [o.removeprefix("a3c.") for o in overrides or [] if o.startswith("a3c.")]
     own = [o for o in overrides or [] if not o.startswith("a3c.")]
@@ -98,9 +96,9 @@ def train(
         cfg = replace(apply_overrides(cfg, own), a3c=tuple(engine))  # engine keys: checked in a3c_config
         result = train_atari(cfg, run_dir, resume=resume, progress=not quiet)
     except (ConfigError, ValueError, FileNotFoundError, ImportError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except (WorkerError, LearnerError) as exc:
-        raise _fail(str(exc).splitlines()[0], code=1) from None
+        raise fail(str(exc).splitlines()[0], code=RUN_FAILED) from None
     ev = result.last_eval or {}
     typer.echo(
         f"run {result.run_dir}: {result.status}, {result.global_step * 4:,} frames in {result.wall_s:.0f} s "
@@ -143,7 +141,7 @@ def evaluate(
             max_episode_frames=max_frames,
         )
     except (ValueError, FileNotFoundError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if as_json:
         echo_json(res)
         return
@@ -189,7 +187,7 @@ def benchmark(
     try:
         names = resolve_games(games)
     except ValueError as exc:
-        raise _fail(f"--games: {exc}") from None
+        raise fail(f"--games: {exc}") from None
     base = AtariTrainConfig(
         preset=preset,
         workers=workers,
@@ -209,7 +207,7 @@ def benchmark(
             resume=resume,
         )
     except (ValueError, FileNotFoundError, ImportError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"table: {out / 'benchmark.md'}")
     typer.echo((out / "benchmark.md").read_text())
 
@@ -250,21 +248,21 @@ def report(
 
     run_dirs = list(run_dirs or [])
     if not run_dirs and benchmark_json is None:
-        raise _fail("give a run directory (or several, or --benchmark benchmark.json)")
+        raise fail("give a run directory (or several, or --benchmark benchmark.json)")
     if len(run_dirs) == 1:
         _report_one(run_dirs[0], png, summary, target, game)
     elif png is not None or summary is not None or target is not None or game is not None:
-        raise _fail("--png, --summary, --target and --game need exactly one run directory")
+        raise fail("--png, --summary, --target and --game need exactly one run directory")
     if len(run_dirs) > 1 or benchmark_json is not None:
         for run_dir in run_dirs:
             if not (run_dir / "metrics.csv").is_file():
-                raise _fail(f"{run_dir} has no metrics.csv")
+                raise fail(f"{run_dir} has no metrics.csv")
         if benchmark_json is not None and not benchmark_json.is_file():
-            raise _fail(f"--benchmark: {benchmark_json} not found")
+            raise fail(f"--benchmark: {benchmark_json} not found")
         try:
             scores = collect_scores(run_dirs, benchmark_json, score_from)
         except (ValueError, KeyError) as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         for line in report_lines(scores):
             typer.echo(line)
 
@@ -279,7 +277,7 @@ def _report_one(
     from tradea3c.atari.reference_scores import references
 
     if not (run_dir / "metrics.csv").is_file():
-        raise _fail(f"{run_dir} has no metrics.csv")
+        raise fail(f"{run_dir} has no metrics.csv")
     engine = (
         json.loads((run_dir / "summary.json").read_text()) if (run_dir / "summary.json").is_file() else None
     )

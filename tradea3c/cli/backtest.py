@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from tradea3c.cli._fail import fail
+
 if TYPE_CHECKING:
     from typing import Any
 
@@ -21,18 +23,14 @@ JSON_HELP = "Print the JSON to stdout (tables and messages go to stderr)."
 JSON_OUT_HELP = "Also write the JSON to this file."
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)
-
 
 def _costs(text: str) -> tuple[float, ...]:
     try:
         vals = tuple(float(x) for x in text.split(",") if x.strip())
     except ValueError:
-        raise _fail(f"--costs {text!r}: give bps levels like 0,5,10,25") from None
+        raise fail(f"--costs {text!r}: give bps levels like 0,5,10,25") from None
     if any(v < 0 for v in vals):
-        raise _fail(f"--costs {text!r}: cost levels must be >= 0 bps")
+        raise fail(f"--costs {text!r}: cost levels must be >= 0 bps")
     return vals
 
 
@@ -163,7 +161,7 @@ def backtest(
 
     old = _json_path_given(runs)
     if old is not None:
-        raise _fail(
+        raise fail(
             f"{old}: not a run; --json no longer takes a path (it prints the JSON to stdout): "
             f"use --json-out {old}"
         )
@@ -182,7 +180,7 @@ def backtest(
             ticker=ticker,
         )
     except BacktestError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     write_outputs(report, html, json_out)
     print_report(report, err=as_json)
     if html is not None:
@@ -249,7 +247,7 @@ def walkforward(
             cfg, out, folds=folds, anchored=not rolling, steps=steps, progress=not quiet, json_path=json_out
         )
     except (BacktestError, ConfigError, DataError, FileNotFoundError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     t = Table(title=f"walk-forward ({'anchored' if rep.anchored else 'rolling'}), runs in {out}")
     for c in (
         "fold",

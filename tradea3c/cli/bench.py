@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from tradea3c.cli._fail import fail
+
 bench_app = typer.Typer(no_args_is_help=True)
 
 
@@ -231,8 +233,7 @@ def data_bench(
     try:
         rows = run_data_benchmark(tickers=tickers, bars=bars, repeats=repeats, data_dir=data_dir)
     except DataError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise fail(str(exc)) from None
     what = (
         f"cache {data_dir}" if data_dir is not None else f"synthetic cache, {tickers} tickers x {bars:,} bars"
     )
@@ -265,8 +266,7 @@ def _ray_bench(steps: int, workers: int) -> None:
     try:
         require_ray()
     except ImportError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise fail(str(exc)) from None
     if (
         not only_loopback()
         and shutil.which("unshare")

@@ -7,12 +7,10 @@ from typing import Annotated
 
 import typer
 
+from tradea3c.cli._fail import fail
+
 checkpoint_app = typer.Typer(no_args_is_help=True)
 
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)
 
 
 @checkpoint_app.command("upgrade")
@@ -37,9 +35,9 @@ def upgrade(
 
     files = [path / n for n in ("best.pt", "latest.pt") if (path / n).is_file()] if path.is_dir() else [path]
     if not files:
-        raise _fail(f"{path}: no best.pt or latest.pt in this run directory")
+        raise fail(f"{path}: no best.pt or latest.pt in this run directory")
     if not trust_pickle:
-        raise _fail(
+        raise fail(
             f"{path}: upgrading unpickles the old checkpoint, which runs any code it contains; "
             "re-run with --trust-pickle only if you produced it yourself"
         )
@@ -47,7 +45,7 @@ def upgrade(
         try:
             res = upgrade_checkpoint(file, trust_pickle=True)
         except (CheckpointError, OSError) as exc:
-            raise _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+            raise fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
         if res.upgraded:
             typer.echo(f"upgraded {res.path} to FORMAT 2; original kept at {res.original}")
         else:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from tradea3c.cli._fail import fail
+
 if TYPE_CHECKING:
     from tradea3c.data.errors import Finding
     from tradea3c.data.fetch import FetchReport
@@ -25,10 +27,6 @@ DataDirOpt = Annotated[
 ]
 SHOW_FINDINGS = 25
 
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
 
 
 def _console():  # noqa: ANN202 - rich imported lazily
@@ -106,7 +104,7 @@ def fetch(
 
     sources = sum(x is not None and x != [] for x in (tickers or None, market, from_csv))
     if sources != 1:
-        raise _fail(
+        raise fail(
             "give exactly one of: TICKERS, --market NAME, --from-csv DIR (e.g. `tradea3c fetch AAPL MSFT`)"
         )
     try:
@@ -139,7 +137,7 @@ def fetch(
                 if r.status == "failed":
                     typer.echo(f"{r.ticker}: {r.detail}", err=True)
     except DataError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if not report.ok:
         raise typer.Exit(1)
 
@@ -200,7 +198,7 @@ def list_cmd(data_dir: DataDirOpt = None) -> None:
     try:
         ddir = cache.resolve_data_dir(data_dir)
     except DataError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     metas, unreadable = cache.scan_cache(ddir)
     if not metas and not unreadable:
         typer.echo(f"cache {ddir} is empty; run `tradea3c fetch AAPL`, `--from-csv DIR` or `--market demo`")
@@ -246,7 +244,7 @@ def validate_cmd(
             ddir = cache.resolve_data_dir(data_dir)
             market, report = load_market_with_report(tickers or "cached", data_dir=ddir, skip_unreadable=True)
     except DataError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     print_findings(report.findings, limit)
     typer.echo(f"ok: {market!r}")
     if any(f.action == "refused" for f in report.findings):

@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from tradea3c.cli._fail import fail
+
 
 def demo(
     data_dir: Annotated[
@@ -28,8 +30,7 @@ def demo(
     try:
         result = prepare_demo(data_dir)
     except (FileNotFoundError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise fail(str(exc)) from None
     m = result.market
     summary = m.summary()
     table = Table(

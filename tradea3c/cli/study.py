@@ -7,19 +7,15 @@ from typing import Annotated, Any
 
 import typer
 
+from tradea3c.cli._fail import fail
 from tradea3c.cli.options import Address, Backend
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)
 
 
 def _numbers(text: str, flag: str, kind: type = float) -> tuple:
     try:
         return tuple(kind(x) for x in text.split(",") if x.strip())
     except ValueError:
-        raise _fail(f"{flag} {text!r}: give comma-separated numbers, e.g. 0,1,2") from None
+        raise fail(f"{flag} {text!r}: give comma-separated numbers, e.g. 0,1,2") from None
 
 
 def study(
@@ -83,10 +79,10 @@ def study(
     from tradea3c.experiment.study_report import write_html
 
     if mode not in ("per-ticker", "cross-sectional"):
-        raise _fail(f"--mode {mode!r}: use per-ticker or cross-sectional")
+        raise fail(f"--mode {mode!r}: use per-ticker or cross-sectional")
     seed_list, levels = _numbers(seeds, "--seeds", int), _numbers(costs, "--costs")
     if not seed_list:
-        raise _fail("--seeds is empty; give at least one seed, e.g. 0,1,2")
+        raise fail("--seeds is empty; give at least one seed, e.g. 0,1,2")
     flags = {
         "market.source": market,
         "market.data_dir": None if data_dir is None else str(data_dir),
@@ -117,7 +113,7 @@ def study(
 
                 ray.shutdown()
     except (ConfigError, DataError, BacktestError, ValueError, FileNotFoundError, ImportError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     html = write_html(res, folder / "study.html")
     print_study(res)
     typer.echo(f"study: {folder}/study.json, {html}")

@@ -11,16 +11,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from tradea3c.cli._fail import RUN_FAILED, fail
 from tradea3c.cli.options import Address, Backend
 
 if TYPE_CHECKING:
     from tradea3c.a3c import TrainResult
     from tradea3c.experiment import StrategyConfig
 
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
 
 
 def _differences(saved: object, new: object, prefix: str = "") -> list[str]:
@@ -164,9 +161,9 @@ def train(
         run_dir = out or default_run_dir(cfg)
         result = train_strategy(cfg, run_dir, resume=resume, progress=not quiet, log=typer.echo)
     except (ConfigError, DataError, ValueError, FileNotFoundError, ImportError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except (WorkerError, LearnerError, CheckpointWriteError) as exc:
-        raise _fail(str(exc).splitlines()[0], code=1) from None
+        raise fail(str(exc).splitlines()[0], code=RUN_FAILED) from None
     print_result(result)
 
 

@@ -52,7 +52,7 @@ class StrategyConfig:
     """One-asset env (window, positions, fill, features, costs, reward...). Its positions are the
     action set every worker shares; a profile can only narrow the range (e.g. long-only). The
     default is long/flat with a half position: on equities, short positions lost to buy-and-hold in
-    the djia30 study (docs/studies.md); a strategy opts into shorting with
+    the djia30 study (docs/results/djia30.md); a strategy opts into shorting with
     ``positions = [-1.0, 0.0, 1.0]``."""
     portfolio: PortfolioEnvConfig = field(
         default_factory=lambda: PortfolioEnvConfig(action="simplex", window=10)

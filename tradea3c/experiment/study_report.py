@@ -6,16 +6,14 @@ One self-contained file (inline PNGs), every user-supplied string escaped.
 
 from __future__ import annotations
 
-import base64
 import html
-import io
-import logging
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from tradea3c.atomic import atomic_write_text
+from tradea3c.backtest.pages import figure, page, png_base64, table
 from tradea3c.experiment.study import ENSEMBLE, POLICY, StudyResult, row_label
 
 CSS = (
@@ -25,25 +23,13 @@ CSS = (
 )
 
 
-def _png(fig: Any) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return f"<img alt='plot' src='data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}'>"
-
-
-def _figure(**kw: Any) -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
-    from matplotlib.figure import Figure
-
-    return Figure(dpi=90, **kw)
+def img(fig: Any) -> str:
+    return f"<img alt='plot' src='data:image/png;base64,{png_base64(fig)}'>"
 
 
 def scatter_png(res: StudyResult) -> str:
     """Each ticker: the ensemble's Sharpe against buy-and-hold's; above the diagonal = agent better."""
-    fig = _figure(figsize=(6, 5.5))
+    fig = figure(figsize=(6, 5.5))
     ax = fig.subplots()
     bh = [r.curves["buy_and_hold"].sharpe for r in res.tickers]
     ag = [r.curves[ENSEMBLE].sharpe for r in res.tickers]
@@ -57,7 +43,7 @@ def scatter_png(res: StudyResult) -> str:
     ax.set_title("out of sample, after costs (orange: tickers not seen in training)")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return _png(fig)
+    return img(fig)
 
 
 def equity_png(res: StudyResult) -> str:
@@ -65,7 +51,7 @@ def equity_png(res: StudyResult) -> str:
     n = len(res.tickers)
     cols = min(6, max(n, 1))
     rows = int(np.ceil(n / cols)) if n else 1
-    fig = _figure(figsize=(2.1 * cols, 1.6 * rows + 0.4))
+    fig = figure(figsize=(2.1 * cols, 1.6 * rows + 0.4))
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
     for ax, r in zip(axes, res.tickers, strict=False):
         ax.plot(r.equity["buy_and_hold"], color="#999", lw=0.8)
@@ -76,13 +62,13 @@ def equity_png(res: StudyResult) -> str:
         ax.axis("off")
     fig.suptitle("equity on the test range: agent (green) vs buy-and-hold (grey)", fontsize=9)
     fig.tight_layout()
-    return _png(fig)
+    return img(fig)
 
 
 def costs_png(res: StudyResult) -> str:
     """Mean Sharpe across tickers against the cost level (flat bps per side)."""
     sens = res.aggregate.get("cost_sensitivity", {})
-    fig = _figure(figsize=(6, 3.6))
+    fig = figure(figsize=(6, 3.6))
     ax = fig.subplots()
     levels = [float(c) for c in sens]
     for key, colour in ((ENSEMBLE, "#1a7f37"), ("buy_and_hold", "#666")):
@@ -92,13 +78,7 @@ def costs_png(res: StudyResult) -> str:
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return _png(fig)
-
-
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    h = "".join(f"<th>{html.escape(c)}</th>" for c in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
+    return img(fig)
 
 
 def _f(x: float, pct: bool = False) -> str:
@@ -135,7 +115,7 @@ def build_html(res: StudyResult) -> str:
         ]
         parts += [
             "<h2>Aggregate (test range)</h2>",
-            _table(["", "mean Sharpe", "median Sharpe", "mean total return"], rows),
+            table(["", "mean Sharpe", "median Sharpe", "mean total return"], rows),
         ]
         for label in ("seen", "unseen"):
             if f"mean_sharpe_{label}" in agg:
@@ -176,14 +156,10 @@ def build_html(res: StudyResult) -> str:
                 _f(e.costs_paid, True),
             ]
         )
-    parts += ["<h2>Per ticker</h2>", _table(head, rows), equity_png(res) if res.tickers else ""]
+    parts += ["<h2>Per ticker</h2>", table(head, rows), equity_png(res) if res.tickers else ""]
     if res.skipped:
-        parts += ["<h2>Skipped</h2>", _table(["ticker", "why"], [[k, v] for k, v in res.skipped.items()])]
-    title = html.escape(f"tradea3c study {spec['strategy'].get('name', '')}")
-    return (
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
-        f"<style>{CSS}</style></head><body>{''.join(parts)}</body></html>"
-    )
+        parts += ["<h2>Skipped</h2>", table(["ticker", "why"], [[k, v] for k, v in res.skipped.items()])]
+    return page(f"tradea3c study {spec['strategy'].get('name', '')}", parts, CSS)
 
 
 def write_html(res: StudyResult, path: str | Path) -> Path:

@@ -1,7 +1,7 @@
 """A real multi-node Ray cluster on one machine, for tests and benchmarks of the Ray backend.
 
 Ray binds to the machine's interface address unless it sees nothing but loopback, so the callers
-run inside a private network namespace (``unshare -n``); :func:`only_loopback` tells them whether
+run inside a private network namespace (``unshare -n``); `only_loopback` tells them whether
 they already are.
 """
 

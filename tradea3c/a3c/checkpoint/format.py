@@ -7,28 +7,28 @@ The payload holds:
 
 * ``format`` (2), ``version`` (tradea3c's), ``config`` (``to_dict(A3CConfig)``);
 * ``model_spec``: how to rebuild the network, ``{"factory": NAME, "module": ..., **kwargs}``
-  (``factory.spec()``, see :func:`tradea3c.a3c.models.builtin.model_factory_spec`); ``load_checkpoint``
+  (``factory.spec()``, see [`tradea3c.a3c.models.builtin.model_factory_spec`][]); ``load_checkpoint``
   turns it back into a factory through the registry (``"builtin"`` is always registered,
   ``"atari"`` once ``tradea3c.atari.model`` is imported), never by importing what the file names;
-* ``observation_space`` / ``action_space`` as small dicts (:func:`space_to_dict`; a uniform
+* ``observation_space`` / ``action_space`` as small dicts ([`space_to_dict`][]; a uniform
   ``Box`` bound is one number, a non-uniform one a tensor);
 * ``model`` (state dict), ``optimizer`` (state dict or None), ``counters``, ``rng`` (python /
-  numpy / torch RNG states as lists and tensors, :func:`rng_to_plain`), ``metrics``, ``extra``.
+  numpy / torch RNG states as lists and tensors, [`rng_to_plain`][]), ``metrics``, ``extra``.
 
 ``save_checkpoint`` refuses, before touching the file, any ``extra``/``metrics``/``counters``
 value that is not plain data (numpy scalars are converted to Python numbers; arrays and objects are
 refused), so every file it writes loads with ``weights_only``. Every write goes through
-:func:`tradea3c.atomic.atomic_path` (temp file, fsync, rename): a crash mid-write leaves the
+[`tradea3c.atomic.atomic_path`][] (temp file, fsync, rename): a crash mid-write leaves the
 previous file intact.
 
 FORMAT 1 files (older tradea3c) were full pickles holding the model factory and gymnasium spaces;
-loading refuses them. :func:`tradea3c.a3c.checkpoint.upgrade.upgrade_checkpoint` (CLI: ``tradea3c checkpoint
+loading refuses them. [`tradea3c.a3c.checkpoint.upgrade.upgrade_checkpoint`][] (CLI: ``tradea3c checkpoint
 upgrade PATH --trust-pickle``) converts one, explicitly trusting it, and keeps the original bytes.
-Plain-data conversion lives in :mod:`tradea3c.a3c.checkpoint.plain`, the refusal diagnosis in
-:mod:`tradea3c.a3c.checkpoint.pickle_scan`.
+Plain-data conversion lives in [`tradea3c.a3c.checkpoint.plain`][], the refusal diagnosis in
+[`tradea3c.a3c.checkpoint.pickle_scan`][].
 
-Every loading failure is one line: :class:`FileNotFoundError` for a missing file and
-:class:`CheckpointError` (a ``ValueError``) otherwise.
+Every loading failure is one line: `FileNotFoundError` for a missing file and
+[`CheckpointError`][] (a ``ValueError``) otherwise.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def save_checkpoint(
 
     ``model`` is a module or a state dict (e.g. the snapshot an evaluation ran on);
     ``model_factory`` is described by its ``spec()`` (None = the built-in model of
-    ``config.model``); ``rng`` is :func:`rng_state`'s dict. Raises :class:`NotPlainDataError`
+    ``config.model``); ``rng`` is `rng_state`'s dict. Raises `NotPlainDataError`
     before touching ``path`` if a value is not plain data.
     """
     factory = model_factory if model_factory is not None else BuiltinModelFactory(config.model)
@@ -203,8 +203,8 @@ def _check(path: Path, payload: Any) -> dict[str, Any]:
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
     """The raw FORMAT 2 dict (plain data: spaces as dicts, RNG states as lists/tensors), loaded with
-    ``weights_only=True``; keys :data:`PAYLOAD_KEYS`. One-line errors: :class:`FileNotFoundError`,
-    :class:`LegacyCheckpointError` for FORMAT 1 files, :class:`CheckpointError` otherwise."""
+    ``weights_only=True``; keys `PAYLOAD_KEYS`. One-line errors: `FileNotFoundError`,
+    `LegacyCheckpointError` for FORMAT 1 files, [`CheckpointError`][] otherwise."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} not found")

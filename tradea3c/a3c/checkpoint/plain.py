@@ -1,7 +1,7 @@
 """Plain data for checkpoints: values, RNG states and gymnasium spaces as dicts, lists and tensors.
 
 Everything here produces what ``torch.load(weights_only=True)`` reads back, and refuses (with
-:class:`NotPlainDataError`, naming the entry) anything else, so a checkpoint that was written
+`NotPlainDataError`, naming the entry) anything else, so a checkpoint that was written
 can always be loaded and a loaded one can never hold code.
 """
 
@@ -23,7 +23,7 @@ class CheckpointError(ValueError):
 
 
 class LegacyCheckpointError(CheckpointError):
-    """A FORMAT 1 checkpoint (a pickle): convert it with :func:`upgrade_checkpoint` if you trust it."""
+    """A FORMAT 1 checkpoint (a pickle): convert it with [`upgrade_checkpoint`][] if you trust it."""
 
 
 class NotPlainDataError(CheckpointError, TypeError):
@@ -40,7 +40,7 @@ def _type_name(value: Any) -> str:
 
 def to_plain(value: Any, where: str = "value", _depth: int = 0) -> Any:
     """``value`` as plain data (what ``torch.load(weights_only=True)`` reads back), or
-    :class:`NotPlainDataError` naming the offending entry (``where``, e.g. ``extra['a'][0]``).
+    `NotPlainDataError` naming the offending entry (``where``, e.g. ``extra['a'][0]``).
 
     Containers become dict/list/tuple, subclasses of str/int/float/bool their base type, numpy
     scalars Python numbers and tensors plain detached tensors; anything else is refused.
@@ -85,7 +85,7 @@ def rng_state() -> dict[str, Any]:
 
 
 def rng_to_plain(rng: dict[str, Any]) -> dict[str, Any]:
-    """:func:`rng_state` as plain data: python's state as a list of ints, numpy's legacy MT19937
+    """`rng_state` as plain data: python's state as a list of ints, numpy's legacy MT19937
     tuple as a dict holding its key as an int64 tensor; torch's state is already a tensor."""
     out: dict[str, Any] = {}
     for name, state in rng.items():
@@ -111,7 +111,7 @@ def rng_to_plain(rng: dict[str, Any]) -> dict[str, Any]:
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
-    """Restore :func:`rng_state` (either its native form or the plain form stored in checkpoints)."""
+    """Restore `rng_state` (either its native form or the plain form stored in checkpoints)."""
     py = state["python"]
     if isinstance(py, dict):
         py = (py["version"], tuple(py["state"]), py["gauss_next"])
@@ -210,7 +210,7 @@ def _bound_array(value: Any, shape: tuple[int, ...], dtype: np.dtype[Any], what:
 
 
 def space_from_dict(data: Any) -> gym.Space[Any]:
-    """Inverse of :func:`space_to_dict`; ``ValueError`` for anything malformed."""
+    """Inverse of [`space_to_dict`][]; ``ValueError`` for anything malformed."""
     if not isinstance(data, dict):
         raise ValueError(f"expected a dict, got {_type_name(data)}")
     kind = data.get("type")

@@ -42,14 +42,14 @@ def upgrade_checkpoint(src: str | Path, dst: str | Path | None = None, *, trust_
     Where things go (the original bytes are never lost):
 
     * ``dst=None`` (or ``dst == src``): in place. The original is first copied to
-      :func:`v1_backup_path` (``latest.pt`` -> ``latest.v1.pt``; refused if a different file is
+      `v1_backup_path` (``latest.pt`` -> ``latest.v1.pt``; refused if a different file is
       already there), then the upgraded checkpoint atomically replaces ``src``.
     * another ``dst``: the upgraded checkpoint is written there atomically; ``src`` is untouched.
 
     A file that already is FORMAT 2 is not rewritten (copied to ``dst`` if one is given). The
     model factory is described from the pickled one (``functools.partial(build_model, cfg)`` and
     ``AtariModelFactory`` are recognised; none = the built-in model of the stored config); every
-    other part must be plain data or :class:`NotPlainDataError` is raised and nothing is written.
+    other part must be plain data or `NotPlainDataError` is raised and nothing is written.
     """
     src = Path(src)
     if not trust_pickle:

@@ -1,6 +1,6 @@
 """The model interface the engine uses, and the building blocks of the built-in models.
 
-Every model implements :class:`ActorCritic` (a CNN for Atari only has to implement it)::
+Every model implements [`ActorCritic`][] (a CNN for Atari only has to implement it)::
 
     class MyNet(ActorCritic):
         recurrent = False                      # True if it carries a hidden state

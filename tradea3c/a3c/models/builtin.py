@@ -1,13 +1,13 @@
 """The built-in actor-critics (MLP, LSTM), their policy heads, and the model-factory registry.
 
-The interface they implement is :class:`~tradea3c.a3c.models.base.ActorCritic` (``base.py``).
+The interface they implement is [`ActorCritic`][tradea3c.a3c.models.base.ActorCritic] (``base.py``).
 
 Describable factories: checkpoints store no code, only a *model spec*, so a factory that should
 be rebuilt by ``load_checkpoint`` exposes ``spec() -> dict`` (``{"factory": NAME, **plain
-kwargs}``) and registers ``NAME -> from_spec`` with :func:`register_model_factory` when its module
-is imported (see :class:`BuiltinModelFactory`; ``tradea3c.atari.model`` registers ``"atari"``).
+kwargs}``) and registers ``NAME -> from_spec`` with [`register_model_factory`][] when its module
+is imported (see `BuiltinModelFactory`; ``tradea3c.atari.model`` registers ``"atari"``).
 
-Policy heads: :class:`CategoricalHead` for ``Discrete`` actions and :class:`DirichletHead` for
+Policy heads: [`CategoricalHead`][] for ``Discrete`` actions and [`DirichletHead`][] for
 portfolio weights on the simplex. ``kind = "per_asset"`` builds the permutation-equivariant
 per-item model of ``models/per_asset.py`` (parameters independent of the number of items).
 """
@@ -152,7 +152,7 @@ def build_model(
     action_space: gym.Space[Any],
     window: int | None = None,
 ) -> ActorCritic:
-    """The built-in MLP / LSTM / per-item actor-critic; :class:`BuiltinModelFactory` ``(cfg)`` is its
+    """The built-in MLP / LSTM / per-item actor-critic; `BuiltinModelFactory` ``(cfg)`` is its
     factory. ``window`` (bars per item) is needed by ``kind = "per_asset"`` only."""
     if observation_space.shape is None:
         raise ValueError(f"observation space {observation_space} has no shape; flatten it first")
@@ -258,7 +258,7 @@ def model_factory_spec(factory: Any) -> dict[str, Any]:
 def model_factory_from_spec(spec: Any) -> Any:
     """Rebuild a factory from a stored spec through the registry; one-line errors.
 
-    Raises :class:`UnknownModelFactoryError` for an unregistered or undescribed factory and
+    Raises [`UnknownModelFactoryError`][] for an unregistered or undescribed factory and
     ``ValueError`` for a malformed spec. Never imports a module named by the spec.
     """
     if not isinstance(spec, dict) or "factory" not in spec:

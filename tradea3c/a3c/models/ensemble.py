@@ -1,13 +1,13 @@
 """Ensemble policies: N actor-critics (seeds of one config, walk-forward folds) acting as one.
 
-:class:`EnsembleModel` is an :class:`~tradea3c.a3c.models.base.ActorCritic`, so everything that drives a
+[`EnsembleModel`][] is an [`ActorCritic`][tradea3c.a3c.models.base.ActorCritic], so everything that drives a
 model (``Policy``, ``greedy_action``, ``run_episode``, backtests) drives an ensemble unchanged.
 Its ``forward`` returns the members' *mixture* distribution, which ``greedy_from`` and
 ``sample_action`` already handle:
 
 * categorical heads: ``Categorical(probs=mean of the members' softmax probabilities)``; greedy =
   argmax of that mean (not a majority vote), sampling = a draw from the mixture;
-* Dirichlet heads (portfolio weights): :class:`DirichletMixture`, a uniform mixture of the members'
+* Dirichlet heads (portfolio weights): [`DirichletMixture`][], a uniform mixture of the members'
   Dirichlets; greedy (its ``mean``) = the mean of the members' Dirichlet means, i.e. of their greedy
   weight vectors; sampling = pick a member uniformly, then sample its Dirichlet.
 
@@ -18,7 +18,7 @@ members contribute nothing to it, and an ensemble without recurrent member has s
 
 Members must share the observation and the action space: pass ``spaces`` (one
 ``(observation_space, action_space)`` pair per member, e.g. from checkpoint metadata, see
-:meth:`EnsembleModel.from_checkpoints`) to have it checked up front; members whose distributions
+[`EnsembleModel.from_checkpoints`][]) to have it checked up front; members whose distributions
 disagree in family or shape are refused at the first forward pass. Every refusal is one line.
 """
 
