@@ -1,7 +1,7 @@
 """Main-process bookkeeping: worker reports, evaluations, best/latest checkpoints, logs, progress.
 
-One per run, the same for every backend: [`tradea3c.a3c.backends.base.supervise`][] feeds it the
-workers' reports and calls [`Coordinator.tick`][] between them.
+One per run, the same for every backend: `tradea3c.a3c.backends.base.supervise` feeds it the
+workers' reports and calls `Coordinator.tick` between them.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ class Coordinator:
         self.loss_n += s.updates
 
     def worker_died(self, index: int, why: str, restarts: dict[int, int], alive: int) -> bool:
-        """A worker died without an error: report it on one line and in [`events`][];
+        """A worker died without an error: report it on one line and in `events`;
         True = start it again (``cfg.worker_restarts`` times at most), False = go on without it."""
         cfg = self.cfg
         again = (
@@ -167,7 +167,7 @@ class Coordinator:
 
     def save_latest(self, final: bool = True) -> None:
         """Write latest.pt. A failed write (full disk) leaves the previous file intact; a periodic one
-        is reported on one line and training goes on, the final one raises [`CheckpointWriteError`][]."""
+        is reported on one line and training goes on, the final one raises `CheckpointWriteError`."""
         if self.backend is not None:
             self.backend.sync()
         try:

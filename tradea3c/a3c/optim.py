@@ -7,7 +7,7 @@ whichever process steps first, i.e. in private memory) and moved to shared memor
 worker starts; a pickled optimiser then refers to the same shared tensors in every process.
 
 Each process holds its own ``param_groups`` (plain Python), so the learning rate is set per
-process by [`set_lr`][]; all workers compute it from the shared global step.
+process by `set_lr`; all workers compute it from the shared global step.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Environment batching and t_max-step rollouts, for single envs and Gymnasium 1.x vector envs.
 
 A worker's factory returns either a ``gymnasium.Env`` (classic A3C, K = 1) or a
-``gymnasium.vector.VectorEnv`` with K sub-envs; A2C concatenates several of them. [`EnvBatch`][]
+``gymnasium.vector.VectorEnv`` with K sub-envs; A2C concatenates several of them. `EnvBatch`
 hides the difference and reports, per sub-env and step:
 
 * ``valid``: False for the transition a NEXT_STEP vector env spends on its automatic reset (the
@@ -126,7 +126,7 @@ class Rollout:
 
 
 class RolloutCollector:
-    """Steps an [`EnvBatch`][] t_max times under ``model`` (no grad), carrying state between calls."""
+    """Steps an `EnvBatch` t_max times under ``model`` (no grad), carrying state between calls."""
 
     def __init__(self, envs: EnvBatch, model: ActorCritic, gamma: float, seed: int) -> None:
         self.envs, self.gamma = envs, gamma

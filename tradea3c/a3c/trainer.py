@@ -6,9 +6,9 @@ Read top to bottom:
    memory; on ``resume`` load ``latest.pt`` (weights, optimiser, counters, RNG);
 2. pick the backend (``backends/``): local Hogwild processes for ``workers > 1``, this process for
    ``workers == 1`` or ``mode = "a2c"`` (reproducible), Ray actors for ``backend = "ray"``;
-   [`supervise`][tradea3c.a3c.backends.base.supervise] runs it. The update every worker repeats is
+   `supervise` runs it. The update every worker repeats is
    ``update.py``;
-3. meanwhile the [`Coordinator`][tradea3c.a3c.coordinator.Coordinator] takes the workers' reports, sends
+3. meanwhile the `Coordinator` takes the workers' reports, sends
    weight snapshots to the evaluator process, keeps ``best.pt`` by ``select_metric``, writes
    metrics, TensorBoard and periodic ``latest.pt`` checkpoints, and shows a rich progress line;
 4. at the end (budget spent, ``should_stop``, or Ctrl-C) it stops the workers, runs a final

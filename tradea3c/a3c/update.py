@@ -1,21 +1,21 @@
 """One A3C update, top to bottom: pull weights, roll out, GAE, loss, push gradients.
 
 This file is the algorithm (Mnih et al. 2016, Algorithm S3); everything else moves data around it.
-A worker repeats [`Worker.update`][] until the global step budget is spent:
+A worker repeats `Worker.update` until the global step budget is spent:
 
 1. **pull**: copy the shared weights into the worker's private model;
 2. **roll out** ``t_max`` steps of its envs under that model, no gradients
-   ([`RolloutCollector`][tradea3c.a3c.rollout.RolloutCollector], in ``rollout.py``);
+   (`RolloutCollector`, in ``rollout.py``);
 3. **re-evaluate** the rollout with gradients: log-probabilities, values, entropies;
-4. **GAE**: advantages and returns from rewards, values and ``V(s_T)`` ([`gae`][]; with
+4. **GAE**: advantages and returns from rewards, values and ``V(s_T)`` (`gae`; with
    ``gae_lambda = 1`` the paper's n-step returns);
-5. **loss**: policy gradient with the advantage, value regression, entropy bonus ([`a3c_loss`][]),
+5. **loss**: policy gradient with the advantage, value regression, entropy bonus (`a3c_loss`),
    then backward and a global-norm clip;
 6. **push**: copy the local gradients into this process's gradient buffers of the shared
    parameters and step the shared optimiser, lock-free (Hogwild); count the steps.
 
 The model interface the update relies on is ``models/base.py``'s [`ActorCritic`][]. Steps 2-5
-are [`compute_gradients`][], shared by every backend: the Ray backend runs the same function in
+are `compute_gradients`, shared by every backend: the Ray backend runs the same function in
 its actors and ships the gradient to a learner instead of step 6.
 
 The gradient hand-off is explicit. Each worker owns private gradient buffers attached to the
@@ -130,7 +130,7 @@ def gae(
 ) -> tuple[Tensor, Tensor]:
     """Return (advantages, returns) with GAE(gamma, lambda); returns = advantages + values.
 
-    With ``lam = 1`` the returns equal [`nstep_returns`][] (the paper's estimator); ``lam = 0``
+    With ``lam = 1`` the returns equal `nstep_returns` (the paper's estimator); ``lam = 0``
     gives one-step TD advantages. Computed in numpy: at rollout sizes ([20, 16]) the backward
     loop is dominated by per-op overhead, which is several times lower in numpy than in torch.
     """

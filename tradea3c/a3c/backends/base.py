@@ -15,7 +15,7 @@ the trainer does the rest the same way for all of them::
 
 A worker that *raises* stops the run: the backend raises [`WorkerError`][] from ``poll`` with
 the worker's traceback. A worker that *dies* without a word (SIGKILL, the OOM killer, a Ray node
-lost) is reported as [`Died`][]; [`supervise`][] starts it again up to
+lost) is reported as `Died`; `supervise` starts it again up to
 ``A3CConfig.worker_restarts`` times (with a fresh seed stream, see ``tradea3c.a3c.seeding``), then
 lets the run go on with fewer workers, saying so on one line and in ``summary.json``.
 """
@@ -105,7 +105,7 @@ class Backend(Protocol):
         ...
 
     def info(self, restarts: dict[int, int]) -> dict[str, Any]:
-        """Backend facts for ``summary.json`` (``restarts``: per worker, from [`supervise`][])."""
+        """Backend facts for ``summary.json`` (``restarts``: per worker, from `supervise`)."""
         ...
 
 

@@ -1,7 +1,7 @@
 """This process (``workers = 1``, or ``mode = "a2c"``): the reproducible backend.
 
 A2C (``mode="a2c"``) batches the envs of all ``workers`` factories (``env_factory(i)`` for each i,
-single or vector envs) into one [`EnvBatch`][tradea3c.a3c.rollout.EnvBatch] and applies the very same
+single or vector envs) into one `EnvBatch` and applies the very same
 loss directly to the global model: one process, one thread, no gradient hand-off. ``workers=1`` in
 A3C mode runs the ordinary worker (private copy, explicit gradient push, shared optimiser) in this
 process. Both are bit-reproducible from ``config.seed``: the evaluator runs in another process and

@@ -1,7 +1,7 @@
 """Local Hogwild processes (``backend = "local"``, ``workers > 1``): the A3C paper's setting.
 
-Each worker is a process running [`worker_main`][]: it owns its envs and a private copy of the
-model, and every [`update`][tradea3c.a3c.update.Worker.update] writes into the parameters and
+Each worker is a process running `worker_main`: it owns its envs and a private copy of the
+model, and every `update` writes into the parameters and
 optimiser statistics that live in shared memory, without locks. The main process only coordinates:
 it reads the workers' reports from a queue and watches their exit codes.
 

@@ -2,19 +2,19 @@
 
 Read top to bottom:
 
-1. [`Learner`][] is one actor, the parameter server. It owns the global network and the optimiser
-   (the same [`make_optimizer`][] as the local backend, so checkpoints are interchangeable) and
+1. `Learner` is one actor, the parameter server. It owns the global network and the optimiser
+   (the same `make_optimizer` as the local backend, so checkpoints are interchangeable) and
    applies gradients one at a time, in arrival order: asynchronous A3C, with a queue in front of the
-   weights instead of Hogwild's lock-free writes. Each [`Learner.apply`][] returns the new weights,
+   weights instead of Hogwild's lock-free writes. Each `Learner.apply` returns the new weights,
    so one round trip per update both pushes a gradient and pulls fresh weights.
-2. [`RolloutWorker`][] actors (one CPU each) own their envs, built by the same env factory as
+2. `RolloutWorker` actors (one CPU each) own their envs, built by the same env factory as
    the local backend (perturbed replays, profiles, seeds from ``tradea3c.a3c.seeding``), and a
    private model. An update is exactly the local worker's: roll out ``t_max`` steps, the same loss
-   and clipping ([`compute_gradients`][tradea3c.a3c.update.compute_gradients]), then the round trip. The env
+   and clipping (`compute_gradients`), then the round trip. The env
    factory (the market with it) is put into the object store once and reaches each node once.
-3. [`RayBackend`][] is the driver side, supervised by the same loop as every backend
+3. `RayBackend` is the driver side, supervised by the same loop as every backend
    (``backends/base.py``). It keeps the run directory, evaluator, checkpoints and progress
-   in a [`Coordinator`][] exactly as the local backend does, mirroring the learner's weights
+   in a `Coordinator` exactly as the local backend does, mirroring the learner's weights
    about twice a second (and its optimiser state before every checkpoint).
 
 Staleness: a gradient computed on weights version ``v`` and applied at version ``v + k`` has
@@ -167,7 +167,7 @@ class Learner:
 
 @dataclass
 class WorkerReport:
-    """What [`RolloutWorker.run`][] returns after about ``CHUNK_S`` seconds of updates."""
+    """What `RolloutWorker.run` returns after about ``CHUNK_S`` seconds of updates."""
 
     stats: UpdateStats
     done: bool  # the global budget is spent
@@ -361,8 +361,8 @@ class RayBackend:
     def start(self, co: Coordinator) -> list[int]:
         """Connect, start the learner from ``co``'s weights and optimiser, then the workers.
 
-        The learner outlives [`stop`][] (the final evaluation and ``latest.pt`` read it);
-        [`close`][] ends it and a Ray instance this backend started."""
+        The learner outlives `stop` (the final evaluation and ``latest.pt`` read it);
+        `close` ends it and a Ray instance this backend started."""
         ray, cfg = self.ray, self.cfg
         self.co = co
         self.started_ray = connect(cfg)

@@ -7,25 +7,25 @@ The payload holds:
 
 * ``format`` (2), ``version`` (tradea3c's), ``config`` (``to_dict(A3CConfig)``);
 * ``model_spec``: how to rebuild the network, ``{"factory": NAME, "module": ..., **kwargs}``
-  (``factory.spec()``, see [`tradea3c.a3c.models.builtin.model_factory_spec`][]); ``load_checkpoint``
+  (``factory.spec()``, see `tradea3c.a3c.models.builtin.model_factory_spec`); ``load_checkpoint``
   turns it back into a factory through the registry (``"builtin"`` is always registered,
   ``"atari"`` once ``tradea3c.atari.model`` is imported), never by importing what the file names;
-* ``observation_space`` / ``action_space`` as small dicts ([`space_to_dict`][]; a uniform
+* ``observation_space`` / ``action_space`` as small dicts (`space_to_dict`; a uniform
   ``Box`` bound is one number, a non-uniform one a tensor);
 * ``model`` (state dict), ``optimizer`` (state dict or None), ``counters``, ``rng`` (python /
-  numpy / torch RNG states as lists and tensors, [`rng_to_plain`][]), ``metrics``, ``extra``.
+  numpy / torch RNG states as lists and tensors, `rng_to_plain`), ``metrics``, ``extra``.
 
 ``save_checkpoint`` refuses, before touching the file, any ``extra``/``metrics``/``counters``
 value that is not plain data (numpy scalars are converted to Python numbers; arrays and objects are
 refused), so every file it writes loads with ``weights_only``. Every write goes through
-[`tradea3c.atomic.atomic_path`][] (temp file, fsync, rename): a crash mid-write leaves the
+`tradea3c.atomic.atomic_path` (temp file, fsync, rename): a crash mid-write leaves the
 previous file intact.
 
 FORMAT 1 files (older tradea3c) were full pickles holding the model factory and gymnasium spaces;
 loading refuses them. [`tradea3c.a3c.checkpoint.upgrade.upgrade_checkpoint`][] (CLI: ``tradea3c checkpoint
 upgrade PATH --trust-pickle``) converts one, explicitly trusting it, and keeps the original bytes.
-Plain-data conversion lives in [`tradea3c.a3c.checkpoint.plain`][], the refusal diagnosis in
-[`tradea3c.a3c.checkpoint.pickle_scan`][].
+Plain-data conversion lives in `tradea3c.a3c.checkpoint.plain`, the refusal diagnosis in
+`tradea3c.a3c.checkpoint.pickle_scan`.
 
 Every loading failure is one line: `FileNotFoundError` for a missing file and
 [`CheckpointError`][] (a ``ValueError``) otherwise.

@@ -210,7 +210,7 @@ def _bound_array(value: Any, shape: tuple[int, ...], dtype: np.dtype[Any], what:
 
 
 def space_from_dict(data: Any) -> gym.Space[Any]:
-    """Inverse of [`space_to_dict`][]; ``ValueError`` for anything malformed."""
+    """Inverse of `space_to_dict`; ``ValueError`` for anything malformed."""
     if not isinstance(data, dict):
         raise ValueError(f"expected a dict, got {_type_name(data)}")
     kind = data.get("type")

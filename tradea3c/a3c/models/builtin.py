@@ -7,7 +7,7 @@ be rebuilt by ``load_checkpoint`` exposes ``spec() -> dict`` (``{"factory": NAME
 kwargs}``) and registers ``NAME -> from_spec`` with [`register_model_factory`][] when its module
 is imported (see `BuiltinModelFactory`; ``tradea3c.atari.model`` registers ``"atari"``).
 
-Policy heads: [`CategoricalHead`][] for ``Discrete`` actions and [`DirichletHead`][] for
+Policy heads: `CategoricalHead` for ``Discrete`` actions and `DirichletHead` for
 portfolio weights on the simplex. ``kind = "per_asset"`` builds the permutation-equivariant
 per-item model of ``models/per_asset.py`` (parameters independent of the number of items).
 """
@@ -258,7 +258,7 @@ def model_factory_spec(factory: Any) -> dict[str, Any]:
 def model_factory_from_spec(spec: Any) -> Any:
     """Rebuild a factory from a stored spec through the registry; one-line errors.
 
-    Raises [`UnknownModelFactoryError`][] for an unregistered or undescribed factory and
+    Raises `UnknownModelFactoryError` for an unregistered or undescribed factory and
     ``ValueError`` for a malformed spec. Never imports a module named by the spec.
     """
     if not isinstance(spec, dict) or "factory" not in spec:

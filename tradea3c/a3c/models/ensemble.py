@@ -7,7 +7,7 @@ Its ``forward`` returns the members' *mixture* distribution, which ``greedy_from
 
 * categorical heads: ``Categorical(probs=mean of the members' softmax probabilities)``; greedy =
   argmax of that mean (not a majority vote), sampling = a draw from the mixture;
-* Dirichlet heads (portfolio weights): [`DirichletMixture`][], a uniform mixture of the members'
+* Dirichlet heads (portfolio weights): `DirichletMixture`, a uniform mixture of the members'
   Dirichlets; greedy (its ``mean``) = the mean of the members' Dirichlet means, i.e. of their greedy
   weight vectors; sampling = pick a member uniformly, then sample its Dirichlet.
 

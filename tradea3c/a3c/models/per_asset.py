@@ -29,7 +29,7 @@ Masking: an item whose features at the last bar of its window are all exactly 0 
 at this decision (the portfolio env writes 0.0 for an asset that is not listed or not yet warmed
 up, and gives it no weight whatever the action says). It gets exactly zero weight: the Dirichlet
 lives on the face of the simplex spanned by the residual slot and the available items
-([`MaskedDirichlet`][]), so log-probs and entropies stay finite however many are masked. A
+(`MaskedDirichlet`), so log-probs and entropies stay finite however many are masked. A
 real item whose F features are all exactly 0 at once is masked too; with F >= 2 continuous
 features that has probability zero (with one feature, e.g. a zero return on a flat bar, it can
 happen, and costs that bar's opportunity, never a forbidden position).
