@@ -159,11 +159,11 @@ def train_tiny(run_dir: Path, strategy: str = "signal", seed: int = 0, steps: in
 def tiny_runs(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Path]:
     """``tiny_runs(seed)``: the planted-signal strategy trained tiny (`train_tiny`) with that seed, once
     per session and seed, shared by every test that only reads it (backtests, reports, ensembles)."""
-    runs: dict[int, Path] = {}
+    root, runs = tmp_path_factory.mktemp("tiny-signal"), {}
 
-    def get(seed: int = 0) -> Path:
+    def get(seed: int = 0) -> Path:  # the run directory is named s<seed>
         if seed not in runs:
-            runs[seed] = train_tiny(tmp_path_factory.mktemp(f"tiny-signal-seed{seed}") / "run", seed=seed)
+            runs[seed] = train_tiny(root / f"s{seed}", seed=seed)
         return runs[seed]
 
     return get

@@ -1,78 +1,167 @@
-"""The four verbs at the top level: ``tradea3c.load_market``, ``train``, ``backtest``, ``study``.
+"""The verbs at the top level: ``tradea3c.train`` and ``tradea3c.study`` (``tradea3c.load_market`` is
+`tradea3c.data.load_market` itself; ``tradea3c.backtest`` is the callable `tradea3c.backtest` package).
 
-Each is a thin wrapper over the library call the matching CLI command makes, with the CLI's
-argument names; ``import tradea3c`` stays cheap because this module imports the heavy layers
-only when a verb is called.
+Each is a thin wrapper over the library call the CLI command of that name makes, with the command's
+option names as keyword arguments (``--data-dir`` is ``data_dir``, ``--set`` is ``set``, ``--quiet``
+is ``quiet``); ``market`` also takes a `Market` object, used as is. ``import tradea3c`` stays cheap:
+this module imports the heavy layers only when a verb is called.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tradea3c.a3c import TrainResult
-    from tradea3c.data import Market
+    from tradea3c.data.market import Market
     from tradea3c.experiment import StrategyConfig
     from tradea3c.experiment.study import StudyResult
 
 
-def load_market(market: str | Sequence[str] = "demo", **kwargs: Any) -> Market:
-    """A validated, aligned `Market` from the cache, a universe name or the embedded demo
-    (``tradea3c.data.load_market``: ``data_dir``, ``start``, ``end``, ``max_tickers``, ``min_history``)."""
-    from tradea3c.data import load_market as load
+def _toml(value: object) -> str:
+    """A value as the TOML text `apply_overrides` parses (strings and paths quoted)."""
+    if isinstance(value, str | Path):
+        value = str(value)
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(value)
 
-    return load(market, **kwargs)
+
+KEYS = {
+    "market": "market.source",
+    "data_dir": "market.data_dir",
+    "train_end": "split.train_end",
+    "val_end": "split.val_end",
+    "steps": "a3c.total_steps",
+    "workers": "a3c.workers",
+    "mode": "a3c.mode",
+    "backend": "a3c.backend",
+    "address": "a3c.address",
+    "seed": "a3c.seed",
+}
+"""Keyword -> the strategy field it sets, as the CLI's flags do (``--steps`` is ``a3c.total_steps``)."""
 
 
-def _strategy(strategy: str | Path | StrategyConfig | None, overrides: Sequence[str]) -> StrategyConfig:
+def _strategy(
+    strategy: str | Path | StrategyConfig | None,
+    overrides: Sequence[str],
+    base: Path | None = None,
+    **flags: object,
+) -> StrategyConfig:
+    """The strategy (a name, a TOML path, a `StrategyConfig`; else ``base`` if it exists, else the
+    built-in default) with the ``flags`` that are given (not None), then the ``--set`` lines."""
     from tradea3c.config import apply_overrides
     from tradea3c.experiment import StrategyConfig, load_strategy
 
-    if strategy is None:
-        cfg = StrategyConfig()
-    elif isinstance(strategy, StrategyConfig):
+    if isinstance(strategy, StrategyConfig):
         cfg = strategy
-    else:
+    elif strategy is not None:
         cfg = load_strategy(strategy)
-    return apply_overrides(cfg, list(overrides))
+    else:
+        cfg = load_strategy(base) if base is not None and base.is_file() else StrategyConfig()
+    given = [f"{KEYS[key]}={_toml(value)}" for key, value in flags.items() if value is not None]
+    return apply_overrides(cfg, [*given, *overrides])
+
+
+def _market(market: str | Sequence[str] | Market | None) -> tuple[str | None, Market | None]:
+    """``market`` as the ``market.source`` flag (a name or tickers) or as data to use as is."""
+    if market is None or isinstance(market, str):
+        return market, None
+    if isinstance(market, Sequence):
+        return ",".join(market), None
+    return None, market
 
 
 def train(
     strategy: str | Path | StrategyConfig | None = None,
-    out: str | Path | None = None,
     *,
+    market: str | Sequence[str] | Market | None = None,
     steps: int | None = None,
+    workers: int | None = None,
+    mode: str | None = None,
+    backend: str | None = None,
+    address: str | None = None,
+    seed: int | None = None,
+    data_dir: str | Path | None = None,
     set: Sequence[str] = (),  # noqa: A002 - the CLI's --set
-    market: Market | None = None,
+    out: str | Path | None = None,
     resume: bool = False,
-    progress: bool = True,
+    quiet: bool = False,
 ) -> TrainResult:
-    """Train A3C on a strategy (a name, a TOML path or a `StrategyConfig`; default: the built-in
-    default on the embedded demo market), as ``tradea3c train`` does. ``set`` takes the CLI's
-    ``--set key=value`` overrides; ``out`` defaults to ``runs/<strategy>-<time>``."""
-    from tradea3c.experiment import train_strategy
-    from tradea3c.experiment.train import default_run_dir
+    """Train A3C on a strategy, as ``tradea3c train`` does (`tradea3c.experiment.train_strategy`).
 
-    overrides = [*([f"a3c.total_steps={steps}"] if steps is not None else []), *set]
-    cfg = _strategy(strategy, overrides)
+    ``strategy``: a name (``strategies/NAME.toml``, yours first, else shipped), a TOML path or a
+    `StrategyConfig`; default: the built-in demo strategy (the embedded GOOGL market), or on
+    ``resume`` the run's own ``strategy.toml``. ``market``: a market name or tickers (overrides the
+    strategy's ``market.source``) or a `Market` to train on as is. ``steps`` (global env steps),
+    ``workers``, ``mode`` (``"a3c"``/``"a2c"``), ``backend`` (``"local"``/``"ray"``), ``address``,
+    ``seed`` and ``data_dir`` are shorthands for their strategy fields; ``set`` takes ``--set``
+    lines (``["a3c.lr=3e-4"]``). ``out``: the run directory (default ``runs/<strategy>-<time>``);
+    ``resume`` continues it from its ``latest.pt``. ``quiet``: no live progress display.
+    """
+    from tradea3c.experiment import train_strategy
+    from tradea3c.experiment.train import STRATEGY_FILE, default_run_dir
+
+    source, data = _market(market)
+    saved = Path(out) / STRATEGY_FILE if resume and out is not None else None
+    cfg = _strategy(
+        strategy, set, saved, market=source, data_dir=data_dir, steps=steps, workers=workers, mode=mode,
+        backend=backend, address=address, seed=seed,
+    )  # fmt: skip
     run_dir = Path(out) if out is not None else default_run_dir(cfg)
-    return train_strategy(cfg, run_dir, resume=resume, progress=progress, market=market)
+    return train_strategy(cfg, run_dir, resume=resume, progress=not quiet, market=data)
 
 
 def study(
     strategy: str | Path | StrategyConfig | None = None,
-    out: str | Path = "runs/study",
     *,
+    market: str | Sequence[str] | Market | None = None,
+    mode: str = "cross-sectional",
+    seeds: Sequence[int] = (0, 1, 2),
+    steps: int | None = None,
+    train_end: str | None = None,
+    val_end: str | None = None,
+    folds: int = 0,
+    costs: Sequence[float] = (0.0, 5.0, 10.0, 25.0),
+    trials: int = 0,
+    holdout: float = 0.2,
+    backend: str | None = None,
+    address: str | None = None,
+    data_dir: str | Path | None = None,
     set: Sequence[str] = (),  # noqa: A002 - the CLI's --set
-    market: Market | None = None,
-    progress: bool = True,
-    **spec: Any,
+    out: str | Path | None = None,
+    quiet: bool = False,
 ) -> StudyResult:
-    """Does the strategy beat buy-and-hold? Train and score it over a universe, as ``tradea3c study``
-    does (``spec``: `StudySpec` fields such as ``mode``, ``seeds``, ``costs_bps``, ``folds``,
-    ``trials``); resumable: the same call continues an interrupted study in ``out``."""
-    from tradea3c.experiment.study import StudySpec, run_study
+    """Does the strategy beat buy-and-hold? Train it on every ticker of a universe and score each out of
+    sample, as ``tradea3c study`` does (`tradea3c.experiment.study.run_study`, then ``study.html``).
 
-    return run_study(StudySpec(_strategy(strategy, set), **spec), out, market=market, progress=progress)
+    ``mode``: ``"cross-sectional"`` (one agent over the universe, ``holdout`` of the tickers never
+    seen in training) or ``"per-ticker"``; ``seeds`` per configuration; ``costs``: the cost sweep
+    (flat bps per side); ``trials``: configurations tried so far (deflated Sharpe); ``folds``: anchored
+    walk-forward folds instead of ``train_end``/``val_end``. ``market``, ``steps``, ``backend``,
+    ``address``, ``data_dir`` and ``set`` as for `train`. ``out``: the study folder (default
+    ``studies/<strategy>-<market>-<mode>``); the same call resumes an interrupted study there.
+    """
+    from tradea3c.experiment.study import StudySpec, run_study
+    from tradea3c.experiment.study_report import write_html
+
+    if mode not in ("per-ticker", "cross-sectional"):
+        raise ValueError(f"mode {mode!r}: use per-ticker or cross-sectional")
+    if folds < 0 or (folds and (train_end or val_end)):
+        raise ValueError(f"folds {folds}: give folds >= 1 or train_end/val_end, not both")
+    source, data = _market(market)
+    cfg = _strategy(
+        strategy, set, market=source, data_dir=data_dir, train_end=train_end, val_end=val_end, steps=steps,
+        backend=backend, address=address,
+    )  # fmt: skip
+    levels = tuple(float(c) for c in costs)
+    spec = StudySpec(cfg, mode, tuple(seeds), levels, holdout, trials, folds)  # type: ignore[arg-type]
+    folder = Path(out) if out is not None else _study_dir(cfg, mode)
+    result = run_study(spec, folder, market=data, progress=not quiet)
+    write_html(result, folder / "study.html")
+    return result
+
+
+def _study_dir(cfg: StrategyConfig, mode: str) -> Path:
+    return Path("studies") / f"{cfg.name}-{cfg.market.source.replace(',', '_')[:40]}-{mode}"

@@ -108,7 +108,7 @@ def test_strategy_name_is_escaped_in_the_tear_sheet(report) -> None:
 
 
 @pytest.mark.browser
-def test_injected_markup_does_not_run_inrun_chromium(report, tmp_path: Path) -> None:
+def test_injected_markup_does_not_run_in_chromium(report, tmp_path: Path) -> None:
     """The payload's onerror would set the title to 'pwned' (the control page shows the check can
     see that); in the tear sheet it is text."""
     control = tmp_path / "control.html"

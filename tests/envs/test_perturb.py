@@ -8,9 +8,9 @@ import pytest
 from tradea3c.config import ConfigError, from_dict
 from tradea3c.data.demo import demo_market
 from tradea3c.data.market import Market, synthetic_market
-from tradea3c.envs import MarketEnv, MarketEnvConfig, PerturbConfig, load_profiles
+from tradea3c.envs import MarketEnv, MarketEnvConfig, PerturbConfig
 from tradea3c.envs.perturb import block_bootstrap, perturb_prices, price_noise, scale_volatility
-from tradea3c.envs.profiles import WorkerProfile, profile_for_worker
+from tradea3c.envs.profiles import WorkerProfile, load_profiles, profile_for_worker
 
 MARKETS = {"demo": demo_market().take(slice(0, 600)), "syn3": synthetic_market(500, 3, seed=2)}
 PERTURBATIONS = {

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
-import tradea3c.envs as E
 from tests.envs.test_market_env import ONE, SYN, VARIANTS
 from tradea3c import MARKET_ENV_ID
 from tradea3c.data.market import Market
 from tradea3c.envs import MarketEnv, MarketEnvConfig, MarketVectorEnv, PerturbConfig, RewardConfig
+from tradea3c.envs.profiles import load_profiles
 
 
 def assert_same_as_sync(market, cfg: MarketEnvConfig, k: int, n: int, seed: int, **kw) -> None:
@@ -58,7 +58,7 @@ def test_vector_api() -> None:
 
 
 def test_profile_vector_env_runs() -> None:
-    profiles = E.load_profiles()
+    profiles = load_profiles()
     assert any(p.perturb.changes_prices for p in profiles)
     for i, profile in enumerate(profiles):  # price-perturbed, latency and cost-jitter profiles
         v = MarketVectorEnv(4, ONE, profile.apply(MarketEnvConfig()))

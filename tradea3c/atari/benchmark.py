@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import replace
@@ -22,6 +23,8 @@ from typing import Any
 from tradea3c.atari.envs import FRAME_SKIP
 from tradea3c.atari.reference_scores import human_normalized, ref_value, references
 from tradea3c.atomic import atomic_write_text
+
+log = logging.getLogger(__name__)
 
 MILESTONES = (-15.0, -10.0, 0.0, 10.0, 15.0, 18.0, 20.0)  # Pong's score scale (-21..21)
 HUMAN_FRACTIONS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)  # other games: milestones as human-normalised levels
@@ -271,14 +274,14 @@ def run_benchmark(
     base: Any = None,
     eval_episodes: int = 30,
     progress: bool = True,
-    log: Any = print,
     resume: bool = False,
 ) -> list[dict[str, Any]]:
     """Train and evaluate each game in turn; returns the rows written to the table.
 
     ``resume``: a game whose run finished its budget keeps its run and final evaluation
     (``final_eval.json``); an unfinished one continues from its ``latest.pt``. Without it, an
-    existing run is refused before anything starts (one line)."""
+    existing run is refused before anything starts (one line). Each game's progress is logged
+    (INFO, on this module's logger; the CLI shows it)."""
     from tradea3c.atari.evaluate import evaluate_checkpoint
     from tradea3c.atari.train import AtariTrainConfig, train_atari
 
@@ -303,16 +306,16 @@ def run_benchmark(
         cached = run_dir / "final_eval.json"
         if resume and cached.is_file():
             row = json.loads(cached.read_text())
-            log(f"[{game}] finished earlier: score {row['score']:.1f}")
+            log.info(f"[{game}] finished earlier: score {row['score']:.1f}")
             rows.append(row)
             write_table(rows, out_dir, settings)  # the table follows the cached rows too
             continue
         again = resume and (run_dir / "latest.pt").is_file()
-        log(f"[{game}] {'continuing' if again else 'training'} {frames:,} frames -> {run_dir}")
+        log.info(f"[{game}] {'continuing' if again else 'training'} {frames:,} frames -> {run_dir}")
         result = train_atari(cfg, run_dir, resume=again, progress=progress)
         if result.status != "completed":
             done = result.global_step * FRAME_SKIP
-            log(f"[{game}] {result.status} at {done:,} frames; --resume continues it")
+            log.info(f"[{game}] {result.status} at {done:,} frames; --resume continues it")
             break
         ckpt = result.best_checkpoint or result.latest_checkpoint
         evaluation = evaluate_checkpoint(ckpt, episodes=eval_episodes, noop_starts=True)
@@ -323,7 +326,7 @@ def run_benchmark(
         rows.append(row)
         atomic_write_text(cached, json.dumps(row, default=str) + "\n")
         write_table(rows, out_dir, settings)
-        log(f"[{game}] score {row['score']:.1f} (human-normalised {row['human_normalized']})")
+        log.info(f"[{game}] score {row['score']:.1f} (human-normalised {row['human_normalized']})")
     return rows
 
 

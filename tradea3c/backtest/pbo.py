@@ -15,7 +15,7 @@ Journal of Computational Finance 20(4). Given a T x N matrix of returns of N can
 A PBO near 0 says picking the in-sample best generalises; about 0.5 or more, that the choice is
 no better than chance (a set of skill-less candidates gives about 0.5). Sharpe ratios are per bar
 (mean / sample std; 0 for a flat series). No maintained package on PyPI implements CSCV (pypbo
-is not published there), hence this one; `tests/backtest/test_report_pages.py` checks it by hand.
+is not published there), hence this one; `tests/backtest/test_pbo.py` checks it by hand.
 """
 
 from __future__ import annotations

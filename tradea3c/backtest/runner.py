@@ -9,7 +9,8 @@ the policy (re-run, since its observations include its own equity) and every bas
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,8 @@ from tradea3c.backtest.results import BacktestReport, CostLevel, Fingerprint, Se
 from tradea3c.data.market import Market
 from tradea3c.envs.execution import CostConfig
 from tradea3c.metrics import Stats, infer_interval
+
+log = logging.getLogger(__name__)
 
 DEFAULT_COSTS_BPS: tuple[float, ...] = (0.0, 5.0, 10.0, 25.0)
 SEED_KEYS = ("total_return", "cagr", "sharpe", "sortino", "max_drawdown", "turnover")
@@ -144,12 +147,10 @@ def cost_sweep(
     greedy: bool = True,
     seed: int = 0,
     rules: list[RuleConfig] | None = None,
-    log: Callable[[str], None] | None = None,
 ) -> list[CostLevel]:
     out = []
     for bps in levels:
-        if log:
-            log(f"cost sweep: {bps:g} bps")
+        log.debug(f"cost sweep: {bps:g} bps")
         curves = policy_and_baselines(
             pol, market, rng, flat_costs(bps), greedy=greedy, seed=seed, rules=rules
         )
@@ -227,7 +228,6 @@ def backtest_run(
     n_trials: int | None = None,
     market: Market | None = None,
     rules: list[RuleConfig] | None = None,
-    log: Callable[[str], None] | None = None,
     ensemble: bool = False,
     ticker: str | None = None,
     command: str | None = None,
@@ -254,7 +254,7 @@ def backtest_run(
     rng = common_range([pol, *policies] if ensemble else policies, market, start, end, allow_in_sample)
     curves = policy_and_baselines(pol, market, rng, greedy=greedy, seed=seed, rules=rules)
     metrics: dict[str, Stats] = {c.name: c.metrics() for c in curves}
-    sweep = cost_sweep(pol, market, rng, costs_bps, greedy=greedy, seed=seed, rules=rules, log=log)
+    sweep = cost_sweep(pol, market, rng, costs_bps, greedy=greedy, seed=seed, rules=rules)
     s_curves = seed_curves(policies, market, rng, None if ensemble else curves[0], greedy=greedy, seed=seed)
     run_dir = pol.path.parent if pol.path.is_file() else pol.path
     return BacktestReport(

@@ -6,7 +6,9 @@ Heavy imports (torch, pandas) happen inside commands so `tradea3c --help` stays 
 ``tradea3c --show-completion SHELL`` prints the script, as does ``_TRADEA3C_COMPLETE=source_bash
 tradea3c`` (``source_zsh``, ``source_fish``; typer's order, not click's ``bash_source``).
 ``--json`` (backtest, walkforward, atari eval): the data as JSON on stdout, everything else on
-stderr; ``--json-out PATH`` writes it to a file.
+stderr; ``--json-out PATH`` writes it to a file. Library events (logged by the library) are shown
+as lines on stderr (`tradea3c.cli._logging`); a failed command prints one ``error: ...`` line
+(`tradea3c.cli._fail`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ def root(
     ] = False,
 ) -> None:
     """A3C for stock trading: fetch data, build market envs, train, backtest."""
+    from tradea3c.cli._logging import show_library_events
+
+    show_library_events()
 
 
 app.command("fetch", help="Download daily OHLCV (yfinance) or import CSVs / the demo market into the cache.")(

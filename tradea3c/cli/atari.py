@@ -13,7 +13,6 @@ from tradea3c.cli._fail import RUN_FAILED, fail
 atari_app = typer.Typer(no_args_is_help=True)
 
 
-
 @atari_app.command("train")
 def train(
     game: Annotated[
@@ -203,7 +202,6 @@ def benchmark(
             base=base,
             eval_episodes=eval_episodes,
             progress=not quiet,
-            log=typer.echo,
             resume=resume,
         )
     except (ValueError, FileNotFoundError, ImportError) as exc:

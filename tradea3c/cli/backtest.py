@@ -23,7 +23,6 @@ JSON_HELP = "Print the JSON to stdout (tables and messages go to stderr)."
 JSON_OUT_HELP = "Also write the JSON to this file."
 
 
-
 def _costs(text: str) -> tuple[float, ...]:
     try:
         vals = tuple(float(x) for x in text.split(",") if x.strip())

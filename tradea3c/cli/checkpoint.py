@@ -12,7 +12,6 @@ from tradea3c.cli._fail import fail
 checkpoint_app = typer.Typer(no_args_is_help=True)
 
 
-
 @checkpoint_app.command("upgrade")
 def upgrade(
     path: Annotated[

@@ -28,7 +28,6 @@ DataDirOpt = Annotated[
 SHOW_FINDINGS = 25
 
 
-
 def _console():  # noqa: ANN202 - rich imported lazily
     from rich.console import Console
 

@@ -106,7 +106,7 @@ def study(
 
             started = connect(cfg.a3c)
         try:
-            res = run_study(spec, folder, progress=not quiet, log=typer.echo)
+            res = run_study(spec, folder, progress=not quiet)
         finally:
             if started:
                 import ray

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from tradea3c.experiment import StrategyConfig
 
 
-
 def _differences(saved: object, new: object, prefix: str = "") -> list[str]:
     if isinstance(saved, dict) and isinstance(new, dict):
         return [
@@ -159,7 +158,7 @@ def train(
             explicit = {key for flag, (key, value) in flags.items() if value is not None}
             cfg = resume_strategy(out, cfg, explicit)
         run_dir = out or default_run_dir(cfg)
-        result = train_strategy(cfg, run_dir, resume=resume, progress=not quiet, log=typer.echo)
+        result = train_strategy(cfg, run_dir, resume=resume, progress=not quiet)
     except (ConfigError, DataError, ValueError, FileNotFoundError, ImportError) as exc:
         raise fail(str(exc)) from None
     except (WorkerError, LearnerError, CheckpointWriteError) as exc:

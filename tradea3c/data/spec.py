@@ -6,10 +6,12 @@ can rebuild its market without knowing about strategies.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
 from dataclasses import dataclass
 
 from tradea3c.data.market import Market
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,10 @@ class MarketSpec:
     """Seed of the synthetic "signal" market (use another seed for unseen test data)."""
 
 
-def load_market_spec(spec: MarketSpec, log: Callable[[str], None] | None = None) -> Market:
+def load_market_spec(spec: MarketSpec) -> Market:
     """The `Market` of ``spec`` (demo, synthetic signal, universe or cached tickers); universe
-    members that are not cached are reported through ``log``. A ``data_dir`` that is a file is a
+    members that are not cached or left out are logged (INFO, on this module's logger; the CLI
+    shows them). A ``data_dir`` that is a file is a
     `DataError` whatever the source (`check_data_dir`), so ``--data-dir FILE`` fails the same everywhere."""
     if spec.data_dir is not None:
         from tradea3c.data.cache import check_data_dir
@@ -57,17 +60,16 @@ def load_market_spec(spec: MarketSpec, log: Callable[[str], None] | None = None)
         max_tickers=spec.max_tickers,
         min_history=spec.min_history,
     )
-    if log is not None:
-        listings = [f for f in report.findings if f.check == "listing"]
-        for f in report.findings:
-            if f.check == "universe":
-                log(f"{spec.source}: {f.detail}; training on the {market.n_assets} cached members")
-            elif f.check == "min-history" and "too little history" in f.detail:
-                log(f"{spec.source}: left out {f.detail} (min_history {spec.min_history})")
-        if listings:
-            log(
-                f"{spec.source}: {len(listings)} members listed or delisted inside the range "
-                f"({', '.join(f.ticker for f in listings[:8])}{' ...' if len(listings) > 8 else ''}); "
-                "they trade only while listed"
-            )
+    listings = [f for f in report.findings if f.check == "listing"]
+    for f in report.findings:
+        if f.check == "universe":
+            log.info(f"{spec.source}: {f.detail}; training on the {market.n_assets} cached members")
+        elif f.check == "min-history" and "too little history" in f.detail:
+            log.info(f"{spec.source}: left out {f.detail} (min_history {spec.min_history})")
+    if listings:
+        log.info(
+            f"{spec.source}: {len(listings)} members listed or delisted inside the range "
+            f"({', '.join(f.ticker for f in listings[:8])}{' ...' if len(listings) > 8 else ''}); "
+            "they trade only while listed"
+        )
     return market

@@ -29,6 +29,7 @@ inconsistent bars or unsorted dates. Rules (each finding names ticker, date and 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -141,8 +142,8 @@ def _already_clean(
 ) -> tuple[pd.DatetimeIndex, tuple[np.ndarray, ...]] | None:
     """(index, float64 open/high/low/close/volume) when no rule of `_repair` would fire, else None.
 
-    The checks mirror `_repair`: a frame passes only if `_repair` would neither drop, repair nor
-    report anything. The silent changes `_repair` still makes (high/low widened to a close, and the
+    The checks mirror the rules of `REPAIRS`: a frame passes only if none of them would drop,
+    repair or report anything. The silent changes `_repair` still makes (high/low widened to a close, and the
     open clamped into the range, when off by less than the 1e-9 tolerance) are made here the same
     way, so both paths give identical bars. Cached frames, validated when written, pass.
     """
@@ -173,13 +174,34 @@ def _already_clean(
     return index, (np.clip(o, lo, h), h, lo, c, v)
 
 
-def _repair(
-    df: pd.DataFrame, rep: _Report, max_drop_frac: float, max_price: float
-) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Dates, rows that cannot be trusted, price and volume repairs (module docstring); returns the
-    index, open/high/low/close/volume and where volume was repaired."""
-    ticker = rep.ticker
-    out = pd.DataFrame(index=_ns_index(df.index, ticker))
+@dataclass
+class _Bars:
+    """One ticker's bars while the repair rules run, and what a rule leaves for later ones."""
+
+    out: pd.DataFrame
+    """The bars as read (float columns open..volume, ns dates); rows are dropped as rules go."""
+    rep: _Report
+    max_drop_frac: float
+    max_price: float
+    n_in: int
+    """Rows read, for the share of dropped rows (duplicate dates do not count)."""
+    n_nat: int = 0
+    absurd_ohl: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))
+    """Rows whose open/high/low were absurd (reported as absurd-price, not again as missing-price)."""
+    o: np.ndarray = field(default_factory=lambda: np.empty(0))
+    h: np.ndarray = field(default_factory=lambda: np.empty(0))
+    lo: np.ndarray = field(default_factory=lambda: np.empty(0))
+    c: np.ndarray = field(default_factory=lambda: np.empty(0))
+    any_miss: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
+    """Rows where open, high or low was rebuilt (their open is not reported as out of range)."""
+    v: np.ndarray = field(default_factory=lambda: np.empty(0))
+    bad_v: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
+
+
+def _read_bars(df: pd.DataFrame, rep: _Report, max_drop_frac: float, max_price: float) -> _Bars:
+    """Every field as float (unparseable and infinite values become NaN); a missing column is all NaN
+    and reported (volume is then 0, prices are rebuilt like missing ones)."""
+    out = pd.DataFrame(index=_ns_index(df.index, rep.ticker))
     for f in FIELDS:
         if f in df.columns:
             out[f] = pd.to_numeric(pd.Series(df[f].to_numpy(), index=out.index), errors="coerce").astype(
@@ -190,74 +212,115 @@ def _repair(
             what = "set to 0" if f == "volume" else "rebuilt from close/previous close"
             rep.add(None, "missing-column", "repaired", f"no {f} column; {what}")
     out = out.replace([np.inf, -np.inf], np.nan)
-    n_in = len(out)
+    return _Bars(out, rep, max_drop_frac, max_price, len(out))
 
-    # ---- dates: NaT, order, duplicates
-    nat = out.index.isna()
+
+# ---- dates
+
+
+def _drop_bad_dates(b: _Bars) -> None:
+    """A row without a valid date cannot be placed on any calendar: dropped (and counted)."""
+    nat = b.out.index.isna()
+    b.n_nat = int(nat.sum())
     if nat.any():
-        rep.add(None, "bad-date", "dropped", f"{int(nat.sum())} rows without a valid date")
-        out = out[~nat]
-    if not out.index.is_monotonic_increasing:
-        descending = out.index.is_monotonic_decreasing
-        out = out.sort_index(kind="stable")
-        detail = "dates in descending order; sorted ascending" if descending else "dates out of order; sorted"
-        rep.add(None, "unsorted", "repaired", detail)
-    dup = out.index.duplicated(keep="last")
-    if dup.any():  # not invalid rows: the documented rule keeps the last one, so they don't count below
-        exact = dup & _same_as_kept(out)
-        rep.rows(  # one finding per date, however many copies it had
-            out.index[exact].unique(),
-            "duplicate-row",
-            "dropped",
-            lambda d: "exact duplicate row; kept the last copy",
-        )
-        rep.rows(
-            out.index[dup & ~exact].unique(),
-            "duplicate-date",
-            "dropped",
-            lambda d: "duplicate date with other values; kept the last row",
-        )
-        out = out[~dup]
-        n_in = len(out) + int(nat.sum())
+        b.rep.add(None, "bad-date", "dropped", f"{b.n_nat} rows without a valid date")
+        b.out = b.out[~nat]
 
-    # ---- rows that cannot be trusted: absurd, missing or non-positive close, non-positive O/H/L
-    absurd = out["close"] > max_price
+
+def _sort_dates(b: _Bars) -> None:
+    """Sources (CSV exports especially) list dates newest first or shuffled: sorted, stable."""
+    if not b.out.index.is_monotonic_increasing:
+        descending = b.out.index.is_monotonic_decreasing
+        b.out = b.out.sort_index(kind="stable")
+        detail = "dates in descending order; sorted ascending" if descending else "dates out of order; sorted"
+        b.rep.add(None, "unsorted", "repaired", detail)
+
+
+def _dedupe_dates(b: _Bars) -> None:
+    """One bar per date: the last row of a date is kept (a re-fetch appends the newer values); exact
+    copies and same-date rows with other values are reported apart. Not invalid rows: they do not
+    count towards the dropped share."""
+    dup = b.out.index.duplicated(keep="last")
+    if not dup.any():
+        return
+    exact = dup & _same_as_kept(b.out)
+    b.rep.rows(  # one finding per date, however many copies it had
+        b.out.index[exact].unique(),
+        "duplicate-row",
+        "dropped",
+        lambda d: "exact duplicate row; kept the last copy",
+    )
+    b.rep.rows(
+        b.out.index[dup & ~exact].unique(),
+        "duplicate-date",
+        "dropped",
+        lambda d: "duplicate date with other values; kept the last row",
+    )
+    b.out = b.out[~dup]
+    b.n_in = len(b.out) + b.n_nat
+
+
+# ---- rows that cannot be trusted
+
+
+def _drop_absurd_close(b: _Bars) -> None:
+    """A close above ``max_price`` is a unit or parsing error, and the close is what everything is
+    computed from: nothing trustworthy to repair from, so the row is dropped."""
+    absurd = b.out["close"] > b.max_price
     if absurd.any():
-        closes = out.loc[absurd, "close"]
-        rep.rows(
+        closes = b.out.loc[absurd, "close"]
+        b.rep.rows(
             closes.index,
             "absurd-price",
             "dropped",
-            lambda d: f"close {closes[d]:g} is absurd (above {max_price:g}); row dropped",
+            lambda d: f"close {closes[d]:g} is absurd (above {b.max_price:g}); row dropped",
         )
-        out = out[~absurd]
-    big = out[["open", "high", "low"]] > max_price
+        b.out = b.out[~absurd]
+
+
+def _rebuild_absurd_ohl(b: _Bars) -> None:
+    """An absurd open/high/low beside a sane close is treated as missing (rebuilt from the close
+    later): the bar is still usable."""
+    ohl = ["open", "high", "low"]
+    big = b.out[ohl] > b.max_price
     if big.any(axis=None):
-        sub = out.loc[big.any(axis=1), ["open", "high", "low"]]
-        rep.rows(
+        sub = b.out.loc[big.any(axis=1), ohl]
+        b.rep.rows(
             sub.index,
             "absurd-price",
             "repaired",
             lambda d: (
-                ", ".join(f"{c} {sub.at[d, c]:g}" for c in sub.columns if sub.at[d, c] > max_price)
-                + f" absurd (above {max_price:g}); rebuilt from the close like a missing price"
+                ", ".join(f"{c} {sub.at[d, c]:g}" for c in sub.columns if sub.at[d, c] > b.max_price)
+                + f" absurd (above {b.max_price:g}); rebuilt from the close like a missing price"
             ),
         )
-        out[["open", "high", "low"]] = out[["open", "high", "low"]].mask(big)
-    absurd_ohl = big.any(axis=1)
-    bad_close = ~(out["close"] > 0)
+        b.out[ohl] = b.out[ohl].mask(big)
+    b.absurd_ohl = big.any(axis=1)
+
+
+def _drop_bad_close(b: _Bars) -> None:
+    """A missing, zero or negative close leaves nothing to compute returns from: row dropped."""
+    bad_close = ~(b.out["close"] > 0)
     if bad_close.any():
-        closes = out.loc[bad_close, "close"]
-        rep.rows(closes.index, "bad-close", "dropped", lambda d: f"close {_fmt(closes[d])}; row dropped")
-        out = out[~bad_close]
-    ohl = out[["open", "high", "low"]]
-    zero = ohl == 0  # zero O/H/L with a valid close is how many sources encode "missing"
-    out[["open", "high", "low"]] = ohl.mask(zero)
-    ohl = out[["open", "high", "low"]]
+        closes = b.out.loc[bad_close, "close"]
+        b.rep.rows(closes.index, "bad-close", "dropped", lambda d: f"close {_fmt(closes[d])}; row dropped")
+        b.out = b.out[~bad_close]
+
+
+def _zero_ohl_is_missing(b: _Bars) -> None:
+    """A zero open/high/low beside a valid close is how many sources encode "missing": made NaN, so
+    the missing-price repair rebuilds it (silently here; that repair reports it)."""
+    ohl = b.out[["open", "high", "low"]]
+    b.out[["open", "high", "low"]] = ohl.mask(ohl == 0)
+
+
+def _drop_negative_ohl(b: _Bars) -> None:
+    """A negative price is corrupt data, not a missing value: row dropped."""
+    ohl = b.out[["open", "high", "low"]]
     nonpos = (ohl < 0).any(axis=1)
     if nonpos.any():
         sub = ohl[nonpos]
-        rep.rows(
+        b.rep.rows(
             sub.index,
             "negative-price",
             "dropped",
@@ -265,19 +328,33 @@ def _repair(
                 "negative " + ", ".join(f"{c} {sub.at[d, c]:g}" for c in sub.columns if sub.at[d, c] < 0)
             ),
         )
-        out = out[~nonpos]
-    if len(out) == 0:
+        b.out = b.out[~nonpos]
+
+
+def _refuse_mostly_dropped(b: _Bars) -> None:
+    """A series with nothing left, or more than ``max_drop_frac`` of its rows dropped, is not data to
+    train on: refused (`DataError`, with an example of what was wrong), nothing written."""
+    ticker, rep, n_in = b.rep.ticker, b.rep, b.n_in
+    if len(b.out) == 0:
         raise DataError(
             f"{ticker}: no valid rows left after cleaning ({n_in} read{_refusal_example(rep)}); refused"
         )
-    dropped = n_in - len(out)
-    if dropped > max_drop_frac * n_in:
+    dropped = n_in - len(b.out)
+    if dropped > b.max_drop_frac * n_in:
         raise DataError(
-            f"{ticker}: {dropped} of {n_in} rows invalid (> {max_drop_frac:.0%}{_refusal_example(rep)}); "
+            f"{ticker}: {dropped} of {n_in} rows invalid (> {b.max_drop_frac:.0%}{_refusal_example(rep)}); "
             "refused, fix the source"
         )
 
-    # ---- repairs: missing open/high/low, inconsistent bars
+
+# ---- repairs: missing open/high/low, inconsistent bars
+
+
+def _fill_missing_prices(b: _Bars) -> None:
+    """A missing (or zero, or absurd) open is the previous close (the bar's own close on the first
+    row), a missing high/low the max/min of open and close: the most neutral bar the close allows.
+    A column missing entirely is reported once (missing-column), absurd ones as absurd-price."""
+    out = b.out
     o, h, lo, c = (out[f].to_numpy(copy=True) for f in PRICE_FIELDS)
     prev_close = np.concatenate([[c[0]], c[:-1]])
     miss_o, miss_h, miss_l = np.isnan(o), np.isnan(h), np.isnan(lo)
@@ -287,7 +364,7 @@ def _repair(
     any_miss = miss_o | miss_h | miss_l
     whole = {f: m.all() for f, m in zip(("open", "high", "low"), (miss_o, miss_h, miss_l), strict=True)}
     per_row = any_miss & ~(miss_o & whole["open"] | miss_h & whole["high"] | miss_l & whole["low"])
-    per_row &= ~absurd_ohl.reindex(out.index, fill_value=False).to_numpy()  # reported as absurd-price
+    per_row &= ~b.absurd_ohl.reindex(out.index, fill_value=False).to_numpy()  # reported as absurd-price
     if per_row.any():
         idx = {d: i for i, d in enumerate(out.index)}
 
@@ -296,23 +373,32 @@ def _repair(
             parts = [n for n, m in (("open", miss_o), ("high", miss_h), ("low", miss_l)) if m[i]]
             return f"missing or zero {'/'.join(parts)}; open=previous close, high/low=max/min(open, close)"
 
-        rep.rows(out.index[per_row], "missing-price", "repaired", _miss)
-    # close is the trusted field (returns are computed from it): a close outside [low, high]
-    # widens the range; an open outside it (typos such as BA 2007-02-08 open 200, close 89.5)
-    # is clamped into the range rather than stretching the range to the typo.
-    swapped = h < lo
+        b.rep.rows(out.index[per_row], "missing-price", "repaired", _miss)
+    b.o, b.h, b.lo, b.c, b.any_miss = o, h, lo, c, any_miss
+
+
+def _swap_high_low(b: _Bars) -> None:
+    """High below low is two fields swapped (a column mix-up): swapped back."""
+    swapped = b.h < b.lo
     if swapped.any():
-        rep.rows(
+        out = b.out
+        b.rep.rows(
             out.index[swapped],
             "high<low",
             "repaired",
             lambda d: f"high {out.at[d, 'high']:g} < low {out.at[d, 'low']:g}; swapped",
         )
-        h, lo = np.where(swapped, lo, h), np.where(swapped, h, lo)
-    tol = 1e-9 * c
-    c_out = (c - h > tol) | (lo - c > tol)
+        b.h, b.lo = np.where(swapped, b.lo, b.h), np.where(swapped, b.h, b.lo)
+
+
+def _widen_range_to_close(b: _Bars) -> None:
+    """The close is the trusted field (returns are computed from it): a close outside [low, high]
+    widens the range to include it (beyond a 1e-9 relative tolerance it is reported)."""
+    tol = 1e-9 * b.c
+    c_out = (b.c - b.h > tol) | (b.lo - b.c > tol)
     if c_out.any():
-        rep.rows(
+        out = b.out
+        b.rep.rows(
             out.index[c_out],
             "close-outside-range",
             "repaired",
@@ -320,27 +406,69 @@ def _repair(
                 *out.loc[d, ["close", "low", "high"]]
             ),
         )
-    h, lo = np.maximum(h, c), np.minimum(lo, c)
-    o_out = (o - h > tol) | (lo - o > tol)
-    if (o_out & ~any_miss).any():
-        rep.rows(
-            out.index[o_out & ~any_miss],
+    b.h, b.lo = np.maximum(b.h, b.c), np.minimum(b.lo, b.c)
+
+
+def _clamp_open(b: _Bars) -> None:
+    """An open outside [low, high] is clamped into the range rather than stretching the range to it:
+    such opens are typos (BA 2007-02-08: open 200, close 89.5). Rebuilt opens are not reported."""
+    tol = 1e-9 * b.c
+    o_out = (b.o - b.h > tol) | (b.lo - b.o > tol)
+    if (o_out & ~b.any_miss).any():
+        out = b.out
+        b.rep.rows(
+            out.index[o_out & ~b.any_miss],
             "open-outside-range",
             "repaired",
             lambda d: "open {:g} outside [low {:g}, high {:g}]; clamped into the range".format(
                 *out.loc[d, ["open", "low", "high"]]
             ),
         )
-    o = np.clip(o, lo, h)
+    b.o = np.clip(b.o, b.lo, b.h)
 
-    # ---- volume
-    v = out["volume"].to_numpy(copy=True)
+
+def _repair_volume(b: _Bars) -> None:
+    """A missing or negative volume is 0 (unknown, not traded on); reported unless the source has no
+    volume at all (then the missing column was reported)."""
+    v = b.out["volume"].to_numpy(copy=True)
     bad_v = np.isnan(v) | (v < 0)
     if bad_v.any() and not np.isnan(v).all():
-        vol = out["volume"]
-        rep.rows(out.index[bad_v], "bad-volume", "repaired", lambda d: f"volume {_fmt(vol[d])} -> 0")
+        vol = b.out["volume"]
+        b.rep.rows(b.out.index[bad_v], "bad-volume", "repaired", lambda d: f"volume {_fmt(vol[d])} -> 0")
     v[bad_v] = 0.0
-    return out.index, o, h, lo, c, v, bad_v
+    b.v, b.bad_v = v, bad_v
+
+
+REPAIRS: tuple[Callable[[_Bars], None], ...] = (
+    _drop_bad_dates,
+    _sort_dates,
+    _dedupe_dates,
+    _drop_absurd_close,
+    _rebuild_absurd_ohl,
+    _drop_bad_close,
+    _zero_ohl_is_missing,
+    _drop_negative_ohl,
+    _refuse_mostly_dropped,
+    _fill_missing_prices,
+    _swap_high_low,
+    _widen_range_to_close,
+    _clamp_open,
+    _repair_volume,
+)
+"""The repair rules of `clean_frame`, applied in this order (the module docstring lists them):
+dates first, then rows that cannot be trusted are dropped (and too many refuse the series), then
+prices and volume are repaired. Each rule reads and updates one `_Bars`."""
+
+
+def _repair(
+    df: pd.DataFrame, rep: _Report, max_drop_frac: float, max_price: float
+) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`REPAIRS` applied in order to ``df``; returns the index, open/high/low/close/volume and where
+    volume was repaired."""
+    bars = _read_bars(df, rep, max_drop_frac, max_price)
+    for rule in REPAIRS:
+        rule(bars)
+    return bars.out.index, bars.o, bars.h, bars.lo, bars.c, bars.v, bars.bad_v
 
 
 def _finish(

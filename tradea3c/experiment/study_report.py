@@ -1,30 +1,20 @@
 """The study's HTML summary: aggregate table, per-ticker table and the plots people would rather see
 than read (policy-vs-buy-and-hold Sharpe scatter, small-multiple equity curves, cost sensitivity).
 
-One self-contained file (inline PNGs), every user-supplied string escaped.
+One self-contained file (inline PNGs) rendered from ``study.html.j2`` on the pages' base layout
+(`tradea3c.backtest.pages`), every user-supplied string escaped by the template.
 """
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from tradea3c.atomic import atomic_write_text
-from tradea3c.backtest.pages import figure, page, png_base64, table
+from tradea3c.backtest.figures import figure, png_base64
+from tradea3c.backtest.pages import render
 from tradea3c.experiment.study import ENSEMBLE, POLICY, StudyResult, row_label
-
-CSS = (
-    "body{font:13px/1.4 sans-serif;margin:24px;max-width:1200px}"
-    "td,th{padding:3px 9px;text-align:right;border-bottom:1px solid #eee}"
-    "td:first-child,th:first-child{text-align:left}img{max-width:100%}.bad{color:#c62828}"
-)
-
-
-def img(fig: Any) -> str:
-    return f"<img alt='plot' src='data:image/png;base64,{png_base64(fig)}'>"
 
 
 def scatter_png(res: StudyResult) -> str:
@@ -43,7 +33,7 @@ def scatter_png(res: StudyResult) -> str:
     ax.set_title("out of sample, after costs (orange: tickers not seen in training)")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return img(fig)
+    return png_base64(fig)
 
 
 def equity_png(res: StudyResult) -> str:
@@ -62,7 +52,7 @@ def equity_png(res: StudyResult) -> str:
         ax.axis("off")
     fig.suptitle("equity on the test range: agent (green) vs buy-and-hold (grey)", fontsize=9)
     fig.tight_layout()
-    return img(fig)
+    return png_base64(fig)
 
 
 def costs_png(res: StudyResult) -> str:
@@ -78,7 +68,7 @@ def costs_png(res: StudyResult) -> str:
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return img(fig)
+    return png_base64(fig)
 
 
 def _f(x: float, pct: bool = False) -> str:
@@ -87,58 +77,30 @@ def _f(x: float, pct: bool = False) -> str:
     return f"{100 * x:.1f}%" if pct else f"{x:.2f}"
 
 
-def _split_text(spec: dict) -> str:
-    if spec.get("folds"):
-        return f"anchored walk-forward, {spec['folds']} folds (one row per ticker and fold)"
-    split = spec["strategy"]["split"]
-    return (
-        f"train &le; {html.escape(str(split['train_end']))} &lt; validation &le; "
-        f"{html.escape(str(split['val_end']))} &lt; test"
-    )
-
-
 def build_html(res: StudyResult) -> str:
+    """The study page (``study.html.j2``; every value escaped by the template)."""
     agg, spec = res.aggregate, res.spec
     cols = list(agg.get("mean_sharpe", {}))
-    parts = [
-        f"<h1>tradea3c study: {html.escape(str(spec['strategy'].get('name', '')))} "
-        f"({html.escape(str(spec['mode']))})</h1>",
-        f"<p>market {html.escape(str(spec['strategy']['market']['source']))}, seeds "
-        f"{html.escape(str(spec['seeds']))}, steps {spec['strategy']['a3c']['total_steps']}, "
-        f"{_split_text(spec)}; costs: the strategy's own "
-        f"(sweep {html.escape(str(spec['costs_bps']))} bps). {agg.get('n_tickers', 0)} tickers scored.</p>",
+    split = spec["strategy"]["split"]
+    aggregate = [
+        [c, _f(agg["mean_sharpe"][c]), _f(agg["median_sharpe"][c]), _f(agg["mean_total_return"][c], True)]
+        for c in cols
     ]
-    if cols:
-        rows = [
-            [c, _f(agg["mean_sharpe"][c]), _f(agg["median_sharpe"][c]), _f(agg["mean_total_return"][c], True)]
-            for c in cols
-        ]
-        parts += [
-            "<h2>Aggregate (test range)</h2>",
-            table(["", "mean Sharpe", "median Sharpe", "mean total return"], rows),
-        ]
-        for label in ("seen", "unseen"):
-            if f"mean_sharpe_{label}" in agg:
-                means = ", ".join(f"{k} {v:.2f}" for k, v in agg[f"mean_sharpe_{label}"].items())
-                parts.append(f"<p>Mean Sharpe on tickers {label} in training: {html.escape(means)}</p>")
-        for agent in (POLICY, ENSEMBLE):
-            wins = ", ".join(f"{k} {v}/{agg['n_tickers']}" for k, v in agg[f"{agent}_wins"].items())
-            losses = agg[f"{agent}_big_losses"]
-            parts.append(f"<p><b>{agent}</b> beats on Sharpe: {html.escape(wins)}.")
-            cls = "bad" if losses else ""
-            parts.append(
-                f" <span class='{cls}'>Loses more than 20% while buy-and-hold gains: "
-                f"{html.escape(', '.join(losses) or 'none')}</span></p>"
-            )
-    if res.dsr is not None:
-        d = res.dsr
-        parts.append(
-            "<p>Deflated Sharpe of the best seed's equal-weight portfolio across tickers: "
-            f"<b>{d.dsr:.3f}</b> (N = {d.n_trials} configurations tried; PSR(0) {d.psr:.3f}).</p>"
-        )
-    parts += ["<h2>Agent vs buy-and-hold</h2>", scatter_png(res), costs_png(res)]
-    head = ["ticker", "seen", "policy Sharpe (seeds)", *(f"{c} Sharpe" for c in cols if c != POLICY)]
-    head += ["ensemble return", "buy-and-hold return", "ensemble max DD", "turnover", "costs paid"]
+    seen_unseen = [
+        (label, ", ".join(f"{k} {v:.2f}" for k, v in agg[f"mean_sharpe_{label}"].items()))
+        for label in ("seen", "unseen")
+        if cols and f"mean_sharpe_{label}" in agg
+    ]
+    agents = [
+        {
+            "name": agent,
+            "wins": ", ".join(f"{k} {v}/{agg['n_tickers']}" for k, v in agg[f"{agent}_wins"].items()),
+            "losses": ", ".join(agg[f"{agent}_big_losses"]),
+        }
+        for agent in ((POLICY, ENSEMBLE) if cols else ())
+    ]
+    header = ["ticker", "seen", "policy Sharpe (seeds)", *(f"{c} Sharpe" for c in cols if c != POLICY)]
+    header += ["ensemble return", "buy-and-hold return", "ensemble max DD", "turnover", "costs paid"]
     rows = []
     for r in res.tickers:
         seeds = [s.sharpe for s in r.seeds]
@@ -156,10 +118,29 @@ def build_html(res: StudyResult) -> str:
                 _f(e.costs_paid, True),
             ]
         )
-    parts += ["<h2>Per ticker</h2>", table(head, rows), equity_png(res) if res.tickers else ""]
-    if res.skipped:
-        parts += ["<h2>Skipped</h2>", table(["ticker", "why"], [[k, v] for k, v in res.skipped.items()])]
-    return page(f"tradea3c study {spec['strategy'].get('name', '')}", parts, CSS)
+    return render(
+        "study.html.j2",
+        name=str(spec["strategy"].get("name", "")),
+        mode=str(spec["mode"]),
+        market=str(spec["strategy"]["market"]["source"]),
+        seeds=str(spec["seeds"]),
+        steps=spec["strategy"]["a3c"]["total_steps"],
+        folds=spec.get("folds"),
+        train_end=str(split["train_end"]),
+        val_end=str(split["val_end"]),
+        costs=str(spec["costs_bps"]),
+        n_tickers=agg.get("n_tickers", 0),
+        aggregate=aggregate,
+        seen_unseen=seen_unseen,
+        agents=agents,
+        dsr=res.dsr,
+        scatter_png=scatter_png(res),
+        costs_png=costs_png(res),
+        ticker_header=header,
+        ticker_rows=rows,
+        equity_png=equity_png(res) if res.tickers else "",
+        skipped=[[k, v] for k, v in res.skipped.items()],
+    )
 
 
 def write_html(res: StudyResult, path: str | Path) -> Path:

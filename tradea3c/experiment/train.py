@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -61,7 +60,6 @@ def train_strategy(
     resume: bool = False,
     progress: bool = True,
     market: Market | None = None,
-    log: Callable[[str], None] | None = None,
 ) -> TrainResult:
     """Train on ``strategy`` into ``run_dir``; ``resume`` continues from ``run_dir/latest.pt`` with the
     run's saved strategy and refuses if the market data changed (fingerprint mismatch). On resume
@@ -82,7 +80,7 @@ def train_strategy(
         if not (run_dir / "latest.pt").is_file():
             raise ConfigError(f"nothing to resume in {run_dir}: no latest.pt; start a run without --resume")
         strategy = with_runtime(load_strategy(saved), strategy)
-    market = market if market is not None else load_market_spec(strategy.market, log)
+    market = market if market is not None else load_market_spec(strategy.market)
     if resume:
         before = read_checkpoint(run_dir / "latest.pt")["extra"].get("market_fingerprint")
         if before != market.fingerprint:

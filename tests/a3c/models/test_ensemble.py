@@ -182,7 +182,7 @@ def runs(tiny_runs: Callable[[int], Path], tmp_path_factory: pytest.TempPathFact
 
 
 def test_ensemble_backtest_names_members_and_lists_their_curves(runs) -> None:
-    from tradea3c.backtest.report import tradea3c_section
+    from tradea3c.backtest.report import run_name, tradea3c_section
 
     rep = backtest_run(list(runs[:2]), ensemble=True, costs_bps=(0, 10))
     pols = [load_policy(r) for r in runs[:2]]
@@ -193,7 +193,8 @@ def test_ensemble_backtest_names_members_and_lists_their_curves(runs) -> None:
     assert [level.cost_bps for level in rep.cost_sweep] == [0.0, 10.0]
     assert [r.run for r in rep.seeds.runs] == rep.members and rep.seeds.dsr.n_trials == 2
     assert rep.to_json()["members"] == rep.members
-    assert "ensemble of 2: s0, s1" in tradea3c_section(rep)
+    names = ", ".join(run_name(m) for m in rep.members)  # each member by its run directory's name
+    assert f"ensemble of 2: {names}" in tradea3c_section(rep)
 
 
 def test_seed_table_lists_each_member_on_its_own(runs) -> None:

@@ -1,0 +1,65 @@
+"""Scoring a study's runs on one ticker: each seed and their ensemble backtested on the test range
+against the baselines and cash, at the strategy's costs and each level of the sweep; cached as
+JSON next to the runs, read back into a `TickerResult` row."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tradea3c.atomic import atomic_write_json, json_safe
+from tradea3c.backtest import backtest_run
+from tradea3c.data.market import Market
+from tradea3c.experiment.study.types import CASH, ENSEMBLE, POLICY, SCORE_FILE, TickerResult
+from tradea3c.metrics import Stats
+
+
+def score(runs: list[Path], market: Market, ticker: str, costs: tuple[float, ...]) -> dict[str, Any]:
+    """Backtest each seed's run and their ensemble on ``ticker`` (cached in the first run's folder)."""
+    cache = runs[0] / f"{SCORE_FILE[:-5]}-{ticker}.json"
+    if cache.is_file():
+        return json.loads(cache.read_text())
+    sub = market.select(ticker)
+    seeds = [backtest_run(r, market=sub, ticker=ticker, costs_bps=()) for r in runs]
+    many = len(runs) > 1
+    ens = backtest_run(runs, market=sub, ticker=ticker, costs_bps=costs, ensemble=many) if many else None
+    ens = ens or backtest_run(runs[0], market=sub, ticker=ticker, costs_bps=costs)
+    curves = {ENSEMBLE: ens.metrics[POLICY], **{k: v for k, v in ens.metrics.items() if k != POLICY}}
+    curves[CASH] = cash_stats(len(ens.policy.returns))
+    out = {
+        "seeds": [r.metrics[POLICY] for r in seeds],
+        "curves": curves,
+        "sweep": {
+            f"{lv.cost_bps:g}": {ENSEMBLE: lv.metrics[POLICY], "buy_and_hold": lv.metrics["buy_and_hold"]}
+            for lv in ens.cost_sweep
+        },
+        "equity": {ENSEMBLE: ens.policy.equity.tolist(), "buy_and_hold": ens.benchmark.equity.tolist()},
+        "returns": [r.policy.returns.tolist() for r in seeds],
+        "dates": [str(d)[:10] for d in ens.policy.dates],
+    }
+    atomic_write_json(cache, out)
+    return json.loads(json.dumps(json_safe(out)))
+
+
+def _stats(d: dict[str, Any]) -> Stats:
+    return Stats(**{k: (float("nan") if v is None else v) for k, v in d.items()})
+
+
+def ticker_row(ticker: str, seen: bool, s: dict[str, Any], fold: int = 0) -> TickerResult:
+    """A `score` (as stored) as the study table's row for ``ticker``."""
+    return TickerResult(
+        ticker,
+        seen,
+        [_stats(x) for x in s["seeds"]],
+        {k: _stats(v) for k, v in s["curves"].items()},
+        {c: {k: _stats(v) for k, v in d.items()} for c, d in s["sweep"].items()},
+        s["equity"],
+        s["returns"],
+        fold,
+    )
+
+
+def cash_stats(n_bars: int) -> Stats:
+    """Cash: nothing earned, nothing paid."""
+    return Stats(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, float(n_bars))
