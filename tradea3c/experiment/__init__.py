@@ -3,13 +3,11 @@ generic A3C engine: a strategy trained end to end (`train_strategy`) and walk-fo
 (`tradea3c.experiment.walkforward.walkforward`, which trains then scores with the backtester).
 """
 
-from tradea3c.data.spec import MarketSpec
 from tradea3c.experiment.factory import TradingEnvFactory, ValidationEvaluator, run_greedy
 from tradea3c.experiment.strategy import SplitSpec, StrategyConfig, load_strategy, shipped_strategies
 from tradea3c.experiment.train import latest_run_dir, train_strategy
 
 __all__ = [
-    "MarketSpec",
     "SplitSpec",
     "StrategyConfig",
     "TradingEnvFactory",

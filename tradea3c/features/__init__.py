@@ -1,6 +1,6 @@
 """Causal technical features (computed with `ta`), normalised causally, as contiguous float32 arrays."""
 
-from tradea3c.features.compute import FeatureSet, asset_features, clear_cache, compute_features, features_for
+from tradea3c.features.compute import FeatureSet, compute_features, features_for
 from tradea3c.features.config import DEFAULT_FEATURES, FeatureConfig
 from tradea3c.features.indicators import INDICATORS
 
@@ -9,8 +9,6 @@ __all__ = [
     "INDICATORS",
     "FeatureConfig",
     "FeatureSet",
-    "asset_features",
-    "clear_cache",
     "compute_features",
     "features_for",
 ]
