@@ -1,6 +1,5 @@
 """tradea3c.atomic: writes that leave the previous file intact."""
 
-
 from __future__ import annotations
 
 from pathlib import Path

@@ -255,7 +255,6 @@ class _Outer:
     note: str | None = None
 
 
-
 def test_config_from_dict_nested_and_types() -> None:
     cfg = from_dict(_Outer, {"steps": 3, "inner": {"bps": 2}, "lags": [1, 2, 3]})
     assert cfg.steps == 3 and cfg.inner.bps == 2.0 and isinstance(cfg.inner.bps, float)

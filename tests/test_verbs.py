@@ -103,5 +103,5 @@ def test_study_trains_scores_and_writes_the_page(tmp_path: Path) -> None:
         set=["a3c.workers=1", "a3c.tensorboard=false", "a3c.eval_every=300"],
     )  # fmt: skip
     assert len(result.tickers) == 2 and (tmp_path / "study" / "study.html").is_file()
-    with pytest.raises(ValueError, match="per-ticker or cross-sectional"):
+    with pytest.raises(ValueError, match="per-ticker, cross-sectional or portfolio"):
         tradea3c.study("signal", mode="each", out=tmp_path / "x")

@@ -137,7 +137,8 @@ def study(
     sample, as ``tradea3c study`` does (`tradea3c.experiment.study.run_study`, then ``study.html``).
 
     ``mode``: ``"cross-sectional"`` (one agent over the universe, ``holdout`` of the tickers never
-    seen in training) or ``"per-ticker"``; ``seeds`` per configuration; ``costs``: the cost sweep
+    seen in training), ``"per-ticker"`` or ``"portfolio"`` (one portfolio agent per seed on the
+    whole universe); ``seeds`` per configuration; ``costs``: the cost sweep
     (flat bps per side); ``trials``: configurations tried so far (deflated Sharpe); ``folds``: anchored
     walk-forward folds instead of ``train_end``/``val_end``. ``market``, ``steps``, ``backend``,
     ``address``, ``data_dir`` and ``set`` as for `train`. ``out``: the study folder (default
@@ -146,8 +147,8 @@ def study(
     from tradea3c.experiment.study import StudySpec, run_study
     from tradea3c.experiment.study_report import write_html
 
-    if mode not in ("per-ticker", "cross-sectional"):
-        raise ValueError(f"mode {mode!r}: use per-ticker or cross-sectional")
+    if mode not in ("per-ticker", "cross-sectional", "portfolio"):
+        raise ValueError(f"mode {mode!r}: use per-ticker, cross-sectional or portfolio")
     if folds < 0 or (folds and (train_end or val_end)):
         raise ValueError(f"folds {folds}: give folds >= 1 or train_end/val_end, not both")
     source, data = _market(market)

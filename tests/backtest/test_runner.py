@@ -95,12 +95,13 @@ def test_equal_weight_baselines_pay_costs() -> None:
     assert [c.name for c in curves] == [
         "equal_weight_hold",
         "equal_weight_rebal21",
+        "vol_target_equal_weight",
         "inverse_vol_rebal21",
         "min_variance_rebal21",
         "hrp_rebal21",
     ]
     hold, rebal = curves[:2]
-    assert all(c.costs.sum() == 0 for c in curves[2:])  # no 252-bar window before bar 110: cash
+    assert all(c.costs.sum() == 0 for c in curves[3:])  # no 252-bar window before bar 110: cash
     assert hold.trades.sum() == 1
     np.testing.assert_allclose(hold.weights[0], np.full(4, 0.25), atol=0.03)
     assert list(np.flatnonzero(rebal.trades)) == [0, 21, 42, 63, 84]

@@ -243,3 +243,65 @@ def test_active_reward_envs_are_seed_reproducible() -> None:
             rng = np.random.default_rng(0)
             runs.append([env.step(int(rng.integers(env.action_space.n)))[1] for _ in range(50)])
         assert runs[0] == runs[1] and np.isfinite(runs[0]).all()
+
+
+# ------------------------------------------------------------------ vol_scaled and dsr
+def test_vol_scaled_worked_example() -> None:
+    """Equity 1.00 -> 1.01 at multiplier 0.5 (asset vol 30%, target 15%): 0.00995033 * 0.5."""
+    cfg = RewardConfig(kind="vol_scaled")
+    assert needs_benchmark(cfg)
+    r = ScalarReward(cfg, 1.0)(1.0, 1.01, 0.5)
+    assert r == pytest.approx(0.004975165, abs=1e-9)
+    v = VectorReward(cfg, 1.0, 2)(np.array([1.0, 1.0]), np.array([1.01, 0.99]), np.array([0.5, 2.0]))
+    np.testing.assert_allclose(v, [math.log(1.01) * 0.5, math.log(0.99) * 2.0], rtol=1e-15)
+
+
+def test_vol_multipliers_use_the_volatility_known_at_the_decision() -> None:
+    from tradea3c.envs.rewards import VOL_SCALE_CAP, vol_multipliers
+
+    rng = np.random.default_rng(0)
+    lr = np.concatenate([rng.normal(0, 0.01, 300), rng.normal(0, 0.03, 300)])
+    close = 100 * np.exp(np.cumsum(lr))
+    m = vol_multipliers(close, 0.15, 63)
+    assert (m[:64] == 1.0).all()  # no estimate yet
+    # the step ending at t uses sigma at t-1: changing the close at t leaves m[t] alone
+    bumped = close.copy()
+    bumped[400:] *= 1.5
+    np.testing.assert_array_equal(vol_multipliers(bumped, 0.15, 63)[:401], m[:401])
+    calm, wild = np.median(m[150:300]), np.median(m[450:600])
+    assert calm == pytest.approx(0.15 / (0.01 * math.sqrt(252)), rel=0.15)
+    assert wild == pytest.approx(0.15 / (0.03 * math.sqrt(252)), rel=0.15)
+    assert m.max() <= VOL_SCALE_CAP
+
+
+def test_dsr_worked_example() -> None:
+    """A = 0.001, B = 0.0002, R = 0.01: D = (B dA - A dB / 2) / (B - A^2)^1.5 = 0.6590."""
+    rew = ScalarReward(RewardConfig(kind="dsr", dsr_eta=0.5), 1.0)
+    rew.a, rew.b = 0.001, 0.0002
+    d = rew(1.0, 1.01)
+    assert d == pytest.approx((0.0002 * 0.009 + 0.5 * 0.001 * 0.0001) / 0.000199**1.5, rel=1e-9)
+    assert d == pytest.approx(0.6590, abs=1e-4)
+    assert rew.a == pytest.approx(0.001 + 0.5 * 0.009) and rew.b == pytest.approx(0.0002 - 0.5 * 0.0001)
+
+
+def test_vol_scaled_env_reward_is_the_log_return_times_the_multiplier() -> None:
+    from tradea3c.data.synthetic import drift_market
+    from tradea3c.envs.rewards import vol_multipliers
+
+    m = drift_market(400, seed=3)
+    base = MarketEnvConfig(window=5, episode_length=100, positions=(0.0, 1.0))
+    plain = MarketEnv(m, base)
+    scaled = MarketEnv(
+        m,
+        MarketEnvConfig(
+            window=5, episode_length=100, positions=(0.0, 1.0), reward=RewardConfig(kind="vol_scaled")
+        ),
+    )
+    plain.reset(seed=1)
+    scaled.reset(seed=1)
+    mult = vol_multipliers(scaled.episode.track.close[:, 0], 0.15, 63)
+    for _ in range(100):
+        t1 = scaled._t + 1
+        r0 = plain.step(1)[1]
+        r1 = scaled.step(1)[1]
+        assert r1 == pytest.approx(r0 * mult[t1], rel=1e-12, abs=1e-15)

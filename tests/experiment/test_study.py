@@ -113,6 +113,7 @@ def test_cross_sectional_study_reports_seen_and_unseen_tickers(tmp_path: Path) -
     assert set(agg["mean_sharpe_unseen"]) == set(agg["mean_sharpe"])
     assert agg["n_tickers"] == 2 and set(agg["policy_wins"]) == {
         "buy_and_hold",
+        "vol_target",
         "sma_50_200",
         "ts_mom_252",
         "cash",
@@ -149,7 +150,7 @@ def test_cli_study_writes_table_json_and_html(tmp_path: Path) -> None:
     data = json.loads((out / "study.json").read_text())
     assert [t["ticker"] for t in data["tickers"]] == ["SIG0", "SIG1"]
     row = data["tickers"][0]
-    for col in ("ensemble", "buy_and_hold", "sma_50_200", "ts_mom_252", "cash"):
+    for col in ("ensemble", "buy_and_hold", "vol_target", "sma_50_200", "ts_mom_252", "cash"):
         assert {"sharpe", "total_return", "max_drawdown", "turnover", "costs_paid"} <= set(row["curves"][col])
     assert set(row["sweep"]) == {"0", "10"}
     assert np.isfinite(data["aggregate"]["mean_sharpe"]["policy"])
@@ -208,3 +209,32 @@ def test_walk_forward_study_scores_each_fold_after_its_own_validation(tmp_path: 
     assert cuts[0].test_end < cuts[1].test_end == market.n_bars - 1
     assert res.dates[0] == cuts[0].split.val_end and res.dates[-1] == str(market.dates[-1])[:10]
     assert res.dsr is not None and res.aggregate["n_tickers"] == 4
+
+
+def test_portfolio_study_scores_one_row_against_the_portfolio_baselines(tmp_path: Path) -> None:
+    from tradea3c.a3c.config import ModelConfig
+
+    spec = small_spec("portfolio")
+    cfg = spec.strategy
+    anchored = replace(
+        cfg.portfolio, window=2, action="simplex", anchor="equal_weight", features=cfg.env.features
+    )
+    a3c = replace(
+        cfg.a3c, model=ModelConfig(kind="per_asset", hidden=(16, 16)), kl_coef=0.05, prior="benchmark"
+    )
+    spec = replace(spec, strategy=replace(cfg, portfolio=anchored, a3c=a3c))
+    res = run_study(spec, tmp_path, market=universe(), progress=False)
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["portfolio-s0", "portfolio-s1"]
+    (row,) = res.tickers
+    assert row.ticker == "portfolio" and len(row.seeds) == 2
+    # the equal-weight basket held is the benchmark column; every portfolio baseline is a column
+    assert {"ensemble", "buy_and_hold", "equal_weight_rebal21", "vol_target_equal_weight", "cash"} <= set(
+        row.curves
+    )
+    assert "equal_weight_hold" not in row.curves
+    agg = res.aggregate
+    assert agg["n_tickers"] == 1 and "buy_and_hold" in agg["ensemble_wins"]
+    sig = agg["significance"]["ensemble"]["buy_and_hold"]
+    assert sig.n_pairs == 1 and 0.0 <= sig.portfolio.p_value <= 1.0
+    assert res.dsr is not None and res.dsr.n_trials == 2
+    assert (tmp_path / "study.json").is_file()

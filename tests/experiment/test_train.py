@@ -49,8 +49,13 @@ def test_unknown_strategy_key_has_a_hint(tmp_path: Path) -> None:
 
 def test_profiles_share_one_action_space_and_long_only_bounds_positions() -> None:
     cfg = StrategyConfig()
-    assert cfg.env.positions == (0.0, 0.5, 1.0)  # the default is long/flat
-    cfg = replace(cfg, env=replace(cfg.env, positions=(-1.0, 0.0, 1.0)))  # a strategy that opts into shorting
+    assert cfg.env.anchor == "buy_and_hold" and cfg.env.positions == (-1.0, -0.5, 0.0)  # tilts of a hold
+    # anchored, a long-only profile bounds the exposure, not the tilts
+    assert (
+        next(p for p in cfg.worker_profiles() if p.name == "conservative").apply(cfg.env).positions
+        == cfg.env.positions
+    )
+    cfg = replace(cfg, env=replace(cfg.env, anchor="none", positions=(-1.0, 0.0, 1.0)))  # opts into shorting
     profiles = cfg.worker_profiles()
     conservative = next(p for p in profiles if p.name == "conservative")
     assert conservative.apply(cfg.env).positions == (0.0, 0.0, 1.0)  # short -> flat

@@ -30,6 +30,22 @@ class ModelConfig:
     """MLP and per_asset: one trunk for actor and critic (True) or two separate ones (False, more stable)."""
     policy: Literal["auto", "categorical", "dirichlet"] = "auto"
     """Policy head: "auto" = categorical for Discrete, Dirichlet (simplex weights) for Box actions."""
+    anchor_action: int = -1
+    """Categorical policies: the action that holds the benchmark (-1 = none). The untrained policy
+    picks it with probability ``anchor_prob`` (the head's bias starts at the log of that
+    distribution), and ``a3c.prior = "benchmark"`` pulls the policy back toward it. A strategy
+    sets it from its anchored env (`MarketEnvConfig.anchor_action`)."""
+    anchor_prob: float = 0.8
+    """Probability of ``anchor_action`` under the benchmark prior; the rest is spread evenly."""
+    anchor_concentration: float = 0.0
+    """per_asset Dirichlet policies: > 0 anchors the weights to equal weight over the available
+    items (the residual slot gets ``ANCHOR_RESIDUAL`` of the mean): concentrations are
+    ``anchor_concentration * softmax(log w_anchor + scores)``, so the untrained policy samples
+    near the benchmark and its greedy weights are the benchmark. 0 = not anchored."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.anchor_prob < 1.0 or self.anchor_concentration < 0:
+            raise ValueError("need 0 < anchor_prob < 1 and anchor_concentration >= 0")
 
 
 @dataclass(frozen=True)
@@ -49,7 +65,12 @@ class A3CConfig:
     gae_lambda: float = 1.0
     """GAE lambda; 1.0 = n-step returns bootstrapped with V(s_{t+n}), as in the A3C paper."""
     entropy_coef: float = 0.01
-    """Entropy bonus beta."""
+    """Entropy bonus beta (pulls the policy toward uniform; see ``kl_coef`` for a benchmark prior)."""
+    kl_coef: float = 0.0
+    """Weight of KL(pi || prior) in the loss (0 = off): a penalty for leaving ``prior``."""
+    prior: Literal["uniform", "benchmark"] = "uniform"
+    """The default policy of the KL penalty: "uniform" (KL = log n - entropy: the entropy bonus
+    again) or "benchmark" (the model's anchor: ``model.anchor_action`` / ``anchor_concentration``)."""
     value_coef: float = 0.5
     """Weight of the value loss (mean squared error to the returns)."""
     max_grad_norm: float = 0.5
@@ -100,6 +121,8 @@ class A3CConfig:
             raise ValueError("gamma and gae_lambda must be in [0, 1]")
         if self.weight_decay < 0:
             raise ValueError("weight_decay must be >= 0")
+        if self.kl_coef < 0 or self.entropy_coef < 0:
+            raise ValueError("kl_coef and entropy_coef must be >= 0")
         if self.backend == "ray" and self.mode != "a3c":
             raise ValueError('the ray backend runs asynchronous A3C workers; use mode = "a3c"')
 

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from tradea3c.a3c.models.base import ActorCritic, State, reset_state
+from tradea3c.a3c.models.base import ActorCritic, State, prior_kl, reset_state
 from tradea3c.a3c.seeding import env_seed
 
 
@@ -182,23 +182,35 @@ class RolloutCollector:
         )
 
 
-def evaluate_rollout(model: ActorCritic, roll: Rollout) -> tuple[Tensor, Tensor, Tensor]:
-    """Re-run the model with gradients over a rollout: (log_probs, values, entropies), each [T, K].
+def evaluate_rollout(
+    model: ActorCritic, roll: Rollout, prior: str | None = None
+) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+    """Re-run the model with gradients over a rollout: (log_probs, values, entropies, kls), each
+    [T, K]; ``kls`` is KL(pi || the model's ``prior``) (`prior_kl`), None without a prior.
 
     Feed-forward models see the whole [T*K] batch in one call; recurrent ones are unrolled from
     ``init_state`` with the same episode-start resets as during collection (truncated BPTT).
     """
     t, k = roll.rewards.shape
     if not model.recurrent:
-        dist, values, _ = model(roll.obs.reshape(t * k, *roll.obs.shape[2:]), None)
+        obs = roll.obs.reshape(t * k, *roll.obs.shape[2:])
+        dist, values, _ = model(obs, None)
         flat_actions = roll.actions.reshape(t * k, *roll.actions.shape[2:])
-        return (dist.log_prob(flat_actions).reshape(t, k), values.reshape(t, k), dist.entropy().reshape(t, k))
+        kls = None if prior is None else prior_kl(dist, model.prior(dist, obs, prior)).reshape(t, k)
+        return (
+            dist.log_prob(flat_actions).reshape(t, k),
+            values.reshape(t, k),
+            dist.entropy().reshape(t, k),
+            kls,
+        )
     state = roll.init_state
-    logps, values, ents = [], [], []
+    logps, values, ents, kl = [], [], [], []
     for i in range(t):
         state = reset_state(state, roll.starts[i])
         dist, value, state = model(roll.obs[i], state)
         logps.append(dist.log_prob(roll.actions[i]))
         values.append(value)
         ents.append(dist.entropy())
-    return torch.stack(logps), torch.stack(values), torch.stack(ents)
+        if prior is not None:
+            kl.append(prior_kl(dist, model.prior(dist, roll.obs[i], prior)))
+    return torch.stack(logps), torch.stack(values), torch.stack(ents), torch.stack(kl) if kl else None

@@ -96,9 +96,7 @@ def check_worker_memory(cfg: A3CConfig) -> None:
         )
 
 
-def make_backend(
-    cfg: A3CConfig, env_factory: EnvFactory, ctx: Any, rng: dict[str, Any] | None
-) -> Backend:
+def make_backend(cfg: A3CConfig, env_factory: EnvFactory, ctx: Any, rng: dict[str, Any] | None) -> Backend:
     """The backend ``cfg`` asks for (``rng``: the RNG state of the checkpoint a run resumes)."""
     if cfg.backend == "ray":
         from tradea3c.a3c.backends.ray import RayBackend

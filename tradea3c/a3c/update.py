@@ -9,8 +9,9 @@ A worker repeats `Worker.update` until the global step budget is spent:
 3. **re-evaluate** the rollout with gradients: log-probabilities, values, entropies;
 4. **GAE**: advantages and returns from rewards, values and ``V(s_T)`` (`gae`; with
    ``gae_lambda = 1`` the paper's n-step returns);
-5. **loss**: policy gradient with the advantage, value regression, entropy bonus (`a3c_loss`),
-   then backward and a global-norm clip;
+5. **loss**: policy gradient with the advantage, value regression, entropy bonus, and
+   optionally a KL penalty toward a prior policy (the benchmark of an anchored model;
+   `a3c_loss`), then backward and a global-norm clip;
 6. **push**: copy the local gradients into this process's gradient buffers of the shared
    parameters and step the shared optimiser, lock-free (Hogwild); count the steps.
 
@@ -99,12 +100,22 @@ def compute_gradients(
     """Roll out ``cfg.t_max`` steps with ``model`` and leave the clipped gradient of the A3C loss
     in ``params``' ``.grad`` (every backend pushes exactly this gradient)."""
     roll = collector.collect(model, cfg.t_max)  # 2. no grad
-    log_probs, values, entropies = evaluate_rollout(model, roll)  # 3. with grad
+    prior = cfg.prior if cfg.kl_coef > 0 else None
+    log_probs, values, entropies, kls = evaluate_rollout(model, roll, prior)  # 3. with grad
     advantages, returns = gae(  # 4.
         roll.rewards, values.detach(), roll.dones, roll.last_value, cfg.gamma, cfg.gae_lambda
     )
     loss = a3c_loss(  # 5.
-        log_probs, values, entropies, advantages, returns, roll.valid, cfg.value_coef, cfg.entropy_coef
+        log_probs,
+        values,
+        entropies,
+        advantages,
+        returns,
+        roll.valid,
+        cfg.value_coef,
+        cfg.entropy_coef,
+        kls=kls,
+        kl_coef=cfg.kl_coef,
     )
     for p in params:
         p.grad = None
@@ -155,6 +166,8 @@ class LossParts:
     policy: Tensor
     value: Tensor
     entropy: Tensor
+    kl: Tensor = field(default_factory=lambda: torch.zeros(()))
+    """Mean KL(pi || prior) (0 without a KL penalty)."""
 
 
 def masked_mean(x: Tensor, mask: Tensor) -> Tensor:
@@ -171,16 +184,25 @@ def a3c_loss(
     mask: Tensor,
     value_coef: float,
     entropy_coef: float,
+    *,
+    kls: Tensor | None = None,
+    kl_coef: float = 0.0,
 ) -> LossParts:
-    """loss = -E[log pi(a|s) A] + value_coef E[(R - V)^2] - entropy_coef E[H(pi)], means over valid steps.
+    """loss = -E[log pi(a|s) A] + value_coef E[(R - V)^2] - entropy_coef E[H(pi)]
+    + kl_coef E[KL(pi || prior)], means over valid steps.
 
     ``advantages`` and ``returns`` are targets (detached here, so no gradient flows through them).
+    ``kls``: KL(pi || prior) per step (`prior_kl`); with the benchmark prior the last term keeps
+    the policy near its anchor unless the advantages pay for leaving it.
     """
     policy = -masked_mean(log_probs * advantages.detach(), mask)
     value = masked_mean((returns.detach() - values) ** 2, mask)
     entropy = masked_mean(entropies, mask)
     total = policy + value_coef * value - entropy_coef * entropy
-    return LossParts(total, policy, value, entropy)
+    kl = masked_mean(kls, mask) if kls is not None else torch.zeros(())
+    if kls is not None and kl_coef:
+        total = total + kl_coef * kl
+    return LossParts(total, policy, value, entropy, kl)
 
 
 # ---------------------------------------------------------------- 1. and 6. the weight hand-off

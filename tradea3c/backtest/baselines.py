@@ -9,6 +9,14 @@ Listings (`Market.tradable`): equal weight spreads over the assets listed at the
 (the hold buys those listed at the start; a delisted holding goes to cash); a rule is silent on an
 asset until its listing has the rule's history.
 
+Volatility targeting (``vol_target=``, `tradea3c.envs.anchors`; Moreira & Muir 2017, Harvey et al.
+2018): exposure ``min(cap, target_vol / sigma_t)`` decided at the close of t from the trailing
+realised volatility up to t. One asset: ``vol_target``, buy-and-hold scaled daily by it (the
+anchor of an anchored env, replayed like the hold: it trades only when the rounded exposure
+changes). Several assets: ``vol_target_equal_weight``, the equal weight scaled by the exposure of
+the (daily rebalanced) equal-weight basket's returns, rebalanced every `REBALANCE_EVERY` bars,
+the rest in cash. A timing agent has to beat these, not only the hold: they already time risk.
+
 Several assets also get risk-based allocations (`tradea3c.backtest.risk`: inverse volatility,
 minimum variance, hierarchical risk parity), re-fitted every `REBALANCE_EVERY` bars on the trailing
 `risk.RISK_WINDOW` bars of returns up to the decision bar and replayed like the equal weight.
@@ -27,6 +35,7 @@ from tradea3c.backtest.curve import Curve, curve_from_replay
 from tradea3c.backtest.risk import RISK_MODELS, RiskModel, risk_schedule
 from tradea3c.config import load_toml
 from tradea3c.data.market import Market
+from tradea3c.envs.anchors import VolTargetConfig, exposure_for_vol, trailing_vol, vol_target_exposure
 from tradea3c.envs.execution import (
     CostConfig,
     Fill,
@@ -40,6 +49,7 @@ from tradea3c.envs.execution import (
 )
 
 REBALANCE_EVERY = 21  # bars: monthly rebalancing of the equal-weight and risk baselines
+VOL_TARGET = VolTargetConfig()  # the vol-target baselines' default rule: 15% a year, 63 bars, cap 1
 
 
 @dataclass(frozen=True)
@@ -169,6 +179,40 @@ def replay_periodic(
     return Replay(eq, cst, trd, held, fills)
 
 
+def _listed_close(market: Market) -> np.ndarray:
+    """Closes with NaN where an asset is not listed (placeholder prices carry no volatility)."""
+    return market.close if market.tradable is None else np.where(market.tradable, market.close, np.nan)
+
+
+def basket_log_returns(market: Market, end: int) -> np.ndarray:
+    """Log returns ``(end,)`` of the equal-weight basket rebalanced every bar: row ``t`` is the mean
+    simple return into bar ``t`` of the assets listed at ``t - 1`` and ``t`` (NaN where none is, and
+    in row 0)."""
+    c = _listed_close(market)[:end]
+    out = np.full(len(c), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        simple = c[1:] / c[:-1] - 1.0
+    live = np.isfinite(simple)
+    count = live.sum(axis=1)
+    mean = np.where(live, simple, 0.0).sum(axis=1) / np.maximum(count, 1)
+    with np.errstate(invalid="ignore"):
+        out[1:] = np.where(count > 0, np.log1p(mean), np.nan)
+    return out
+
+
+def vol_target_schedule(
+    market: Market, start: int, n_steps: int, cfg: VolTargetConfig, *, every: int
+) -> np.ndarray:
+    """Targets ``(n_steps, n_assets)`` of ``vol_target_equal_weight``: row ``i`` holds exposure / n
+    per asset (`replay_periodic` spreads it over the listed assets), the exposure decided at the
+    latest rebalance step ``k <= i`` (``k % every == 0``) from the basket's returns up to the close
+    of bar ``start + k`` (`basket_log_returns`, `tradea3c.envs.anchors.exposure_for_vol`)."""
+    sigma = trailing_vol(basket_log_returns(market, start + n_steps), cfg.window, cfg.periods_per_year)
+    exposure = exposure_for_vol(sigma[start : start + n_steps], cfg)
+    held = exposure[(np.arange(n_steps) // every) * every]
+    return np.repeat(held[:, None] / market.n_assets, market.n_assets, axis=1)
+
+
 def baselines(
     market: Market,
     start: int,
@@ -180,12 +224,17 @@ def baselines(
     initial_equity: float = 1.0,
     rules: list[RuleConfig] | None = None,
     risk: tuple[RiskModel, ...] = RISK_MODELS,
+    vol_target: VolTargetConfig | None = VOL_TARGET,
 ) -> list[Curve]:
-    """Buy-and-hold (one asset) or, for several assets, equal-weight buy-and-hold, equal weight
-    rebalanced every `REBALANCE_EVERY` bars and each ``risk`` model (`tradea3c.backtest.risk`, named
-    e.g. ``hrp_rebal21``; ``()`` skips their fits), then each rule; all over steps
-    ``start .. start + n_steps`` with the policy's fill and costs (and its latency, except the
-    periodic rebalances, which fill at the next bar)."""
+    """Buy-and-hold then ``vol_target`` (one asset) or, for several assets, equal-weight
+    buy-and-hold, equal weight rebalanced every `REBALANCE_EVERY` bars, ``vol_target_equal_weight``
+    and each ``risk`` model (`tradea3c.backtest.risk`, named e.g. ``hrp_rebal21``; ``()`` skips their
+    fits), then each rule; all over steps ``start .. start + n_steps`` with the policy's fill and
+    costs (and its latency, except the periodic rebalances, which fill at the next bar).
+
+    ``vol_target``: the volatility-targeting rule of the ``vol_target*`` baselines (module doc;
+    default 15% a year over 63 bars, cap 1.0, step 0.05); None skips them. The first curve is
+    always the hold (`BacktestReport.benchmark`)."""
     n = market.n_assets
     ew = np.full(n, 1.0 / n)
     listed = market.tradable
@@ -202,12 +251,21 @@ def baselines(
             initial_equity,
         )
     ]
+    if n == 1 and vol_target is not None:
+        # the hold's position scaled by the exposure (exposure 1 everywhere = the hold, bar for bar)
+        exposure = vol_target_exposure(_listed_close(market)[: start + n_steps, 0], vol_target)
+        targets = hold[:, 0] * exposure[start:]
+        out.append(_run("vol_target", market, start, targets, costs, fill, latency, initial_equity))
     if n > 1:
-        # (name, weights replayed, targets reported): fixed equal weights, then each risk schedule
-        periodic = [("equal_weight", ew, hold)]
+        # (name, weights replayed, targets reported): fixed equal weights, the vol-targeted equal
+        # weight, then each risk schedule
+        periodic = [(f"equal_weight_rebal{REBALANCE_EVERY}", ew, hold)]
+        if vol_target is not None:
+            schedule = vol_target_schedule(market, start, n_steps, vol_target, every=REBALANCE_EVERY)
+            periodic.append(("vol_target_equal_weight", schedule, schedule))
         for model in risk:
             schedule = risk_schedule(market, start, n_steps, model, every=REBALANCE_EVERY)
-            periodic.append((model, schedule, schedule))
+            periodic.append((f"{model}_rebal{REBALANCE_EVERY}", schedule, schedule))
         for name, weights, targets in periodic:
             rep = replay_periodic(
                 market,
@@ -219,7 +277,7 @@ def baselines(
                 fill=fill,
                 initial_equity=initial_equity,
             )
-            out.append(curve_from_replay(f"{name}_rebal{REBALANCE_EVERY}", market, start, targets, rep))
+            out.append(curve_from_replay(name, market, start, targets, rep))
     close = market.close[: start + n_steps]
     for rule in load_rules() if rules is None else rules:
         sig = rule_signal(close, rule)

@@ -269,10 +269,9 @@ def policy_curve(
         torch.manual_seed(seed)
         trace = run_episode(Policy(pol.model, greedy=greedy), env, seed=seed)
     u = env.unwrapped
-    if isinstance(cfg, MarketEnvConfig):
-        targets = [[float(cfg.positions[int(a)])] for a in trace.actions]
-    else:  # as decided (renormalised over the assets valid at the decision bar)
-        targets = [info["target"] for info in trace.infos[1:]]
+    # as decided: an anchored action is a tilt of the anchor; portfolio weights are renormalised
+    # over the assets valid at the decision bar
+    targets = [np.atleast_1d(info["target"]) for info in trace.infos[1:]]
     ep = u.episode
     src = ep.track.market
     tg = np.asarray(targets, dtype=np.float64)

@@ -1,8 +1,8 @@
-"""The HTML tear sheet: a tradea3c section (label, config, fingerprint, ranges, metrics, gross vs net
-of costs, cost sweep, seeds + DSR + PBO, positions and trades over price, the trade blotter's first
-rows, reproducibility) on top of quantstats' full report with buy-and-hold as the benchmark
-*series* (quantstats never downloads anything), annualised with the market's bars a year. One
-self-contained file: plots are inline SVG (quantstats) or base64 PNG (ours,
+"""The HTML tear sheet: a tradea3c section (label, config, fingerprint, ranges, metrics, significance
+against each baseline, gross vs net of costs, cost sweep, seeds + DSR + PBO, positions and trades
+over price, the trade blotter's first rows, reproducibility) on top of quantstats' full report
+with buy-and-hold as the benchmark *series* (quantstats never downloads anything), annualised with
+the market's bars a year. One self-contained file: plots are inline SVG (quantstats) or base64 PNG (ours,
 `tradea3c.backtest.figures`); the remote favicon and the undefined ``save()`` hook quantstats writes
 are removed so the page loads offline without console errors. `write_html` also writes the trade
 blotter beside it (``NAME.trades.csv``). Also the walk-forward page (`walkforward_html`).
@@ -72,6 +72,45 @@ def fmt(key: str, value: float | None) -> str:
     if key in ("n_trades", "max_dd_bars", "bars"):
         return f"{value:.0f}"
     return f"{value:.2f}"
+
+
+def fmt_p(p: float | None) -> str:
+    """A p-value as shown: three decimals, "<0.001" below that, "n/a" when untestable."""
+    if p is None or not np.isfinite(p):
+        return "n/a"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+SIGNIFICANCE_HEADER = [
+    "baseline",
+    "Sharpe diff",
+    "p-value",
+    "information ratio",
+    "tracking error",
+    "active return",
+    "p (active return)",
+]
+
+
+def significance_rows(report: BacktestReport) -> list[list[str]]:
+    """The policy against each baseline (`BacktestReport.significance`), as the tear sheet's and the
+    CLI's rows under `SIGNIFICANCE_HEADER`: Sharpe difference and its HAC p-value, information
+    ratio, tracking error, annualised active return and its HAC p-value."""
+    rows = []
+    for name, c in report.significance.items():
+        s, a = c.sharpe, c.active
+        rows.append(
+            [
+                name,
+                f"{s.diff:+.2f}" if np.isfinite(s.diff) else "n/a",
+                fmt_p(s.p_value),
+                fmt("sharpe", a.information_ratio),
+                fmt("volatility", a.tracking_error),
+                fmt("cagr", a.active_return),
+                fmt_p(a.p_value),
+            ]
+        )
+    return rows
 
 
 def esc(x: Any) -> str:
@@ -206,6 +245,8 @@ def tradea3c_context(
         "seeds": seeds,
         "dsr": sd.dsr,
         "pbo": report.pbo,
+        "significance_header": SIGNIFICANCE_HEADER,
+        "significance": significance_rows(report),
         "positions_png": positions_png(report),
         "blotter": shown,
         "provenance": provenance_rows(report.provenance, report.fingerprint.current),

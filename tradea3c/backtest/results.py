@@ -15,6 +15,7 @@ from tradea3c.atomic import atomic_write_json, json_safe
 from tradea3c.backtest.curve import Curve
 from tradea3c.backtest.dsr import DeflatedSharpe
 from tradea3c.backtest.pbo import Pbo
+from tradea3c.backtest.significance import Comparison
 from tradea3c.data.market import Market
 from tradea3c.metrics import Stats
 
@@ -109,6 +110,11 @@ class BacktestReport:
     over the backtest's bars at the strategy's costs. None with < 2 candidates or < 4 bars."""
     provenance: dict[str, Any] = field(default_factory=dict)
     """Reproducibility: git commit, package versions, data fingerprint, command line."""
+    significance: dict[str, Comparison] = field(default_factory=dict)
+    """The policy against each baseline (by name, the order of ``curves[1:]``): the Ledoit-Wolf
+    HAC test of the Sharpe difference and the active statistics (information ratio, tracking
+    error, active return and its HAC t-test), on the per-bar returns at the strategy's costs
+    (`tradea3c.backtest.significance`)."""
 
     @property
     def policy(self) -> Curve:
@@ -139,6 +145,7 @@ class BacktestReport:
         out["pbo"] = (
             None if self.pbo is None else {k: v for k, v in json_safe(self.pbo).items() if k != "logits"}
         )
+        out["significance"] = self.significance
         out["provenance"] = self.provenance
         return out
 

@@ -1,4 +1,4 @@
-"""`backtest_run`: checkpoint(s) -> policy vs baselines, cost sweep, seed table + DSR, as a typed report.
+"""`backtest_run`: checkpoint(s) -> policy vs baselines, cost sweep, seeds + DSR, significance: one report.
 
 The one library call behind ``tradea3c backtest`` (and the demo's tear sheet), assembled from
 small steps; the caller writes the files (`results.write_json`, `report.write_html`).
@@ -33,6 +33,7 @@ from tradea3c.backtest.engine import (
 from tradea3c.backtest.pbo import Pbo, probability_of_backtest_overfitting
 from tradea3c.backtest.provenance import provenance
 from tradea3c.backtest.results import BacktestReport, CostLevel, Fingerprint, SeedRun, SeedTable, Spread
+from tradea3c.backtest.significance import Comparison, compare
 from tradea3c.data.market import Market
 from tradea3c.envs.execution import CostConfig
 from tradea3c.metrics import Stats, infer_interval
@@ -204,6 +205,13 @@ def pbo_of(
     return probability_of_backtest_overfitting(np.column_stack(cols), names)
 
 
+def significance_of(curves: list[Curve], periods: float) -> dict[str, Comparison]:
+    """The policy (``curves[0]``) against each baseline, by name: HAC Sharpe difference and active
+    statistics of the per-bar returns (`BacktestReport.significance`)."""
+    policy = curves[0].returns
+    return {c.name: compare(policy, c.returns, periods) for c in curves[1:]}
+
+
 def date_ranges(pol: LoadedPolicy, market: Market, backtest: Curve) -> dict[str, list[str]]:
     sp, d = pol.split, market.dates
     te, ve = np.datetime64(pd.Timestamp(sp.train_end), "ns"), np.datetime64(pd.Timestamp(sp.val_end), "ns")
@@ -257,6 +265,7 @@ def backtest_run(
     sweep = cost_sweep(pol, market, rng, costs_bps, greedy=greedy, seed=seed, rules=rules)
     s_curves = seed_curves(policies, market, rng, None if ensemble else curves[0], greedy=greedy, seed=seed)
     run_dir = pol.path.parent if pol.path.is_file() else pol.path
+    periods = market_periods(market)
     return BacktestReport(
         label=rng.label,
         checkpoint=pol.label,
@@ -274,8 +283,9 @@ def backtest_run(
         curves=curves,
         market=market,
         interval=getattr(market, "interval", None) or infer_interval(market.dates) or "irregular",
-        periods_per_year=market_periods(market),
+        periods_per_year=periods,
         fill=pol.env_config.fill,
         pbo=pbo_of(policies, s_curves, curves, ensemble),
         provenance=provenance(run_dir, market.fingerprint, command),
+        significance=significance_of(curves, periods),
     )

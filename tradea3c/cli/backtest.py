@@ -48,11 +48,12 @@ def _json_path_given(runs: list[Path]) -> Path | None:
 
 
 def print_report(report: BacktestReport, *, err: bool = False) -> None:
-    """Policy vs baselines, the cost sweep and the seed table as rich tables (on stderr if ``err``)."""
+    """Policy vs baselines, the significance block, the cost sweep and the seed table as rich tables
+    (on stderr if ``err``)."""
     from rich.console import Console
     from rich.table import Table
 
-    from tradea3c.backtest.report import SHOWN, fmt
+    from tradea3c.backtest.report import SHOWN, SIGNIFICANCE_HEADER, fmt, significance_rows
 
     con = Console(stderr=err)
     names = list(report.metrics)
@@ -64,6 +65,13 @@ def print_report(report: BacktestReport, *, err: bool = False) -> None:
     for k in SHOWN:  # the tear sheet's metric rows, same order
         t.add_row(k, *(fmt(k, getattr(report.metrics[n], k)) for n in names))
     con.print(t)
+    if report.significance:  # the tear sheet's significance block, same columns
+        g = Table(title="significance against each baseline (Ledoit-Wolf HAC; active = policy - baseline)")
+        for c in SIGNIFICANCE_HEADER:
+            g.add_column(c, justify="left" if c == "baseline" else "right")
+        for row in significance_rows(report):
+            g.add_row(*row)
+        con.print(g)
     if report.members:
         con.print(f"policy = {report.checkpoint}")
     if report.cost_sweep:

@@ -36,7 +36,8 @@ def study(
         str,
         typer.Option(
             help="cross-sectional (one agent over the universe; learned better in the djia30 study) | "
-            "per-ticker (one agent per ticker)."
+            "per-ticker (one agent per ticker) | portfolio (one portfolio agent over the universe, "
+            "against equal weight and the risk baselines)."
         ),
     ] = "cross-sectional",
     seeds: Annotated[str, typer.Option(help="Seeds, comma-separated.")] = "0,1,2",
@@ -78,8 +79,8 @@ def study(
     from tradea3c.experiment.study import StudySpec, run_study
     from tradea3c.experiment.study_report import write_html
 
-    if mode not in ("per-ticker", "cross-sectional"):
-        raise fail(f"--mode {mode!r}: use per-ticker or cross-sectional")
+    if mode not in ("per-ticker", "cross-sectional", "portfolio"):
+        raise fail(f"--mode {mode!r}: use per-ticker, cross-sectional or portfolio")
     seed_list, levels = _numbers(seeds, "--seeds", int), _numbers(costs, "--costs")
     if not seed_list:
         raise fail("--seeds is empty; give at least one seed, e.g. 0,1,2")
@@ -147,6 +148,19 @@ def print_study(res) -> None:  # noqa: ANN001 - StudyResult, imported lazily
             f"{agent} beats on Sharpe: {wins}; loses >20% while buy-and-hold gains: "
             f"{', '.join(agg[f'{agent}_big_losses']) or 'none'}"
         )
+    if agg.get("significance"):
+        from tradea3c.experiment.study_report import SIGNIFICANCE_HEADER, significance_rows
+
+        g = Table(title="is the difference real? pooled across tickers (two-sided p-values)")
+        for c in SIGNIFICANCE_HEADER:
+            g.add_column(c, justify="left" if c in ("agent", "vs") else "right")
+        for row in significance_rows(agg):
+            g.add_row(*row)
+        con.print(g)
+        if agg.get("significance_left_out"):
+            con.print(
+                f"left out of the significance block (old scores): {', '.join(agg['significance_left_out'])}"
+            )
     if res.dsr is not None:
         con.print(f"deflated Sharpe (N={res.dsr.n_trials}): {res.dsr.dsr:.3f}; PSR(0) {res.dsr.psr:.3f}")
     for k, why in res.skipped.items():

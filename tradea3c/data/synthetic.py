@@ -50,6 +50,47 @@ def oracle_targets(market: Market, start: int, n_steps: int) -> np.ndarray:
     return (nxt > 1.0).astype(np.float64)
 
 
+def drift_market(
+    n_bars: int = 2000,
+    *,
+    seed: int = 0,
+    drift: float = 0.0005,
+    vol: float = 0.01,
+    signal_prob: float = 0.0,
+    drop: float = 0.02,
+    start: str = "2000-01-03",
+) -> Market:
+    """One ticker ("DRIFT") that rises on average (log return ``drift`` + ``vol`` x N(0, 1) a bar),
+    so buy-and-hold is the benchmark to keep; with ``signal_prob`` > 0 a share of the bars announce,
+    by a doubled volume, a drop of [0.5, 1.5] x ``drop`` on the next bar: a planted *timing*
+    signal on top of the drift (step aside before the drop, hold otherwise). Opens equal the
+    previous close, as in `planted_signal_market`."""
+    rng = np.random.default_rng(seed)
+    warn = rng.random(n_bars) < signal_prob
+    warn[-1] = False
+    log_ret = np.zeros(n_bars)
+    normal = drift + vol * rng.standard_normal(n_bars)
+    size = drop * (0.5 + rng.random(n_bars))
+    log_ret[1:] = np.where(warn[:-1], -size[1:], normal[1:])
+    close = 100.0 * np.exp(np.cumsum(log_ret))
+    open_ = np.concatenate([[100.0], close[:-1]])
+    wick = 1.0 + 0.1 * vol * rng.random((2, n_bars))
+    high = np.maximum(open_, close) * wick[0]
+    low = np.minimum(open_, close) / wick[1]
+    volume = np.where(warn, 2e6, 1e6) * (1.0 + 0.05 * rng.random(n_bars))
+    dates = pd.bdate_range(start, periods=n_bars).to_numpy()
+    cols = [a.reshape(-1, 1) for a in (open_, high, low, close, volume)]
+    return Market(("DRIFT",), dates, *cols, source="synthetic-drift", name="drift")
+
+
+def drift_oracle_targets(market: Market, start: int, n_steps: int) -> np.ndarray:
+    """The timing oracle of `drift_market`: flat exactly before an announced drop (a bar whose
+    volume is above 1.5x the median), long otherwise."""
+    vol = market.volume[:, 0]
+    warn = vol[start : start + n_steps] > 1.5 * np.median(vol)
+    return np.where(warn, 0.0, 1.0)
+
+
 def planted_signal_universe(
     n_bars: int = 2000, n_assets: int = 6, *, seed: int = 0, move: float = 0.01
 ) -> Market:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from tradea3c.data.market import Market
+from tradea3c.envs.anchors import Anchor, VolTargetConfig
 from tradea3c.envs.execution import CostConfig
 from tradea3c.envs.perturb import PerturbConfig
 from tradea3c.features.config import FeatureConfig
@@ -47,11 +48,14 @@ class DateSplit:
 class RewardConfig:
     """Per-step reward. All kinds are computed from equity net of costs."""
 
-    kind: Literal["log_return", "dsr", "drawdown", "active"] = "log_return"
+    kind: Literal["log_return", "dsr", "drawdown", "active", "vol_scaled"] = "log_return"
     """log_return: log(E[t+1]/E[t]); dsr: differential Sharpe ratio (Moody & Saffell) of simple
     returns; drawdown: log return minus risk_aversion * increase of the drawdown from the peak;
     active: log(E[t+1]/E[t]) - log(B[t+1]/B[t]), the log return in excess of the benchmark B (e.g.
-    equity 1.00 -> 1.01 while the close goes 100 -> 102: log(1.01) - log(1.02) = -0.00985)."""
+    equity 1.00 -> 1.01 while the close goes 100 -> 102: log(1.01) - log(1.02) = -0.00985);
+    vol_scaled: log(E[t+1]/E[t]) * min(10, vol_target / sigma_t), the return scaled by the
+    asset's (portfolio: the equal-weight basket's) trailing realised volatility known at the
+    decision bar (Zhang, Zohren & Roberts 2020), so calm and wild regimes weigh alike."""
     risk_aversion: float = 1.0
     """Drawdown-penalty weight (kind='drawdown' only), per unit of drawdown fraction."""
     dsr_eta: float = 0.01
@@ -60,6 +64,10 @@ class RewardConfig:
     """Multiplier applied to the reward (e.g. 100 to make daily log returns O(1))."""
     benchmark: Literal["asset", "cash"] = "asset"
     """B of kind='active': asset = hold the asset (portfolio: equal-weight basket); cash = 0 = log_return."""
+    vol_target: float = 0.15
+    """Annualised volatility the vol_scaled reward normalises to (kind='vol_scaled' only)."""
+    vol_window: int = 63
+    """Daily log returns in the vol_scaled reward's trailing volatility (kind='vol_scaled' only)."""
 
 
 @dataclass(frozen=True)
@@ -111,12 +119,42 @@ class MarketEnvConfig(EnvConfig):
 
     kind: ClassVar[str] = "market"
     positions: tuple[float, ...] = (0.0, 1.0)
-    """Discrete action i -> target weight positions[i]; (-1, 0, 1) allows shorting."""
+    """Discrete action i -> target weight positions[i]; (-1, 0, 1) allows shorting. With an
+    ``anchor``, action i is a *tilt*: target = clip(anchor exposure + positions[i], exposure_range)."""
+    anchor: Anchor = "none"
+    """Benchmark the actions tilt around (`tradea3c.envs.anchors`): "none" (positions are the
+    targets), "buy_and_hold" (exposure 1) or "vol_target" (volatility-targeted buy-and-hold,
+    ``vol_target``). Anchored, the zero tilt (which positions must contain) trades exactly like
+    the anchor, and the model starts there (`anchor_action`)."""
+    exposure_range: tuple[float, float] = (0.0, 1.0)
+    """Anchored only: the lowest and highest exposure a tilt may reach (0..1 = long/flat)."""
+    vol_target: VolTargetConfig = field(default_factory=VolTargetConfig)
+    """The rule of ``anchor = "vol_target"`` (and of the vol-targeted baseline)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if len(self.positions) < 2:
             raise ValueError("positions needs at least two target weights, e.g. (0.0, 1.0)")
+        lo, hi = self.exposure_range
+        if lo > hi:
+            raise ValueError(f"exposure_range needs low <= high, got {self.exposure_range}")
+        if self.anchor != "none" and 0.0 not in self.positions:
+            raise ValueError(
+                f"anchor {self.anchor!r} reads positions as tilts and needs the zero tilt (hold the "
+                f"anchor) among them, e.g. positions = [-1.0, -0.5, 0.0]; got {list(self.positions)}"
+            )
+
+    @property
+    def anchor_action(self) -> int | None:
+        """Index of the zero tilt (the action that holds the anchor); None without an anchor."""
+        return None if self.anchor == "none" else self.positions.index(0.0)
+
+    @property
+    def exposure_bounds(self) -> tuple[float, float]:
+        """Lowest and highest exposure the env can hold."""
+        if self.anchor == "none":
+            return min(self.positions), max(self.positions)
+        return self.exposure_range
 
 
 @dataclass(frozen=True)
@@ -128,6 +166,21 @@ class PortfolioEnvConfig(EnvConfig):
     """continuous: Box(-1, 1, n+1) logits -> softmax simplex over (cash, assets...); simplex: Box(0, 1, n+1)
     weights normalised to sum 1 (for a Dirichlet policy); discrete: Discrete(n+1), 0 = all cash,
     i = all in asset i."""
+    anchor: Literal["none", "equal_weight"] = "none"
+    """equal_weight: the per_asset model's scores tilt the log equal weights of the listed assets
+    (2% stays in cash), so the untrained policy holds equal weight (rebalanced every step) and
+    learning only adds tilts (``tradea3c.a3c.models.per_asset``); needs action = "simplex"."""
+    anchor_concentration: float = 500.0
+    """Total Dirichlet concentration of the anchored policy: higher = samples nearer the anchor."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.anchor != "none" and self.action != "simplex":
+            raise ValueError(
+                f"portfolio anchor {self.anchor!r} needs action = 'simplex', got {self.action!r}"
+            )
+        if self.anchor_concentration <= 0:
+            raise ValueError("anchor_concentration must be > 0")
 
 
 ENV_CONFIGS: dict[str, type[EnvConfig]] = {c.kind: c for c in (MarketEnvConfig, PortfolioEnvConfig)}

@@ -20,10 +20,11 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tradea3c.data.market import Market
+from tradea3c.envs.anchors import anchor_exposure
 from tradea3c.envs.config import DateSplit, MarketEnvConfig, Split
 from tradea3c.envs.episode import Episode, EpisodeSource
 from tradea3c.envs.execution import rebalance_each
-from tradea3c.envs.rewards import ScalarReward, asset_log_returns, needs_benchmark
+from tradea3c.envs.rewards import ScalarReward, needs_benchmark, reward_aux
 
 N_STATE = 3
 _F32 = np.dtype(np.float32)  # a dtype object, passed positionally: the cheapest np.empty call
@@ -47,13 +48,14 @@ EQ_CLIP = 10.0  # the "equity change since entry" state feature is clipped to [-
 
 
 def observation_space(cfg: MarketEnvConfig, n_features: int) -> gym.spaces.Box:
-    """Features in [-clip, clip]; position in [min, max] of the positions; equity change since entry
-    in [-EQ_CLIP, EQ_CLIP]; years in position in [0, 1e4]."""
+    """Features in [-clip, clip]; position in the exposure bounds (`MarketEnvConfig.exposure_bounds`);
+    equity change since entry in [-EQ_CLIP, EQ_CLIP]; years in position in [0, 1e4]."""
     wf = cfg.window * n_features
     low = np.full(wf + N_STATE, -cfg.features.clip, dtype=np.float32)
     high = -low
-    low[wf:] = (min(cfg.positions), -EQ_CLIP, 0.0)
-    high[wf:] = (max(cfg.positions), EQ_CLIP, 1e4)
+    lo, hi = cfg.exposure_bounds
+    low[wf:] = (lo, -EQ_CLIP, 0.0)
+    high[wf:] = (hi, EQ_CLIP, 1e4)
     return gym.spaces.Box(low, high, dtype=np.float32)
 
 
@@ -73,7 +75,12 @@ class MarketEnv(gym.Env):
     `DateSplit` and which range to trade (no split: all bars; the same bars for every asset);
     ``**overrides``: `MarketEnvConfig` fields replacing those of ``config``.
 
-    ``info`` (reset and step): ``equity``, ``cost`` (of the step's fill) and ``ticker``.
+    ``info`` (reset and step): ``equity``, ``cost`` (of the step's fill) and ``ticker``; step
+    also ``target``, the exposure the action decided (before any latency).
+
+    Anchored (``config.anchor``): the action is a tilt, target = clip(anchor[t] + positions[a],
+    exposure_range), with ``anchor[t]`` the anchor's exposure decided at the close of t
+    (`tradea3c.envs.anchors`); the zero tilt reproduces the anchor's own backtest.
     """
 
     metadata = {"render_modes": []}
@@ -103,9 +110,12 @@ class MarketEnv(gym.Env):
         self._positions = [float(p) for p in self.config.positions]
         self._reward = ScalarReward(self.config.reward, self.config.initial_equity)
         self._bench = needs_benchmark(self.config.reward)
-        self._blr: list[float] | None = None  # benchmark log return of the step ending at bar t
+        self._aux: list[float] | None = None  # the reward's per-step input, for the step ending at bar t
+        self._anchored = self.config.anchor != "none"
+        self._anchor: list[float] = []
+        self._lo, self._hi = self.config.exposure_bounds
         self._floor = self.config.ruin_floor * self.config.initial_equity
-        self._lists: dict[int, tuple[list[float], list[float], list[float], np.ndarray, Any]] = {}
+        self._lists: dict[int, tuple[Any, ...]] = {}
         self.ticker = ""
         self.episode: Episode | None = None
 
@@ -120,11 +130,12 @@ class MarketEnv(gym.Env):
                 tr.close[:, 0].tolist(),
                 tr.rates[:, 0].tolist(),
                 window_rows(tr.features, self.config.window),
-                asset_log_returns(tr.close[:, 0]).tolist() if self._bench else None,
+                reward_aux(self.config.reward, tr.close[:, 0]).tolist() if self._bench else None,
+                anchor_exposure(self.config.anchor, tr.close[:, 0], self.config.vol_target).tolist(),
             )
             if shared:
                 self._lists[id(tr)] = cached
-        self._fill, self._close, rates, self._rows, self._blr = cached
+        self._fill, self._close, rates, self._rows, self._aux, self._anchor = cached
         self.ticker = ep.ticker
         self._rates = rates if ep.rate_mult == 1.0 else [r * ep.rate_mult for r in rates]
         self.episode = ep
@@ -157,6 +168,9 @@ class MarketEnv(gym.Env):
     # -------------------------------------------------------------------- step
     def step(self, action):
         target = self._positions[action]
+        if self._anchored:
+            target = min(max(self._anchor[self._t] + target, self._lo), self._hi)
+        decided = target
         if self._queue:
             self._queue.append(target)
             target = self._queue.pop(0)
@@ -176,8 +190,8 @@ class MarketEnv(gym.Env):
         e1 = self._cash + self._units * self._close[t1]
         self._equity = e1
         self._t = t1
-        reward = self._reward(e0, e1) if self._blr is None else self._reward(e0, e1, self._blr[t1])
-        info = {"equity": e1, "cost": cost, "ticker": self.ticker}
+        reward = self._reward(e0, e1) if self._aux is None else self._reward(e0, e1, self._aux[t1])
+        info = {"equity": e1, "cost": cost, "ticker": self.ticker, "target": decided}
         return self._obs(t1), reward, e1 < self._floor, t1 == self._end, info
 
     # ------------------------------------------------------------------ helpers

@@ -31,7 +31,7 @@ from tradea3c.envs.episode import EpisodeSource
 from tradea3c.envs.execution import delist, listed_target, rebalance
 from tradea3c.envs.market_env import default_market
 from tradea3c.envs.portfolio_env import LOGIT_SCALE, clip_unit, portfolio_spaces, portfolio_windows
-from tradea3c.envs.rewards import ScalarReward, basket_log_returns, needs_benchmark
+from tradea3c.envs.rewards import ScalarReward, basket_reward_aux, needs_benchmark
 from tradea3c.envs.vector import reseed
 
 
@@ -119,7 +119,9 @@ class PortfolioVectorEnv(VectorEnv):
         self._rewards[i].reset(self._e0)
         if self._blr is not None:
             end = ep.start + ep.n_steps
-            self._blr[i, : ep.n_steps + 1] = basket_log_returns(tr.close[: end + 1], ep.start)[ep.start :]
+            self._blr[i, : ep.n_steps + 1] = basket_reward_aux(
+                self.config.reward, tr.close[: end + 1], ep.start
+            )[ep.start :]
 
     def _weights(self, actions) -> np.ndarray:
         """Asset weights (K, n) asked for by the actions decided at each env's bar (`target_weights`)."""

@@ -38,13 +38,18 @@ class WorkerProfile:
         All workers share one network, hence one action space: the env's ``positions`` stay the
         action set, and the profile's ``positions`` only bound the range it may hold (a long-only
         profile turns "short" into "flat"), so a risk profile restricts behaviour without changing
-        the policy head."""
+        the policy head. An anchored env's positions are tilts: the profile bounds its
+        ``exposure_range`` instead."""
         cfg = replace(cfg, perturb=self.perturb, reward=self.reward, costs=self.costs)
         if self.episode_length:
             cfg = replace(cfg, episode_length=self.episode_length)
         if isinstance(cfg, MarketEnvConfig) and self.positions:
             lo, hi = min(self.positions), max(self.positions)
-            cfg = replace(cfg, positions=tuple(min(max(p, lo), hi) for p in cfg.positions))
+            if cfg.anchor != "none":  # tilts stay tilts; the exposures they reach are bounded
+                elo, ehi = cfg.exposure_range
+                cfg = replace(cfg, exposure_range=(max(elo, lo), max(min(ehi, hi), max(elo, lo))))
+            else:
+                cfg = replace(cfg, positions=tuple(min(max(p, lo), hi) for p in cfg.positions))
         return cfg
 
 

@@ -4,8 +4,11 @@ Both forms perform the same float64 operations in the same order, so a vector en
 envs give the same rewards. ``e0``/``e1`` are equities at consecutive closes; ``e1`` is floored at
 a tiny positive value so a ruinous step still has a finite reward (the episode then terminates).
 
-The "active" kind also takes ``bench``: the benchmark's log return over the same step,
-``log(B[t+1]/B[t])``, which the env supplies (`asset_log_returns`, `basket_log_returns`).
+Two kinds take a per-step input ``aux`` that the env supplies from prices (`reward_aux`):
+"active" the benchmark's log return over the same step, ``log(B[t+1]/B[t])``
+(`asset_log_returns`, `basket_log_returns`); "vol_scaled" the multiplier
+``min(VOL_SCALE_CAP, vol_target / sigma_t)`` of the step's return, with ``sigma_t`` the trailing
+realised volatility known at the decision bar (`vol_multipliers`).
 """
 
 from __future__ import annotations
@@ -14,14 +17,40 @@ import math
 
 import numpy as np
 
+from tradea3c.envs.anchors import realised_vol
 from tradea3c.envs.config import RewardConfig
 
-_KINDS = {"log_return": 0, "dsr": 1, "drawdown": 2, "active": 3}
+_KINDS = {"log_return": 0, "dsr": 1, "drawdown": 2, "active": 3, "vol_scaled": 4}
+VOL_SCALE_CAP = 10.0
+"""Largest vol_scaled multiplier: a near-constant price cannot blow the reward up."""
 
 
 def needs_benchmark(cfg: RewardConfig) -> bool:
-    """Whether the env must supply benchmark log returns (kind 'active' against the asset)."""
-    return cfg.kind == "active" and cfg.benchmark == "asset"
+    """Whether the env must supply a per-step ``aux`` input (`reward_aux`): kind 'active'
+    against the asset, or kind 'vol_scaled'."""
+    return (cfg.kind == "active" and cfg.benchmark == "asset") or cfg.kind == "vol_scaled"
+
+
+def vol_multipliers(close: np.ndarray, target: float, window: int) -> np.ndarray:
+    """``out[t] = min(VOL_SCALE_CAP, target / sigma[t-1])`` for a ``(T,)`` close: the vol_scaled
+    reward's multiplier of the step ending at bar t, from the volatility known when the step's
+    order was decided (1.0 until ``window`` returns exist).
+
+    Worked example: sigma = 30% a year at the decision bar, target 15%: a step that earns
+    log(E1/E0) = 0.02 is rewarded 0.02 * 0.15 / 0.30 = 0.01; at sigma = 10% it would be 0.03."""
+    sigma = realised_vol(close, window)
+    out = np.ones(len(close))
+    s = sigma[:-1]
+    ok = np.isfinite(s) & (s > 0)
+    out[1:][ok] = np.minimum(VOL_SCALE_CAP, target / s[ok])
+    return out
+
+
+def reward_aux(cfg: RewardConfig, close: np.ndarray) -> np.ndarray:
+    """The per-bar ``aux`` input of the reward for one asset's ``(T,)`` close (`needs_benchmark`)."""
+    if cfg.kind == "vol_scaled":
+        return vol_multipliers(close, cfg.vol_target, cfg.vol_window)
+    return asset_log_returns(close)
 
 
 def asset_log_returns(close: np.ndarray) -> np.ndarray:
@@ -45,13 +74,36 @@ def basket_log_returns(close: np.ndarray, start: int) -> np.ndarray:
     return out
 
 
+def basket_reward_aux(cfg: RewardConfig, close: np.ndarray, start: int) -> np.ndarray:
+    """`reward_aux` of a portfolio's ``(T, n)`` close: "active" against the equal-weight basket
+    bought at ``start`` (`basket_log_returns`); "vol_scaled" by the trailing volatility of the
+    daily-rebalanced equal-weight basket."""
+    if cfg.kind != "vol_scaled":
+        return basket_log_returns(close, start)
+    c = np.asarray(close, dtype=np.float64)
+    simple = np.zeros(len(c))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        simple[1:] = np.nanmean(c[1:] / c[:-1] - 1.0, axis=1)
+    index = np.exp(np.cumsum(np.log1p(np.nan_to_num(simple))))
+    return vol_multipliers(index, cfg.vol_target, cfg.vol_window)
+
+
 class ScalarReward:
     """Reward state of one env (DSR moments, drawdown peak).
 
-    kind "active": ``scale * (log(E[t+1]/E[t]) - bench)`` with ``bench = log(B[t+1]/B[t])``.
+    kind "active": ``scale * (log(E[t+1]/E[t]) - aux)`` with ``aux = log(B[t+1]/B[t])``.
     Worked example: equity 1.00 -> 1.01 while the close goes 100 -> 102 (benchmark "asset"):
     reward = log(1.01) - log(1.02) = 0.00995033 - 0.01980263 = -0.00985230 (scale 1). Holding the
     asset the whole step without trading earns exactly 0; beating it earns a positive reward.
+
+    kind "vol_scaled": ``scale * log(E[t+1]/E[t]) * aux`` with ``aux`` from `vol_multipliers`;
+    e.g. equity 1.00 -> 1.01 at multiplier 0.5 (asset vol 30%, target 15%): 0.00995033 * 0.5 =
+    0.00497517.
+
+    kind "dsr" (Moody & Saffell 2001): with EMA moments A (mean) and B (second moment) of the
+    simple returns R before this step, ``D = (B dA - A dB / 2) / (B - A^2)^1.5``, ``dA = R - A``,
+    ``dB = R^2 - B``; then A += eta dA, B += eta dB. E.g. A = 0.001, B = 0.0002, R = 0.01:
+    dA = 0.009, dB = -0.0001, var = 0.000199, D = (1.8e-6 + 5e-8) / 2.807e-6 = 0.6590.
     """
 
     __slots__ = ("kind", "scale", "lam", "eta", "a", "b", "peak", "dd", "tiny")
@@ -66,12 +118,14 @@ class ScalarReward:
         self.a = self.b = self.dd = 0.0
         self.peak = equity
 
-    def __call__(self, e0: float, e1: float, bench: float = 0.0) -> float:
+    def __call__(self, e0: float, e1: float, aux: float = 0.0) -> float:
         e1 = e1 if e1 > self.tiny else self.tiny
         if self.kind == 0:
             return self.scale * math.log(e1 / e0)
         if self.kind == 3:
-            return self.scale * (math.log(e1 / e0) - bench)
+            return self.scale * (math.log(e1 / e0) - aux)
+        if self.kind == 4:
+            return self.scale * math.log(e1 / e0) * aux
         if self.kind == 2:
             r = math.log(e1 / e0)
             if e1 > self.peak:
@@ -92,7 +146,7 @@ class ScalarReward:
 class VectorReward:
     """Reward state of K envs; `reset(mask, equity)` restarts the envs in ``mask``.
 
-    Same kinds and formulas as `ScalarReward` (``bench``: array of K benchmark log returns)."""
+    Same kinds and formulas as `ScalarReward` (``aux``: array of K per-step inputs)."""
 
     def __init__(self, cfg: RewardConfig, initial_equity: float, k: int) -> None:
         self.kind = _KINDS[cfg.kind]
@@ -105,12 +159,14 @@ class VectorReward:
         self.a[idx] = self.b[idx] = self.dd[idx] = 0.0
         self.peak[idx] = equity
 
-    def __call__(self, e0: np.ndarray, e1: np.ndarray, bench: np.ndarray | float = 0.0) -> np.ndarray:
+    def __call__(self, e0: np.ndarray, e1: np.ndarray, aux: np.ndarray | float = 0.0) -> np.ndarray:
         e1 = np.maximum(e1, self.tiny)
         if self.kind == 0:
             return self.scale * np.log(e1 / e0)
         if self.kind == 3:
-            return self.scale * (np.log(e1 / e0) - bench)
+            return self.scale * (np.log(e1 / e0) - aux)
+        if self.kind == 4:
+            return self.scale * np.log(e1 / e0) * aux
         if self.kind == 2:
             r = np.log(e1 / e0)
             np.maximum(self.peak, e1, out=self.peak)

@@ -27,6 +27,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from tradea3c.data.market import Market
+from tradea3c.envs.anchors import anchor_exposure
 from tradea3c.envs.config import DateSplit, MarketEnvConfig, Split
 from tradea3c.envs.episode import EpisodeSource
 from tradea3c.envs.execution import rebalance_each
@@ -38,7 +39,7 @@ from tradea3c.envs.market_env import (
     observation_space,
     window_rows,
 )
-from tradea3c.envs.rewards import VectorReward, asset_log_returns, needs_benchmark
+from tradea3c.envs.rewards import VectorReward, needs_benchmark, reward_aux
 
 
 def reseed(rngs: list[np.random.Generator | None], seed: int | list[int | None] | None) -> None:
@@ -94,7 +95,9 @@ class MarketVectorEnv(VectorEnv):
         self._reward = VectorReward(cfg.reward, self._e0, k)
         self._shared = not cfg.perturb.changes_prices
         bench = needs_benchmark(cfg.reward)
-        self._blr: np.ndarray | None = None  # benchmark log return of the step ending at each row
+        self._blr: np.ndarray | None = None  # the reward's per-step input, for the step ending at each row
+        self._anchored = cfg.anchor != "none"
+        self._lo, self._hi = cfg.exposure_bounds
         base = src.base
         if self._shared:  # one padded copy of the base track serves every env, a region per asset
             self._region = 0
@@ -107,14 +110,18 @@ class MarketVectorEnv(VectorEnv):
             )
             if bench:
                 self._blr = np.concatenate(
-                    [np.append(asset_log_returns(base.close[:, j]), 0.0) for j in cols]
+                    [np.append(reward_aux(cfg.reward, base.close[:, j]), 0.0) for j in cols]
                 )
+            self._anchor = np.concatenate(
+                [np.append(anchor_exposure(cfg.anchor, base.close[:, j], cfg.vol_target), 0.0) for j in cols]
+            )
         else:  # each env owns a region of (track length + 1 pad) rows
             self._region = src.warmup + src.n_steps + 2
             feats = np.zeros((k * self._region, f), dtype=np.float32)
             self._fill, self._close, self._rates = (np.ones(k * self._region) for _ in range(3))
             if bench:
                 self._blr = np.zeros(k * self._region)
+            self._anchor = np.zeros(k * self._region)
         self._feats = feats
         self._rows = window_rows(feats, cfg.window)
         self._offset = np.arange(k) * self._region
@@ -147,8 +154,12 @@ class MarketVectorEnv(VectorEnv):
                 buf[off : off + n] = src[:, 0]
                 buf[off + n] = src[-1, 0]
             if self._blr is not None:
-                self._blr[off : off + n] = asset_log_returns(tr.close[:, 0])
+                self._blr[off : off + n] = reward_aux(self.config.reward, tr.close[:, 0])
                 self._blr[off + n] = 0.0
+            if self._anchored:
+                self._anchor[off : off + n] = anchor_exposure(
+                    self.config.anchor, tr.close[:, 0], self.config.vol_target
+                )
         self._g[i] = off + ep.start
         self._end[i] = off + ep.start + ep.n_steps
         self._lat[i] = ep.latency
@@ -190,6 +201,8 @@ class MarketVectorEnv(VectorEnv):
     # -------------------------------------------------------------------- step
     def step(self, actions):
         target = self._pos[np.asarray(actions, dtype=np.intp)]
+        if self._anchored:
+            target = np.minimum(np.maximum(self._anchor.take(self._g) + target, self._lo), self._hi)
         if self._lmax:
             self._sched[self._ar, self._lat] = target
             target = self._sched[:, 0].copy()

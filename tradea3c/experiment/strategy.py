@@ -4,7 +4,7 @@ A3C hyper-parameters) as a frozen dataclass, written as TOML (shipped ones: `tra
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -48,12 +48,16 @@ class StrategyConfig:
     env_kind: Literal["auto", "market", "portfolio"] = "auto"
     """"market": one asset, discrete positions; "portfolio": N assets + cash, simplex weights;
     "auto": market for one ticker, portfolio for several."""
-    env: MarketEnvConfig = field(default_factory=lambda: MarketEnvConfig(positions=(0.0, 0.5, 1.0)))
+    env: MarketEnvConfig = field(
+        default_factory=lambda: MarketEnvConfig(positions=(-1.0, -0.5, 0.0), anchor="buy_and_hold")
+    )
     """One-asset env (window, positions, fill, features, costs, reward...). Its positions are the
     action set every worker shares; a profile can only narrow the range (e.g. long-only). The
-    default is long/flat with a half position: on equities, short positions lost to buy-and-hold in
-    the djia30 study (docs/results/djia30.md); a strategy opts into shorting with
-    ``positions = [-1.0, 0.0, 1.0]``."""
+    default is anchored to buy-and-hold: the actions are tilts (-1, -0.5, 0) of a full position, so
+    the untrained agent holds the asset and has to earn every step aside (docs/results/djia30.md:
+    on the development protocol the unanchored long/flat agent fell more than 0.25 Sharpe below
+    buy-and-hold on 4 of 24 tickers). ``anchor = "none"`` with ``positions = [0.0, 0.5, 1.0]`` is
+    the previous long/flat default; ``[-1.0, 0.0, 1.0]`` opts into shorting."""
     portfolio: PortfolioEnvConfig = field(
         default_factory=lambda: PortfolioEnvConfig(action="simplex", window=10)
     )
@@ -90,10 +94,28 @@ class StrategyConfig:
         """The factory of ``a3c.model`` for the env this strategy trades on ``market``. The
         per-asset model reads each asset's window of features, so it gets the env's window here
         (one source of truth: ``portfolio.window``); it needs the portfolio env with simplex or
-        discrete actions (one-line `ConfigError` otherwise)."""
-        if self.a3c.model.kind != "per_asset":
-            return BuiltinModelFactory(self.a3c.model)
+        discrete actions (one-line `ConfigError` otherwise). An anchored env passes its anchor to
+        the model here (the benchmark action, or the portfolio's anchor concentration)."""
         env = self.env_config(market)
+        model = self.a3c.model
+        if isinstance(env, MarketEnvConfig) and env.anchor_action is not None:
+            model = replace(model, anchor_action=env.anchor_action)
+        if isinstance(env, PortfolioEnvConfig) and env.anchor == "equal_weight":
+            model = replace(model, anchor_concentration=env.anchor_concentration)
+        anchored = model.anchor_action >= 0 or model.anchor_concentration > 0
+        if self.a3c.prior == "benchmark" and self.a3c.kl_coef > 0 and not anchored:
+            raise ConfigError(
+                "a3c.prior = 'benchmark' needs an anchored env: set env.anchor (one asset) or "
+                "portfolio.anchor = 'equal_weight' (per_asset model), or use prior = 'uniform'",
+                "a3c.prior",
+            )
+        if model.kind != "per_asset":
+            if model.anchor_concentration > 0:
+                raise ConfigError(
+                    "portfolio.anchor = 'equal_weight' needs a3c.model.kind = 'per_asset'",
+                    "portfolio.anchor",
+                )
+            return BuiltinModelFactory(model)
         if not isinstance(env, PortfolioEnvConfig):
             raise ConfigError(
                 "a3c.model.kind = 'per_asset' needs the portfolio env (several tickers or "
@@ -106,7 +128,7 @@ class StrategyConfig:
                 "not 'continuous'",
                 "portfolio.action",
             )
-        return BuiltinModelFactory(self.a3c.model, window=env.window)
+        return BuiltinModelFactory(model, window=env.window)
 
     def worker_profiles(self) -> tuple[WorkerProfile, ...]:
         return tuple(load_profile(name) for name in self.profiles)

@@ -1,5 +1,6 @@
-"""The study's HTML summary: aggregate table, per-ticker table and the plots people would rather see
-than read (policy-vs-buy-and-hold Sharpe scatter, small-multiple equity curves, cost sensitivity).
+"""The study's HTML summary: aggregate table, significance block, per-ticker table and the plots
+people would rather see than read (policy-vs-buy-and-hold Sharpe scatter, small-multiple equity
+curves, cost sensitivity).
 
 One self-contained file (inline PNGs) rendered from ``study.html.j2`` on the pages' base layout
 (`tradea3c.backtest.pages`), every user-supplied string escaped by the template.
@@ -8,6 +9,7 @@ One self-contained file (inline PNGs) rendered from ``study.html.j2`` on the pag
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -77,6 +79,44 @@ def _f(x: float, pct: bool = False) -> str:
     return f"{100 * x:.1f}%" if pct else f"{x:.2f}"
 
 
+SIGNIFICANCE_HEADER = [
+    "agent",
+    "vs",
+    "tickers",
+    "mean Sharpe diff",
+    "paired t",
+    "p (paired)",
+    "portfolio Sharpe diff",
+    "p (portfolio)",
+]
+
+
+def significance_rows(aggregate: dict[str, Any]) -> list[list[str]]:
+    """The aggregate's significance block (`tradea3c.experiment.study.aggregation.significance`)
+    as rows under `SIGNIFICANCE_HEADER`: per agent and baseline column, the paired t-test of the
+    per-ticker Sharpe differences and the HAC test of the equal-weight portfolios. Also what the
+    CLI prints."""
+    from tradea3c.backtest.report import fmt_p
+
+    rows = []
+    for agent, tests in aggregate.get("significance", {}).items():
+        for col, p in tests.items():
+            port = p.portfolio
+            rows.append(
+                [
+                    agent,
+                    col,
+                    str(p.n_pairs),
+                    f"{p.mean_diff:+.2f}" if np.isfinite(p.mean_diff) else "n/a",
+                    _f(p.t_stat),
+                    fmt_p(p.p_value),
+                    f"{port.diff:+.2f}" if np.isfinite(port.diff) else "n/a",
+                    fmt_p(port.p_value),
+                ]
+            )
+    return rows
+
+
 def build_html(res: StudyResult) -> str:
     """The study page (``study.html.j2``; every value escaped by the template)."""
     agg, spec = res.aggregate, res.spec
@@ -134,6 +174,9 @@ def build_html(res: StudyResult) -> str:
         seen_unseen=seen_unseen,
         agents=agents,
         dsr=res.dsr,
+        significance_header=SIGNIFICANCE_HEADER,
+        significance=significance_rows(agg),
+        significance_left_out=", ".join(agg.get("significance_left_out", [])),
         scatter_png=scatter_png(res),
         costs_png=costs_png(res),
         ticker_header=header,

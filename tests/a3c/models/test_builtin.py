@@ -27,7 +27,7 @@ def test_lstm_state_resets_on_episode_start() -> None:
     env = EnvBatch([gym.make("CartPole-v1")])
     roll = RolloutCollector(env, model, 0.99, seed=0).collect(model, 4)
     roll.starts[2] = torch.tensor([True])
-    _, values, _ = evaluate_rollout(model, roll)
+    _, values, _, _ = evaluate_rollout(model, roll)
     fresh = model(roll.obs[2], model.initial_state(1))[1]
     assert torch.allclose(values[2], fresh)
     assert not torch.allclose(values[3], model(roll.obs[3], model.initial_state(1))[1])

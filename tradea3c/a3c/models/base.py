@@ -19,9 +19,12 @@ Also here: action sampling and initialised MLP layers, shared by the built-in mo
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import torch
 from torch import Tensor, nn
-from torch.distributions import Dirichlet, Distribution
+from torch.distributions import Categorical, Dirichlet, Distribution
 
 State = tuple[Tensor, ...] | None
 
@@ -45,6 +48,49 @@ class ActorCritic(nn.Module):
         from `act_distribution`."""
         dist, new_state = self.act_distribution(obs, state)
         return sample_action(dist), new_state
+
+    def prior(self, dist: Distribution, obs: Tensor, kind: str) -> Distribution:
+        """The default policy of the KL penalty (``A3CConfig.prior``) for the batch ``dist`` was
+        computed on: "uniform", or "benchmark" (the model's anchor; a model without one raises)."""
+        if kind == "uniform":
+            if isinstance(dist, Categorical):
+                return Categorical(logits=torch.zeros_like(dist.logits), validate_args=False)
+            if isinstance(dist, Dirichlet):
+                return Dirichlet(torch.ones_like(dist.concentration), validate_args=False)
+        anchor = getattr(getattr(self, "policy", None), "anchor_logits", None)
+        if kind == "benchmark" and anchor is not None and isinstance(dist, Categorical):
+            return Categorical(logits=anchor.expand_as(dist.logits), validate_args=False)
+        if kind == "benchmark":
+            raise ValueError(
+                f"a3c.prior = 'benchmark' needs an anchored model ({type(self).__name__} has no anchor): "
+                "anchor the env (env.anchor) or use prior = 'uniform'"
+            )
+        raise ValueError(f"no {kind!r} prior for {type(dist).__name__} policies")
+
+
+def prior_kl(dist: Distribution, prior: Distribution) -> Tensor:
+    """KL(dist || prior) per batch row, [B]: the penalty ``A3CConfig.kl_coef`` weighs.
+
+    Categorical, worked example: prior (0.1, 0.1, 0.8) (benchmark action 2, ``anchor_prob`` 0.8),
+    policy (0.2, 0.2, 0.6): KL = 2 * 0.2 ln(0.2/0.1) + 0.6 ln(0.6/0.8) = 0.27726 - 0.17261 =
+    0.10465; its gradient w.r.t. the logits z is ``pi * (log pi - log q - KL)``, so the penalty
+    pushes probability toward the prior's benchmark action, where the entropy bonus would push it
+    toward uniform. Dirichlets use the closed form (`torch.distributions.kl_divergence`; a
+    masked Dirichlet registers its own, ``per_asset.masked_dirichlet_kl``)."""
+    if isinstance(dist, Categorical) and isinstance(prior, Categorical):
+        logp = dist.logits
+        return (logp.exp() * (logp - prior.logits)).sum(-1)
+    return torch.distributions.kl_divergence(dist, prior)
+
+
+def anchor_log_probs(n: int, action: int, prob: float) -> Tensor:
+    """Log-probabilities of the benchmark prior over ``n`` actions: ``prob`` on ``action``, the
+    rest spread evenly (e.g. n 3, action 2, prob 0.8: log(0.1, 0.1, 0.8))."""
+    if not 0 <= action < n:
+        raise ValueError(f"anchor_action {action} is not an action of Discrete({n})")
+    out = torch.full((n,), math.log((1.0 - prob) / (n - 1)))
+    out[action] = math.log(prob)
+    return out
 
 
 def reset_state(state: State, start: Tensor) -> State:

@@ -26,7 +26,7 @@ from torch import Tensor, nn
 from torch.distributions import Categorical, Dirichlet, Distribution
 
 from tradea3c.a3c.config import ModelConfig
-from tradea3c.a3c.models.base import ActorCritic, State, mlp, sample_action, value_head
+from tradea3c.a3c.models.base import ActorCritic, State, anchor_log_probs, mlp, sample_action, value_head
 from tradea3c.a3c.models.per_asset import PerItemActorCritic
 from tradea3c.config import from_dict, to_dict
 
@@ -40,11 +40,21 @@ def _policy_linear(in_features: int, n: int) -> nn.Linear:
 
 
 class CategoricalHead(nn.Module):
-    """Logits for a ``Discrete(n)`` action; greedy action = argmax."""
+    """Logits for a ``Discrete(n)`` action; greedy action = argmax.
 
-    def __init__(self, in_features: int, n: int) -> None:
+    Anchored (``anchor = (action, prob)``): the bias starts at the benchmark prior's
+    log-probabilities (`anchor_log_probs`), so the untrained policy holds the benchmark with
+    probability ~``prob`` and its greedy action is the benchmark (the 0.01-gain weights move the
+    logits by far less than the prior's margin); ``anchor_logits`` is that prior, for the KL penalty."""
+
+    def __init__(self, in_features: int, n: int, anchor: tuple[int, float] | None = None) -> None:
         super().__init__()
         self.linear = _policy_linear(in_features, n)
+        self.anchor_logits: Tensor | None = None
+        if anchor is not None:
+            self.anchor_logits = anchor_log_probs(n, *anchor)
+            with torch.no_grad():
+                self.linear.bias.copy_(self.anchor_logits)
 
     def forward(self, x: Tensor) -> Distribution:
         return Categorical(logits=self.linear(x), validate_args=False)
@@ -91,7 +101,8 @@ def _policy_head(cfg: ModelConfig, in_features: int, action_space: gym.Space[Any
     if kind == "categorical":
         if not isinstance(action_space, gym.spaces.Discrete):
             raise ValueError(f"categorical policy needs a Discrete action space, got {action_space}")
-        return CategoricalHead(in_features, int(action_space.n))
+        anchor = None if cfg.anchor_action < 0 else (cfg.anchor_action, cfg.anchor_prob)
+        return CategoricalHead(in_features, int(action_space.n), anchor)
     if not isinstance(action_space, gym.spaces.Box) or len(action_space.shape) != 1:
         raise ValueError(f"dirichlet policy needs a 1-D Box action space (weights), got {action_space}")
     return DirichletHead(in_features, int(action_space.shape[0]))

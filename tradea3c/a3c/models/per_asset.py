@@ -25,6 +25,12 @@ available items) plus the residual state and the global scalar. Dirichlet concen
 ``1 + softplus(score)`` as in ``tradea3c.a3c.models.builtin.DirichletHead``. The critic pools
 (mean, max) its own per-item embeddings, so the value is invariant to the items' order.
 
+Anchored (``cfg.anchor_concentration = c > 0``): concentrations are ``c * softmax(log w + s)``
+over the open slots, ``w`` the equal-weight benchmark (`anchor_weights`) and ``s`` the scores,
+which start near 0 (0.01-gain heads): the untrained policy's mean weights are the benchmark and
+its samples stay close to it (the weight of slot i has variance ``w_i (1 - w_i) / (c + 1)``); the
+KL prior ``Dir(c w)`` (``A3CConfig.prior = "benchmark"``) pulls it back there.
+
 Masking: an item whose features at the last bar of its window are all exactly 0 is unavailable
 at this decision (the portfolio env writes 0.0 for an asset that is not listed or not yet warmed
 up, and gives it no weight whatever the action says). It gets exactly zero weight: the Dirichlet
@@ -42,7 +48,7 @@ from typing import Any
 import gymnasium as gym
 import torch
 from torch import Tensor, nn
-from torch.distributions import Categorical, Dirichlet, Distribution, Gamma
+from torch.distributions import Categorical, Dirichlet, Distribution, Gamma, register_kl
 
 from tradea3c.a3c.config import ModelConfig
 from tradea3c.a3c.models.base import ActorCritic, State, mlp, value_head
@@ -92,6 +98,44 @@ class MaskedDirichlet(Dirichlet):
         )
 
 
+def masked_dirichlet_kl(dist: MaskedDirichlet, prior_alpha: Tensor, mask: Tensor) -> Tensor:
+    """KL(Dir(a) || Dir(b)) on the face of the simplex where ``mask`` is True, per row:
+    ``lgamma(a0) - sum lgamma(a) - lgamma(b0) + sum lgamma(b) + sum (a - b)(digamma(a) - digamma(a0))``
+    with the sums and totals over available components only."""
+    ones = torch.ones_like(dist._alpha)
+    a = torch.where(mask, dist._alpha, ones)
+    b = torch.where(mask, prior_alpha, ones)
+    m = mask.to(a.dtype)
+    a0, b0 = (a * m).sum(-1), (b * m).sum(-1)
+    return (
+        torch.lgamma(a0)
+        - (torch.lgamma(a) * m).sum(-1)
+        - torch.lgamma(b0)
+        + (torch.lgamma(b) * m).sum(-1)
+        + ((a - b) * (torch.digamma(a) - torch.digamma(a0).unsqueeze(-1)) * m).sum(-1)
+    )
+
+
+@register_kl(MaskedDirichlet, MaskedDirichlet)
+def _kl_masked(p: MaskedDirichlet, q: MaskedDirichlet) -> Tensor:
+    return masked_dirichlet_kl(p, q._alpha, p.mask)
+
+
+ANCHOR_RESIDUAL = 0.02
+"""Mean weight of the residual slot (cash) under the equal-weight anchor: the benchmark is 98%
+equal weight over the available items, and the Dirichlet keeps a way to cash open."""
+
+
+def anchor_weights(available: Tensor) -> Tensor:
+    """Benchmark weights [B, n+1] (residual first): `ANCHOR_RESIDUAL` in the residual slot, the
+    rest spread evenly over the available items (all in the residual slot when none is)."""
+    m = available.to(torch.float32)
+    k = m.sum(-1, keepdim=True)
+    items = (1.0 - ANCHOR_RESIDUAL) * m / k.clamp_min(1.0)
+    residual = torch.where(k > 0, torch.full_like(k, ANCHOR_RESIDUAL), torch.ones_like(k))
+    return torch.cat([residual, items], -1)
+
+
 def pool(h: Tensor, mask: Tensor) -> Tensor:
     """Mean and max of item embeddings ``h`` [B, n, H] over the available items (``mask`` [B, n]):
     [B, 2H]; zeros for a row with no available item."""
@@ -128,6 +172,9 @@ class PerItemActorCritic(ActorCritic):
                 f"{window} bars x F features + {n + 1} slot states + 1 (is {window} the env's window?)"
             )
         self.categorical = policy == "categorical"
+        self.anchor_concentration = float(cfg.anchor_concentration)
+        if self.anchor_concentration > 0 and self.categorical:
+            raise ValueError("anchor_concentration anchors Dirichlet weights; this policy is categorical")
         self.window = window
         self.item_dim = rest // n  # W*F
         self.n_features = self.item_dim // window
@@ -138,7 +185,9 @@ class PerItemActorCritic(ActorCritic):
         self.score = nn.Linear(h, 1)
         self.residual = nn.Linear(2 * h + 2, 1)
         for lin in (self.score, self.residual):
-            nn.init.orthogonal_(lin.weight, 0.01)
+            # anchored: zero scores, so the untrained policy's mean is the benchmark exactly (and
+            # its greedy backtest trades like it); the gradient still reaches these weights
+            nn.init.orthogonal_(lin.weight, 0.0 if self.anchor_concentration > 0 else 0.01)
             nn.init.zeros_(lin.bias)
         trunk, out = mlp(2 * h + 2, (h,), cfg.activation)
         self.value = nn.Sequential(trunk, value_head(out))
@@ -170,8 +219,20 @@ class PerItemActorCritic(ActorCritic):
         mask = nn.functional.pad(available, (1, 0), value=True)  # the residual slot is always open
         if self.categorical:
             return Categorical(logits=scores.masked_fill(~mask, -1e9), validate_args=False)
+        if self.anchor_concentration > 0:  # scores tilt the log benchmark weights
+            logits = (anchor_weights(available).log() + scores).masked_fill(~mask, -1e9)
+            alpha = self.anchor_concentration * torch.softmax(logits, -1)
+            return MaskedDirichlet(alpha.clamp(1e-3, 1e4), mask)
         alpha = 1.0 + nn.functional.softplus(scores)
         return MaskedDirichlet(alpha.clamp_max(1e4), mask)
+
+    def prior(self, dist: Distribution, obs: Tensor, kind: str) -> Distribution:
+        """Benchmark prior of an anchored model: ``Dir(anchor_concentration * anchor_weights)``."""
+        if kind == "benchmark" and self.anchor_concentration > 0:
+            _, available, _ = self.split(obs)
+            mask = nn.functional.pad(available, (1, 0), value=True)
+            return MaskedDirichlet(self.anchor_concentration * anchor_weights(available), mask)
+        return super().prior(dist, obs, kind)
 
     def _value(self, items: Tensor, available: Tensor, glob: Tensor) -> Tensor:
         net = self.actor_items if self.critic_items is None else self.critic_items

@@ -43,9 +43,7 @@ def run_ray_train_benchmark(steps: int = 100_000, workers: int = 2, nodes: int =
     runs: list[tuple[str, int, tuple[int, float, float, dict[str, Any]]]] = []
     runs.append((f"local backend ({workers} processes)", 1, timed_train(market, cfg, split, base, 1)))
     ray_cfg = replace(base, backend="ray")
-    runs.append(
-        (f"ray, local instance ({workers} CPUs)", 1, timed_train(market, cfg, split, ray_cfg, 1))
-    )
+    runs.append((f"ray, local instance ({workers} CPUs)", 1, timed_train(market, cfg, split, ray_cfg, 1)))
     with local_cluster(nodes=nodes, cpus_per_node=max(workers // nodes, 1)) as address:
         measured = timed_train(market, cfg, split, replace(ray_cfg, address=address), 1)
         runs.append((f"ray, {nodes} nodes x {max(workers // nodes, 1)} CPU", nodes, measured))

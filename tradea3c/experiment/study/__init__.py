@@ -6,7 +6,9 @@ each level of a cost sweep:
 
 * ``per-ticker``: one agent per (ticker, seed), each trained on that ticker's own history;
 * ``cross-sectional``: one single-asset agent per seed trained over the universe's tickers (each
-  episode draws its ticker), scored on every ticker, including held-out tickers it never saw.
+  episode draws its ticker), scored on every ticker, including held-out tickers it never saw;
+* ``portfolio``: one portfolio agent per seed trained on the whole universe (the strategy's
+  ``portfolio`` env and model), scored as one row against the portfolio baselines (`portfolio`).
 
 The test range follows the strategy's validation end, or, with ``folds``, each anchored
 walk-forward fold tests on its own block (one row per ticker and fold).
@@ -34,6 +36,7 @@ from tradea3c.data.market import Market
 from tradea3c.data.spec import load_market_spec
 from tradea3c.experiment.preflight import PreflightError
 from tradea3c.experiment.study.aggregation import aggregate, study_dsr
+from tradea3c.experiment.study.portfolio import PORTFOLIO, portfolio_strategy, score_portfolio
 from tradea3c.experiment.study.runs import Window, holdout, run_strategy, train_run, windows
 from tradea3c.experiment.study.scoring import cash_stats, score, ticker_row
 from tradea3c.experiment.study.types import (
@@ -111,10 +114,18 @@ def run_study(
     seen = [t for t in tickers if t not in held]
     skipped: dict[str, str] = {}
     runs: dict[tuple[str, int], list[Path]] = {}
-    n_train = len(cuts) * len(spec.seeds) * (1 if spec.mode == "cross-sectional" else len(tickers))
+    n_train = len(cuts) * len(spec.seeds) * (len(tickers) if spec.mode == "per-ticker" else 1)
+    n_score = len(cuts) * (1 if spec.mode == "portfolio" else len(tickers))
     with Progress(disable=not progress, transient=True) as bar:
-        task = bar.add_task("study: training", total=n_train + len(cuts) * len(tickers))
+        task = bar.add_task("study: training", total=n_train + n_score)
         for w in cuts:
+            if spec.mode == "portfolio":
+                paths = [out / "runs" / w.run_name(PORTFOLIO, s) for s in spec.seeds]
+                for seed, run in zip(spec.seeds, paths, strict=True):
+                    train_run(portfolio_strategy(spec, tickers, seed, w), run, w.market(market))
+                    bar.advance(task)
+                runs[(PORTFOLIO, w.fold)] = paths
+                continue
             if spec.mode == "cross-sectional":
                 sub = w.market(market.select(seen))
                 xs = [out / "runs" / w.run_name("xs", s) for s in spec.seeds]
@@ -136,6 +147,16 @@ def run_study(
         bar.update(task, description="study: scoring")
         rows, fold_dates = [], {}
         for w in cuts:
+            if spec.mode == "portfolio":
+                try:
+                    s = score_portfolio(runs[(PORTFOLIO, w.fold)], w.market(market), spec.costs_bps)
+                except BacktestError as exc:
+                    skipped[ticker_label(PORTFOLIO, w.fold)] = str(exc)
+                else:
+                    rows.append(ticker_row(PORTFOLIO, True, s, w.fold))
+                    fold_dates.setdefault(w.fold, s["dates"])
+                bar.advance(task)
+                continue
             for t in tickers:
                 if (t, w.fold) in runs:
                     try:

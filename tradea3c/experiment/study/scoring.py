@@ -12,7 +12,7 @@ from tradea3c.atomic import atomic_write_json, json_safe
 from tradea3c.backtest import backtest_run
 from tradea3c.data.market import Market
 from tradea3c.experiment.study.types import CASH, ENSEMBLE, POLICY, SCORE_FILE, TickerResult
-from tradea3c.metrics import Stats
+from tradea3c.metrics import PERIODS_PER_YEAR, Stats
 
 
 def score(runs: list[Path], market: Market, ticker: str, costs: tuple[float, ...]) -> dict[str, Any]:
@@ -36,6 +36,8 @@ def score(runs: list[Path], market: Market, ticker: str, costs: tuple[float, ...
         },
         "equity": {ENSEMBLE: ens.policy.equity.tolist(), "buy_and_hold": ens.benchmark.equity.tolist()},
         "returns": [r.policy.returns.tolist() for r in seeds],
+        "curve_returns": {(ENSEMBLE if c.name == POLICY else c.name): c.returns.tolist() for c in ens.curves},
+        "periods_per_year": ens.periods_per_year,
         "dates": [str(d)[:10] for d in ens.policy.dates],
     }
     atomic_write_json(cache, out)
@@ -57,6 +59,8 @@ def ticker_row(ticker: str, seen: bool, s: dict[str, Any], fold: int = 0) -> Tic
         s["equity"],
         s["returns"],
         fold,
+        s.get("curve_returns", {}),  # absent from scores cached by older versions
+        float(s.get("periods_per_year", PERIODS_PER_YEAR)),
     )
 
 

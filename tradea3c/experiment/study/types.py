@@ -10,9 +10,9 @@ from tradea3c.atomic import json_safe
 from tradea3c.backtest.dsr import DeflatedSharpe
 from tradea3c.config import to_dict
 from tradea3c.experiment.strategy import StrategyConfig
-from tradea3c.metrics import Stats
+from tradea3c.metrics import PERIODS_PER_YEAR, Stats
 
-Mode = Literal["per-ticker", "cross-sectional"]
+Mode = Literal["per-ticker", "cross-sectional", "portfolio"]
 POLICY, ENSEMBLE, CASH = "policy", "ensemble", "cash"
 SPEC_FILE, RESULT_FILE, SCORE_FILE = "study_spec.json", "study.json", "score.json"
 
@@ -59,6 +59,11 @@ class TickerResult:
     """each seed's per-bar returns (for the study's deflated Sharpe)."""
     fold: int = 0
     """Walk-forward fold of this row (0: the study's date split)."""
+    curve_returns: dict[str, list[float]] = field(default_factory=dict, repr=False)
+    """ensemble and each baseline's per-bar returns (for the significance block; cash is 0 and not
+    stored); empty for a score cached before they were kept (the block then leaves the row out)."""
+    periods: float = PERIODS_PER_YEAR
+    """Bars a year of the scored market (annualises the significance block's Sharpe ratios)."""
 
 
 @dataclass(frozen=True)
