@@ -119,3 +119,19 @@ def test_agent_captures_most_of_the_oracle_on_unseen_planted_signal(tmp_path: Pa
     agent_log, oracle_log = agent_and_oracle_log_returns(model, unseen, cfg.env.for_evaluation())
     assert oracle_log > 1.0
     assert agent_log >= 0.7 * oracle_log, (agent_log, oracle_log)
+
+
+def test_benchmark_prior_needs_an_anchored_env() -> None:
+    from tradea3c.config import ConfigError
+    from tradea3c.data.synthetic import drift_market
+    from tradea3c.envs import PortfolioEnvConfig
+
+    m = drift_market(300)
+    cfg = StrategyConfig()
+    kl = replace(cfg.a3c, kl_coef=0.05, prior="benchmark")
+    assert StrategyConfig(a3c=kl).model_factory(m).model.anchor_action == 2  # the zero tilt
+    unanchored = replace(cfg, env=replace(cfg.env, anchor="none", positions=(0.0, 1.0)), a3c=kl)
+    with pytest.raises(ConfigError, match="needs an anchored env"):
+        unanchored.model_factory(m)
+    with pytest.raises(ValueError, match="simplex"):
+        PortfolioEnvConfig(anchor="equal_weight", action="continuous")
