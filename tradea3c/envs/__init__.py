@@ -3,6 +3,7 @@
 ``gymnasium.make_vec("tradea3c/Market-v0", num_envs=K, vectorization_mode="vector_entry_point")``
 builds the native `MarketVectorEnv`; `PortfolioVectorEnv` is its multi-asset counterpart)."""
 
+from tradea3c.envs.anchors import VolTargetConfig
 from tradea3c.envs.config import DateSplit, MarketEnvConfig, PortfolioEnvConfig, RewardConfig
 from tradea3c.envs.execution import CostConfig
 from tradea3c.envs.make import make_env, make_vector_env
@@ -23,6 +24,7 @@ __all__ = [
     "PortfolioEnvConfig",
     "PortfolioVectorEnv",
     "RewardConfig",
+    "VolTargetConfig",
     "make_env",
     "make_vector_env",
 ]
