@@ -16,6 +16,30 @@ import pandas as pd
 from tradea3c.data.market import Market
 
 
+def _one_ticker_market(
+    ticker: str,
+    log_ret: np.ndarray,
+    loud: np.ndarray,
+    wick_size: float,
+    rng: np.random.Generator,
+    start: str,
+    name: str,
+) -> Market:
+    """Bars of one ticker from its log returns: opens at the previous close (no overnight gap),
+    wicks of up to ``0.1 x wick_size`` beyond the body, volume doubled on the ``loud`` bars (the
+    planted announcement) with 5% jitter. Draws the wicks, then the jitter, from ``rng``."""
+    n_bars = len(log_ret)
+    close = 100.0 * np.exp(np.cumsum(log_ret))
+    open_ = np.concatenate([[100.0], close[:-1]])
+    wick = 1.0 + 0.1 * wick_size * rng.random((2, n_bars))
+    high = np.maximum(open_, close) * wick[0]
+    low = np.minimum(open_, close) / wick[1]
+    volume = np.where(loud, 2e6, 1e6) * (1.0 + 0.05 * rng.random(n_bars))
+    dates = pd.bdate_range(start, periods=n_bars).to_numpy()
+    cols = [a.reshape(-1, 1) for a in (open_, high, low, close, volume)]
+    return Market((ticker,), dates, *cols, source=f"synthetic-{name}", name=name)
+
+
 def planted_signal_market(
     n_bars: int = 2000,
     *,
@@ -30,15 +54,7 @@ def planted_signal_market(
     size = move * (0.5 + rng.random(n_bars))
     log_ret = np.zeros(n_bars)
     log_ret[1:] = np.where(spike[:-1], size[1:], -size[1:])
-    close = 100.0 * np.exp(np.cumsum(log_ret))
-    open_ = np.concatenate([[100.0], close[:-1]])
-    wick = 1.0 + 0.1 * move * rng.random((2, n_bars))
-    high = np.maximum(open_, close) * wick[0]
-    low = np.minimum(open_, close) / wick[1]
-    volume = np.where(spike, 2e6, 1e6) * (1.0 + 0.05 * rng.random(n_bars))
-    dates = pd.bdate_range(start, periods=n_bars).to_numpy()
-    cols = [a.reshape(-1, 1) for a in (open_, high, low, close, volume)]
-    return Market(("SIGNAL",), dates, *cols, source="synthetic-signal", name="signal")
+    return _one_ticker_market("SIGNAL", log_ret, spike, move, rng, start, "signal")
 
 
 def oracle_targets(market: Market, start: int, n_steps: int) -> np.ndarray:
@@ -72,15 +88,7 @@ def drift_market(
     normal = drift + vol * rng.standard_normal(n_bars)
     size = drop * (0.5 + rng.random(n_bars))
     log_ret[1:] = np.where(warn[:-1], -size[1:], normal[1:])
-    close = 100.0 * np.exp(np.cumsum(log_ret))
-    open_ = np.concatenate([[100.0], close[:-1]])
-    wick = 1.0 + 0.1 * vol * rng.random((2, n_bars))
-    high = np.maximum(open_, close) * wick[0]
-    low = np.minimum(open_, close) / wick[1]
-    volume = np.where(warn, 2e6, 1e6) * (1.0 + 0.05 * rng.random(n_bars))
-    dates = pd.bdate_range(start, periods=n_bars).to_numpy()
-    cols = [a.reshape(-1, 1) for a in (open_, high, low, close, volume)]
-    return Market(("DRIFT",), dates, *cols, source="synthetic-drift", name="drift")
+    return _one_ticker_market("DRIFT", log_ret, warn, vol, rng, start, "drift")
 
 
 def drift_oracle_targets(market: Market, start: int, n_steps: int) -> np.ndarray:

@@ -112,7 +112,7 @@ class MarketEnv(gym.Env):
         self._bench = needs_benchmark(self.config.reward)
         self._aux: list[float] | None = None  # the reward's per-step input, for the step ending at bar t
         self._anchored = self.config.anchor != "none"
-        self._anchor: list[float] = []
+        self._anchor: list[float] | None = None
         self._lo, self._hi = self.config.exposure_bounds
         self._floor = self.config.ruin_floor * self.config.initial_equity
         self._lists: dict[int, tuple[Any, ...]] = {}
@@ -131,7 +131,9 @@ class MarketEnv(gym.Env):
                 tr.rates[:, 0].tolist(),
                 window_rows(tr.features, self.config.window),
                 reward_aux(self.config.reward, tr.close[:, 0]).tolist() if self._bench else None,
-                anchor_exposure(self.config.anchor, tr.close[:, 0], self.config.vol_target).tolist(),
+                anchor_exposure(self.config.anchor, tr.close[:, 0], self.config.vol_target).tolist()
+                if self._anchored
+                else None,
             )
             if shared:
                 self._lists[id(tr)] = cached
@@ -169,7 +171,7 @@ class MarketEnv(gym.Env):
     def step(self, action):
         target = self._positions[action]
         if self._anchored:
-            target = min(max(self._anchor[self._t] + target, self._lo), self._hi)
+            target = min(max(self._anchor[self._t] + target, self._lo), self._hi)  # type: ignore[index]
         decided = target
         if self._queue:
             self._queue.append(target)

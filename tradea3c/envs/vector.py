@@ -112,16 +112,21 @@ class MarketVectorEnv(VectorEnv):
                 self._blr = np.concatenate(
                     [np.append(reward_aux(cfg.reward, base.close[:, j]), 0.0) for j in cols]
                 )
-            self._anchor = np.concatenate(
-                [np.append(anchor_exposure(cfg.anchor, base.close[:, j], cfg.vol_target), 0.0) for j in cols]
-            )
+            if self._anchored:
+                self._anchor = np.concatenate(
+                    [
+                        np.append(anchor_exposure(cfg.anchor, base.close[:, j], cfg.vol_target), 0.0)
+                        for j in cols
+                    ]
+                )
         else:  # each env owns a region of (track length + 1 pad) rows
             self._region = src.warmup + src.n_steps + 2
             feats = np.zeros((k * self._region, f), dtype=np.float32)
             self._fill, self._close, self._rates = (np.ones(k * self._region) for _ in range(3))
             if bench:
                 self._blr = np.zeros(k * self._region)
-            self._anchor = np.zeros(k * self._region)
+            if self._anchored:
+                self._anchor = np.zeros(k * self._region)
         self._feats = feats
         self._rows = window_rows(feats, cfg.window)
         self._offset = np.arange(k) * self._region

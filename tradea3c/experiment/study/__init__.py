@@ -36,7 +36,7 @@ from tradea3c.data.market import Market
 from tradea3c.data.spec import load_market_spec
 from tradea3c.experiment.preflight import PreflightError
 from tradea3c.experiment.study.aggregation import aggregate, study_dsr
-from tradea3c.experiment.study.portfolio import PORTFOLIO, portfolio_strategy, score_portfolio
+from tradea3c.experiment.study.portfolio import PORTFOLIO, score_portfolio
 from tradea3c.experiment.study.runs import Window, holdout, run_strategy, train_run, windows
 from tradea3c.experiment.study.scoring import cash_stats, score, ticker_row
 from tradea3c.experiment.study.types import (
@@ -122,7 +122,9 @@ def run_study(
             if spec.mode == "portfolio":
                 paths = [out / "runs" / w.run_name(PORTFOLIO, s) for s in spec.seeds]
                 for seed, run in zip(spec.seeds, paths, strict=True):
-                    train_run(portfolio_strategy(spec, tickers, seed, w), run, w.market(market))
+                    train_run(
+                        run_strategy(spec, PORTFOLIO, tickers, seed, w, "portfolio"), run, w.market(market)
+                    )
                     bar.advance(task)
                 runs[(PORTFOLIO, w.fold)] = paths
                 continue

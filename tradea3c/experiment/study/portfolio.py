@@ -11,33 +11,17 @@ against the passive portfolio."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from tradea3c.atomic import atomic_write_json, json_safe
 from tradea3c.backtest import backtest_run
 from tradea3c.data.market import Market
-from tradea3c.experiment.strategy import StrategyConfig
-from tradea3c.experiment.study.runs import Window
 from tradea3c.experiment.study.scoring import cash_stats
-from tradea3c.experiment.study.types import CASH, ENSEMBLE, POLICY, SCORE_FILE, StudySpec
+from tradea3c.experiment.study.types import CASH, ENSEMBLE, POLICY, SCORE_FILE
 
 PORTFOLIO = "portfolio"
 HOLD, BENCH = "equal_weight_hold", "buy_and_hold"
-
-
-def portfolio_strategy(spec: StudySpec, tickers: list[str], seed: int, window: Window) -> StrategyConfig:
-    """The strategy of one portfolio run: the spec's portfolio env on ``tickers``, with ``seed``."""
-    base = spec.strategy
-    return replace(
-        base,
-        name=f"{base.name}-{window.run_name(PORTFOLIO, seed)}",
-        split=window.split,
-        market=replace(base.market, source=",".join(tickers), max_tickers=None),
-        env_kind="portfolio",
-        a3c=replace(base.a3c, seed=seed),
-    )
 
 
 def _renamed(name: str) -> str:

@@ -8,6 +8,7 @@ import json
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -63,16 +64,23 @@ def windows(spec: StudySpec, market: Market) -> list[Window]:
     ]
 
 
-def run_strategy(spec: StudySpec, name: str, tickers: list[str], seed: int, window: Window) -> StrategyConfig:
-    """The strategy of one run: the spec's, on ``tickers`` (one-asset env), with ``seed`` and the
-    window's split."""
+def run_strategy(
+    spec: StudySpec,
+    name: str,
+    tickers: list[str],
+    seed: int,
+    window: Window,
+    env_kind: Literal["market", "portfolio"] = "market",
+) -> StrategyConfig:
+    """The strategy of one run: the spec's, on ``tickers`` (the one-asset env, or the portfolio env
+    of a portfolio study), with ``seed`` and the window's split."""
     base = spec.strategy
     return replace(
         base,
         name=f"{base.name}-{window.run_name(name, seed)}",
         split=window.split,
         market=replace(base.market, source=",".join(tickers), max_tickers=None),
-        env_kind="market",
+        env_kind=env_kind,
         a3c=replace(base.a3c, seed=seed),
     )
 
