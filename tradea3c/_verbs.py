@@ -9,6 +9,7 @@ this module imports the heavy layers only when a verb is called.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
     from tradea3c.data.market import Market
     from tradea3c.experiment import StrategyConfig
     from tradea3c.experiment.study import StudyResult
+
+
+log = logging.getLogger(__name__)
 
 
 def _toml(value: object) -> str:
@@ -39,6 +43,8 @@ KEYS = {
     "backend": "a3c.backend",
     "address": "a3c.address",
     "seed": "a3c.seed",
+    "membership": "market.membership",
+    "on_exit": "market.on_exit",
 }
 """Keyword -> the strategy field it sets, as the CLI's flags do (``--steps`` is ``a3c.total_steps``)."""
 
@@ -47,21 +53,30 @@ def _strategy(
     strategy: str | Path | StrategyConfig | None,
     overrides: Sequence[str],
     base: Path | None = None,
+    choose: bool = True,
     **flags: object,
 ) -> StrategyConfig:
     """The strategy (a name, a TOML path, a `StrategyConfig`; else ``base`` if it exists, else the
     built-in default) with the ``flags`` that are given (not None), then the ``--set`` lines."""
     from tradea3c.config import apply_overrides
     from tradea3c.experiment import StrategyConfig, load_strategy
+    from tradea3c.experiment.choose import default_strategy, describe_choice
 
+    chosen = None
     if isinstance(strategy, StrategyConfig):
         cfg = strategy
     elif strategy is not None:
         cfg = load_strategy(strategy)
-    else:
-        cfg = load_strategy(base) if base is not None and base.is_file() else StrategyConfig()
+    elif base is not None and base.is_file():
+        cfg = load_strategy(base)
+    else:  # the market decides, as on the command line (`tradea3c.experiment.choose`)
+        source = flags.get("market")
+        cfg, chosen = default_strategy(source if choose else None, flags.get("data_dir"))  # type: ignore[arg-type]
     given = [f"{KEYS[key]}={_toml(value)}" for key, value in flags.items() if value is not None]
-    return apply_overrides(cfg, [*given, *overrides])
+    cfg = apply_overrides(cfg, [*given, *overrides])
+    if chosen is not None:
+        log.info(describe_choice(str(flags["market"]), chosen, cfg))
+    return cfg
 
 
 def _market(market: str | Sequence[str] | Market | None) -> tuple[str | None, Market | None]:
@@ -84,6 +99,8 @@ def train(
     address: str | None = None,
     seed: int | None = None,
     data_dir: str | Path | None = None,
+    membership: str | Path | None = None,
+    on_exit: str | None = None,
     set: Sequence[str] = (),  # noqa: A002 - the CLI's --set
     out: str | Path | None = None,
     resume: bool = False,
@@ -96,9 +113,11 @@ def train(
     ``resume`` the run's own ``strategy.toml``. ``market``: a market name or tickers (overrides the
     strategy's ``market.source``) or a `Market` to train on as is. ``steps`` (global env steps),
     ``workers``, ``mode`` (``"a3c"``/``"a2c"``), ``backend`` (``"local"``/``"ray"``), ``address``,
-    ``seed`` and ``data_dir`` are shorthands for their strategy fields; ``set`` takes ``--set``
-    lines (``["a3c.lr=3e-4"]``). ``out``: the run directory (default ``runs/<strategy>-<time>``);
-    ``resume`` continues it from its ``latest.pt``. ``quiet``: no live progress display.
+    ``seed``, ``data_dir``, ``membership`` and ``on_exit`` are shorthands for their strategy fields;
+    ``set`` takes ``--set`` lines (``["a3c.lr=3e-4"]``). With ``market`` naming several assets and no
+    ``strategy``, the market chooses the per-asset strategy (`tradea3c.experiment.choose`).
+    ``out``: the run directory (default ``runs/<strategy>-<time>``); ``resume`` continues it
+    from its ``latest.pt``. ``quiet``: no live progress display.
     """
     from tradea3c.experiment import train_strategy
     from tradea3c.experiment.train import STRATEGY_FILE, default_run_dir
@@ -107,7 +126,7 @@ def train(
     saved = Path(out) / STRATEGY_FILE if resume and out is not None else None
     cfg = _strategy(
         strategy, set, saved, market=source, data_dir=data_dir, steps=steps, workers=workers, mode=mode,
-        backend=backend, address=address, seed=seed,
+        backend=backend, address=address, seed=seed, membership=membership, on_exit=on_exit,
     )  # fmt: skip
     run_dir = Path(out) if out is not None else default_run_dir(cfg)
     return train_strategy(cfg, run_dir, resume=resume, progress=not quiet, market=data)
@@ -129,6 +148,7 @@ def study(
     backend: str | None = None,
     address: str | None = None,
     data_dir: str | Path | None = None,
+    membership: str | Path | None = None,
     set: Sequence[str] = (),  # noqa: A002 - the CLI's --set
     out: str | Path | None = None,
     quiet: bool = False,
@@ -153,8 +173,8 @@ def study(
         raise ValueError(f"folds {folds}: give folds >= 1 or train_end/val_end, not both")
     source, data = _market(market)
     cfg = _strategy(
-        strategy, set, market=source, data_dir=data_dir, train_end=train_end, val_end=val_end, steps=steps,
-        backend=backend, address=address,
+        strategy, set, choose=mode == "portfolio", market=source, data_dir=data_dir, train_end=train_end,
+        val_end=val_end, steps=steps, backend=backend, address=address, membership=membership,
     )  # fmt: skip
     levels = tuple(float(c) for c in costs)
     spec = StudySpec(cfg, mode, tuple(seeds), levels, holdout, trials, folds)  # type: ignore[arg-type]

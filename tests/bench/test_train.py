@@ -37,3 +37,34 @@ def test_universe_train_bench_reports_steps_memory_and_asset_independent_params(
         assert flat.params > 0 and flat.steps == 0
     assert small[0].params == big[0].params  # per-asset: independent of the universe
     assert big[1].params > small[1].params  # the flat MLP grows with it
+
+
+def test_update_profile_reports_phase_shares_and_rates_on_a_tiny_universe() -> None:
+    from tradea3c.bench.train.phases import PHASES
+    from tradea3c.bench.train.universe import profile_universe_update
+
+    p = profile_universe_update(assets=6, bars=600, k=2, hidden=(8, 8), updates=2)
+    assert set(p.shares) == set(PHASES) and all(v >= 0 for v in p.shares.values())
+    assert sum(p.shares.values()) == pytest.approx(1.0, abs=0.05)
+    assert p.shares["env"] > 0 and p.shares["act"] > 0 and p.shares["update"] > 0
+    assert p.threads == 1 and p.steps_per_s > 0
+    assert 0 < p.rows <= 20 * 2 * 6  # available items of t_max x K observations
+    # per row: actor 21->8->8 and critic, forward 2*in*out, backward 2x (1x for the first layer)
+    per_row = 2 * (2 * (2 * 21 * 8) + 3 * (2 * 8 * 8)) + 3 * (2 * 8)
+    assert p.gflop_per_update == pytest.approx(per_row * p.rows / 1e9)
+    for rate in (p.update_gflop_s, p.matmul_gflop_s, p.matmul_process_gflop_s, p.skinny_gflop_s):
+        assert 0 < rate < 1e5
+
+
+@pytest.mark.slow
+def test_universe_cli_prints_the_phase_and_gflops_columns() -> None:
+    from typer.testing import CliRunner
+
+    from tradea3c.cli import app
+
+    args = ["bench", "train", "--universe", "6", "--steps", "600", "--workers", "1", "--bars", "600"]
+    res = CliRunner().invoke(app, [*args, "--envs-per-worker", "2", "--hidden", "8,8"])
+    assert res.exit_code == 0, res.output
+    for column in ("env-steps/s", "peak MiB", "share: env", "share: act", "share: update", "share: sync"):
+        assert column in res.output
+    assert "update GFLOP/s" in res.output and "matmul 1024^3 GFLOP/s" in res.output

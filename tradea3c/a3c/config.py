@@ -43,9 +43,16 @@ class ModelConfig:
     ``anchor_concentration * softmax(log w_anchor + scores)``, so the untrained policy samples
     near the benchmark and its greedy weights are the benchmark. 0 = not anchored."""
 
+    max_flat_input: int = 20_000
+    """"mlp" and "lstm" on a portfolio: refuse an input layer wider than this many floats (window x
+    members x features grows with the universe, and the first layer's weights with it; the
+    per-asset policy's do not). 0 = no limit: say so to train such a model on purpose."""
+
     def __post_init__(self) -> None:
         if not 0.0 < self.anchor_prob < 1.0 or self.anchor_concentration < 0:
             raise ValueError("need 0 < anchor_prob < 1 and anchor_concentration >= 0")
+        if self.max_flat_input < 0:
+            raise ValueError("max_flat_input must be >= 0 (0 = no limit)")
 
 
 @dataclass(frozen=True)

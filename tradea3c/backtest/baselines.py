@@ -7,7 +7,9 @@ policy's). Rules are small TOML files under ``strategies/rules/``.
 
 Listings (`Market.tradable`): equal weight spreads over the assets listed at the decision bar
 (the hold buys those listed at the start; a delisted holding goes to cash); a rule is silent on an
-asset until its listing has the rule's history.
+asset until its listing has the rule's history. With an index membership "listed" means listed
+and a member: a holding that leaves the index is sold at the next fill, or with
+``on_exit="hold"`` (`Market.keep`) at the next periodic rebalance (the holds: when it delists).
 
 Volatility targeting (``vol_target=``, `tradea3c.envs.anchors`; Moreira & Muir 2017, Harvey et al.
 2018): exposure ``min(cap, target_vol / sigma_t)`` decided at the close of t from the trailing
@@ -154,7 +156,7 @@ def replay_periodic(
     if weights.shape not in ((market.n_assets,), (n_steps, market.n_assets)):
         raise ValueError(f"weights have shape {weights.shape}; expected (n_assets,) or (n_steps, n_assets)")
     schedule = weights if weights.ndim == 2 else None
-    price, close, listed = fill_prices(market, fill), market.close, market.tradable
+    price, close, listed, keep = fill_prices(market, fill), market.close, market.tradable, market.keep
     rates = cost_rates(market, costs)
     units, cash = np.zeros(market.n_assets), float(initial_equity)
     eq, cst, trd = np.empty(n_steps + 1), np.zeros(n_steps), np.zeros(n_steps)
@@ -163,7 +165,8 @@ def replay_periodic(
     for i in range(n_steps):
         t1 = start + i + 1
         if listed is not None:
-            units, cash, trd[i], cst[i] = delist(units, cash, listed[t1], price[t1], rates[t1])
+            kept = None if keep is None else keep[t1]  # on_exit="hold": sold at the next rebalance
+            units, cash, trd[i], cst[i] = delist(units, cash, listed[t1], price[t1], rates[t1], kept)
             fills[i] = trd[i] > 0
         if i % every == 0:
             target = weights if schedule is None else schedule[i]

@@ -115,7 +115,10 @@ def load_policy(path: str | Path) -> LoadedPolicy:
         )
     try:
         env_config = _stored_env_config(extra)
-        market_spec = from_dict(MarketSpec, extra["strategy"].get("market", {}), where="market")
+        stored = extra["strategy"].get("market", {})
+        # a run from before point-in-time membership traded today's list: rebuild that market
+        stored = stored if "membership" in stored else {**stored, "membership": "today"}
+        market_spec = from_dict(MarketSpec, stored, where="market")
     except (ConfigError, KeyError) as exc:
         raise BacktestError(f"{ckpt}: its stored env or market config is unreadable ({exc})") from None
     return LoadedPolicy(

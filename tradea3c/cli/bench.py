@@ -92,6 +92,32 @@ def env(
         typer.echo(note)
 
 
+def _print_update_profile(universe: int, bars: int, k: int, widths: tuple[int, ...]) -> None:
+    """`bench train --universe`'s second table: one worker, timed by phase in this process."""
+    from tradea3c.bench.train.universe import profile_universe_update
+
+    p = profile_universe_update(assets=universe, bars=bars, k=k, hidden=widths)
+    _print_table(
+        f"one worker's update, measured in this process (same env, model, K={k}; {p.threads} torch "
+        f"thread as in a worker process), {p.updates} updates: FLOPs of the item networks' Linear "
+        f"layers, forward + backward, {p.rows:,.0f} rows/update",
+        ("measure", "value"),
+        [
+            ("env-steps/s (this worker alone)", f"{p.steps_per_s:,.0f}"),
+            ("s per update", f"{p.seconds_per_update:.3f}"),
+            *((f"share: {k_}", f"{v:.1%}") for k_, v in p.shares.items()),
+            ("GFLOP per update", f"{p.gflop_per_update:.2f}"),
+            ("update GFLOP/s (forward + backward + optimiser)", f"{p.update_gflop_s:.1f}"),
+            (f"matmul 1024^3 GFLOP/s, {p.threads} thread", f"{p.matmul_gflop_s:.1f}"),
+            ("update / matmul", f"{p.update_gflop_s / p.matmul_gflop_s:.0%}"),
+            (f"matmul 1024^3 GFLOP/s, {p.process_threads} threads", f"{p.matmul_process_gflop_s:.1f}"),
+            ("tall-skinny matmul, first layer's shape", f"{p.skinny_gflop_s:.1f}"),
+            ("tall-skinny matmul, second layer's shape", f"{p.skinny_hidden_gflop_s:.1f}"),
+        ],
+        width=150,
+    )
+
+
 @bench_app.command("train")
 def train_bench(
     steps: int = typer.Option(100_000, help="Env-steps each candidate trains for."),
@@ -103,6 +129,11 @@ def train_bench(
     bars: int = typer.Option(1500, help="Bars of the synthetic --universe market."),
     envs_per_worker: int = typer.Option(16, help="K of the --universe rows (PortfolioVectorEnv)."),
     hidden: str = typer.Option("64,64", help="Hidden widths of the --universe per-asset scorer."),
+    phases: bool = typer.Option(
+        True,
+        "--phases/--no-phases",
+        help="With --universe: also one worker's time by phase and the update's GFLOP/s vs matmul.",
+    ),
     ray: bool = typer.Option(
         False,
         "--ray",
@@ -110,7 +141,8 @@ def train_bench(
     ),
 ) -> None:
     """Training env-steps/s: A3C (K=1, K=16), A2C mode, and stable-baselines3 A2C, same MLP and env;
-    with --universe N, the per-asset portfolio policy on N assets (steps/s, peak memory, parameters);
+    with --universe N, the per-asset portfolio policy on N assets (steps/s, peak memory, parameters;
+    then one worker's time shares and its update's GFLOP/s against torch's matmul, same process);
     with --ray, the Ray backend against the local backend and a projection to more workers."""
     from tradea3c.bench.train import run_train_benchmark, run_universe_train_benchmark
 
@@ -153,6 +185,8 @@ def train_bench(
             ],
             width=150,
         )
+        if phases:
+            _print_update_profile(universe, bars, envs_per_worker, widths)
         return
     rows = run_train_benchmark(steps=steps, workers=workers, sb3_envs=sb3_envs)
     sb3 = rows[-1].steady_steps_per_s
@@ -251,6 +285,96 @@ def data_bench(
         ],
         width=120,
     )
+
+
+@bench_app.command("learn")
+def learn_bench(
+    tasks: str = typer.Option("signal,cartpole", help="Tasks, comma-separated: signal, cartpole."),
+    seeds: int = typer.Option(3, help="Seeds per arm (0..N-1), interleaved: seed-major, arms in order."),
+    cap: float = typer.Option(150.0, help="Wall-clock cap per run (s); a run past it is 'not reached'."),
+    arms: str = typer.Option(
+        "default,k16,a2c,sb3-a2c,sb3-ppo",
+        help="Arms, comma-separated; NAME or NAME:key=value;... (ours: k, mode, t_max, lr, workers, "
+        "steps; SB3: envs), e.g. 'default:k=16;t_max=5;lr=1e-3'.",
+    ),
+    eval_every: int = typer.Option(10_000, help="Env steps between greedy evaluations."),
+    quality: Annotated[
+        list[str] | None, typer.Option(help="Override a bar: TASK=VALUE (default signal=0.9, cartpole=475).")
+    ] = None,
+    sb3_envs: int = typer.Option(2, help="Envs in SB3's DummyVecEnv (default: our 2 workers' envs)."),
+    sb3_threads: int = typer.Option(1, help="torch threads of the SB3 process (ours: 1 per process)."),
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the raw rows here (JSON).")] = None,
+) -> None:
+    """Seconds until the greedy policy reaches a quality (90% of the oracle's log return on an unseen
+    planted-signal market; CartPole-v1 mean return 475): our default strategy and its K=16 and A2C
+    variants against stable-baselines3 A2C and PPO (documented defaults), same process."""
+    import json
+    import os
+    from dataclasses import asdict
+
+    from tradea3c.bench.learn import (
+        QUALITY,
+        LearnRow,
+        default_vs_sb3,
+        parse_arm,
+        run_learn_benchmark,
+        summarize,
+    )
+
+    task_list = [t.strip() for t in tasks.split(",") if t.strip()]
+    try:
+        arm_list = [parse_arm(a.replace(";", ",")) for a in arms.split(",") if a.strip()]
+        bars = {k: float(v) for k, v in (q.split("=", 1) for q in quality or [])}
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    rows: list[LearnRow] = []
+
+    def dump(row: LearnRow | None = None) -> None:
+        if row is not None:
+            rows.append(row)
+            typer.echo(
+                f"{row.task} {row.arm} seed {row.seed}: {'reached' if row.reached else 'not reached'} "
+                f"({row.stop}) {row.seconds:.1f} s, {row.steps:,} steps, best {row.best:.3f}",
+                err=True,
+            )
+        if json_path is not None:
+            meta = {
+                "tasks": task_list,
+                "arms": [a.name for a in arm_list],
+                "seeds": seeds,
+                "cap": cap,
+                "eval_every": eval_every,
+                "quality": {**QUALITY, **bars},
+                "sb3_envs": sb3_envs,
+                "sb3_threads": sb3_threads,
+                "cpus": os.cpu_count(),
+            }
+            json_path.write_text(json.dumps({"meta": meta, "rows": [asdict(r) for r in rows]}, indent=1))
+
+    run_learn_benchmark(task_list, arm_list, seeds, cap, eval_every, bars, sb3_envs, sb3_threads, on_row=dump)
+    summaries = summarize(rows)
+    for task in task_list:
+        got = [s for s in summaries if s.task == task]
+        bar = {**QUALITY, **bars}[task]
+        what = "fraction of the oracle's log return (unseen market)" if task == "signal" else "mean return"
+        _print_table(
+            f"{task}: seconds to {what} >= {bar:g}, cap {cap:g} s, {seeds} seeds "
+            f"(our default / better SB3: {default_vs_sb3(summaries, task)})",
+            ("arm", "seeds", "reached", "median s", "min-max s", "median env steps", "median best"),
+            [
+                (
+                    s.arm,
+                    str(s.seeds),
+                    f"{s.reached}/{s.seeds}",
+                    (">= " if s.lower_bound else "") + f"{s.median_s:.1f}",
+                    f"{s.min_s:.1f}-{s.max_s:.1f}" + ("+" if s.reached < s.seeds else ""),
+                    f"{s.median_steps:,.0f}",
+                    f"{s.median_best:.3g}",
+                )
+                for s in got
+            ],
+            width=150,
+        )
 
 
 def _ray_bench(steps: int, workers: int) -> None:

@@ -93,16 +93,29 @@ def fetch(
     ] = True,
     retries: Annotated[int, typer.Option(help="Retries per ticker on rate limits / transient errors.")] = 3,
     max_tickers: Annotated[int | None, typer.Option(help="Only the first N tickers of --market.")] = None,
+    membership: Annotated[
+        str | None,
+        typer.Option(
+            "--membership",
+            help="--market members: pit (point-in-time, default for sp500) | today (today's list) | "
+            "FILE (CSV ticker,start,end; alone: the file's members). Members of [--start, --end).",
+        ),
+    ] = None,
     data_dir: DataDirOpt = None,
 ) -> None:
-    """Download daily OHLCV into the cache (incremental), or import CSVs / the demo market."""
+    """Download daily OHLCV into the cache (incremental), or import CSVs / the demo market.
+
+    ``--market sp500`` fetches every ticker that was an S&P 500 member at any time in the range
+    (point-in-time, pitindex), not only today's members."""
     from tradea3c.data import cache
     from tradea3c.data.demo import cache_demo
     from tradea3c.data.errors import DataError
     from tradea3c.data.fetch import FetchReport, import_csv
 
     sources = sum(x is not None and x != [] for x in (tickers or None, market, from_csv))
-    if sources != 1:
+    if membership is not None and (tickers or from_csv is not None):
+        raise fail("--membership picks the members of --market NAME (or alone, of the file); drop TICKERS")
+    if sources != 1 and not (sources == 0 and membership is not None):
         raise fail(
             "give exactly one of: TICKERS, --market NAME, --from-csv DIR (e.g. `tradea3c fetch AAPL MSFT`)"
         )
@@ -123,12 +136,16 @@ def fetch(
             print_summary(report, f"demo market -> {ddir}")
         else:
             names = list(tickers or [])
-            if market is not None:
-                from tradea3c.data.universes import universe_tickers
+            if market is not None or membership is not None:
+                from tradea3c.data.fetch import universe_fetch_list
+                from tradea3c.data.membership import survivorship_note
 
-                names, how = universe_tickers(market)
+                names, how, pit = universe_fetch_list(market, start=start, end=end, membership=membership)
                 names = names[:max_tickers] if max_tickers else names
-                typer.echo(f"{market}: {len(names)} tickers from {how}")
+                label = market or membership
+                typer.echo(f"{label}: {len(names)} tickers from {how}")
+                if not pit:
+                    typer.echo(survivorship_note(str(label), how), err=True)
             report = _fetch_with_progress(names, ddir, start, end, interval, adjust, retries)
             print_summary(report, f"yfinance -> {ddir} ({'adjusted' if adjust else 'unadjusted'} prices)")
             print_findings(report.findings)

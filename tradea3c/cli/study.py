@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from tradea3c.cli._fail import fail
-from tradea3c.cli.options import Address, Backend
+from tradea3c.cli.options import Address, Backend, Membership, OnExit
 
 
 def _numbers(text: str, flag: str, kind: type = float) -> tuple:
@@ -68,6 +68,8 @@ def study(
     out: Annotated[
         Path | None, typer.Option(help="Study folder (default: studies/<strategy>-<market>-<mode>).")
     ] = None,
+    membership: Membership = None,
+    on_exit: OnExit = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
 ) -> None:
     """Train a strategy on every ticker of a universe (per ticker or cross-sectionally), score each
@@ -75,7 +77,8 @@ def study(
     from tradea3c.backtest import BacktestError
     from tradea3c.config import ConfigError, apply_overrides
     from tradea3c.data import DataError
-    from tradea3c.experiment import StrategyConfig, load_strategy
+    from tradea3c.experiment import load_strategy
+    from tradea3c.experiment.choose import default_strategy, describe_choice
     from tradea3c.experiment.study import StudySpec, run_study
     from tradea3c.experiment.study_report import write_html
 
@@ -87,6 +90,8 @@ def study(
     flags = {
         "market.source": market,
         "market.data_dir": None if data_dir is None else str(data_dir),
+        "market.membership": None if membership is None else str(membership),
+        "market.on_exit": on_exit,
         "split.train_end": train_end,
         "split.val_end": val_end,
         "a3c.total_steps": steps,
@@ -95,8 +100,14 @@ def study(
     }
     sets = [f'{k}="{v}"' if isinstance(v, str) else f"{k}={v}" for k, v in flags.items() if v is not None]
     try:
-        cfg = load_strategy(strategy) if strategy else StrategyConfig()
+        chosen = None
+        if strategy:
+            cfg = load_strategy(strategy)
+        else:  # a portfolio study of several assets: the per-asset policy; per ticker: the default
+            cfg, chosen = default_strategy(market if mode == "portfolio" else None, data_dir)
         cfg = apply_overrides(cfg, [*sets, *(overrides or [])])
+        if chosen is not None and market is not None:
+            typer.echo(describe_choice(market, chosen, cfg), err=True)
         if folds < 0 or (folds and (train_end or val_end)):
             raise ValueError(f"--folds {folds}: give folds >= 1 or --train-end/--val-end, not both")
         spec = StudySpec(cfg, mode, seed_list, levels, holdout, trials, folds)  # type: ignore[arg-type]

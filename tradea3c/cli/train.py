@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tradea3c.cli._fail import RUN_FAILED, fail
-from tradea3c.cli.options import Address, Backend
+from tradea3c.cli.options import Address, Backend, Membership, OnExit
 
 if TYPE_CHECKING:
     from tradea3c.a3c import TrainResult
@@ -108,6 +108,8 @@ def train(
         Path | None,
         typer.Option("--data-dir", help="Cache folder (default: $TRADEA3C_DATA or ./data/cache)."),
     ] = None,
+    membership: Membership = None,
+    on_exit: OnExit = None,
     out: Annotated[Path | None, typer.Option(help="Run directory (default: runs/<name>-<time>).")] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue --out (or the newest run) from its latest.pt.")
@@ -119,7 +121,8 @@ def train(
     from tradea3c.a3c.coordinator import CheckpointWriteError
     from tradea3c.config import ConfigError, apply_overrides
     from tradea3c.data import DataError
-    from tradea3c.experiment import StrategyConfig, latest_run_dir, load_strategy, train_strategy
+    from tradea3c.experiment import latest_run_dir, load_strategy, train_strategy
+    from tradea3c.experiment.choose import default_strategy, describe_choice
     from tradea3c.experiment.train import STRATEGY_FILE, default_run_dir
 
     flags = {  # flag -> (strategy key, value)
@@ -127,6 +130,8 @@ def train(
         "data-dir": ("market.data_dir", None if data_dir is None else str(data_dir)),
         "max-tickers": ("market.max_tickers", max_tickers),
         "min-history": ("market.min_history", min_history),
+        "membership": ("market.membership", None if membership is None else str(membership)),
+        "on-exit": ("market.on_exit", on_exit),
         "train-end": ("split.train_end", train_end),
         "val-end": ("split.val_end", val_end),
         "workers": ("a3c.workers", workers),
@@ -143,10 +148,13 @@ def train(
             if out is None:
                 raise ConfigError("--resume found no run with a latest.pt under runs/; pass --out RUN_DIR")
         saved = out / STRATEGY_FILE if resume and out is not None else None
+        chosen = None
         if strategy:
             cfg = load_strategy(strategy)
-        else:  # on --resume, flags and --set apply to the run's own strategy
-            cfg = load_strategy(saved) if saved is not None and saved.is_file() else StrategyConfig()
+        elif saved is not None and saved.is_file():  # on --resume, flags and --set apply to the run's own
+            cfg = load_strategy(saved)
+        else:  # the market decides: the per-asset policy for several assets, else the default
+            cfg, chosen = default_strategy(market, data_dir)
         for flag, (key, value) in flags.items():
             if value is not None:
                 try:
@@ -154,6 +162,8 @@ def train(
                 except ConfigError as exc:  # name the flag the user typed, not its --set form
                     raise ConfigError(f"--{flag} {value}: {str(exc).partition(': ')[2]}") from None
         cfg = apply_overrides(cfg, overrides or [])
+        if chosen is not None and market is not None:
+            typer.echo(describe_choice(market, chosen, cfg), err=True)
         if resume and out is not None:
             explicit = {key for flag, (key, value) in flags.items() if value is not None}
             cfg = resume_strategy(out, cfg, explicit)

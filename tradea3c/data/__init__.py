@@ -21,6 +21,7 @@ _LAZY = {
     "universe_tickers": "tradea3c.data.universes",
     "demo_market": "tradea3c.data.demo",
     "MarketSpec": "tradea3c.data.spec",
+    "Membership": "tradea3c.data.membership",
     "load_market_spec": "tradea3c.data.spec",
 }
 
@@ -28,6 +29,7 @@ __all__ = [
     "DataError",
     "Market",
     "MarketSpec",
+    "Membership",
     "default_data_dir",
     "demo_market",
     "fetch_tickers",

@@ -21,6 +21,7 @@ import pandas as pd
 
 from tradea3c.data import cache
 from tradea3c.data.errors import CacheWriteError, DataError, Finding, UnreadableCacheError
+from tradea3c.data.membership import Membership, resolve_membership
 from tradea3c.data.validate import clean_frame
 from tradea3c.data.yahoo import (
     OFFLINE_HINT,
@@ -200,6 +201,36 @@ def _set_aside(data_dir: Path, ticker: str) -> str:
     """Keep an unreadable cache file's bytes before it is replaced; the note saying so."""
     aside = cache.keep_unreadable(cache.ticker_path(data_dir, ticker))
     return f"the cache file was unreadable: replaced, its bytes kept as {aside.name}"
+
+
+def universe_fetch_list(
+    market: str | None,
+    *,
+    start: str | date | None = None,
+    end: str | date | None = None,
+    membership: str | Path | Membership | None = None,
+) -> tuple[list[str], str, bool]:
+    """(tickers, where they come from, point-in-time?) for `tradea3c fetch --market NAME`: with a
+    membership (sp500 by default, or ``membership``: "pit", a CSV path) every ticker that was a
+    member on any day of ``[start, end)`` (``end`` exclusive, as the fetch's; no ``start`` = the
+    membership's coverage start); without one ("today", or dow30 / nasdaq100) today's list.
+    ``market`` None with a ``membership`` file: the file's members."""
+    from tradea3c.data.universes import UNIVERSES, universe_tickers
+
+    key = (market or "").strip().lower()
+    if market is not None and key not in UNIVERSES:
+        universe_tickers(key)  # the one-line "unknown universe" error
+    members = resolve_membership(key or None, membership)
+    if members is None:
+        if market is None:
+            raise DataError(f"--membership {membership} needs --market NAME; alone, pass a membership FILE")
+        names, how = universe_tickers(key)
+        return names, how, False
+    lo = members.check_range(_day(start))[0] if start is not None else members.coverage_start
+    end_d = _day(end)
+    hi = None if end_d is None else end_d - timedelta(days=1)
+    names = members.members_between(lo, hi)
+    return names, f"{members.source}, members {lo}..{hi or 'today'}", True
 
 
 def fetch_tickers(

@@ -1,10 +1,16 @@
-"""The library entry points later stages use: a validated, aligned `Market` from cache or CSV."""
+"""The library entry points later stages use: a validated, aligned `Market` from cache or CSV.
+
+A universe with point-in-time membership (sp500 by default, or any market with ``membership=FILE``)
+loads every ticker that was a member at any time in the range of its cached data, not today's
+list, and masks each bar by the membership on that date (`tradea3c.data.membership`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
@@ -12,6 +18,7 @@ from tradea3c.data import cache
 from tradea3c.data.align import align_panel
 from tradea3c.data.errors import DataError, Finding, UnreadableCacheError
 from tradea3c.data.market import Market
+from tradea3c.data.membership import Membership, as_day, resolve_membership, survivorship_note
 from tradea3c.data.universes import UNIVERSES, universe_tickers
 from tradea3c.data.validate import clean_frame
 
@@ -147,10 +154,18 @@ def load_market_with_report(
     max_tickers: int | None = None,
     min_history: int = 0,
     skip_unreadable: bool = False,
+    membership: str | Path | Membership | None = None,
+    on_exit: Literal["sell", "hold"] = "sell",
 ) -> tuple[Market, LoadReport]:
     """`load_market` plus the findings of validation and alignment. An unreadable cache file raises
     `UnreadableCacheError` (one line: the file and the fix), or with ``skip_unreadable`` is left out
-    and reported as a refused ``unreadable`` finding (`tradea3c data validate`)."""
+    and reported as a refused ``unreadable`` finding (`tradea3c data validate`).
+
+    ``membership`` (`resolve_membership`): None = point-in-time for sp500, today's list (reported
+    as a ``survivorship`` finding) for dow30 / nasdaq100; "pit"; "today"; a CSV path; a
+    `Membership`. ``on_exit``: what a holding that leaves the index does (`Market.with_membership`)."""
+    if on_exit not in ("sell", "hold"):
+        raise DataError(f"on_exit must be 'sell' or 'hold', got {on_exit!r}")
     if isinstance(market, str) and market.strip().lower() == "demo":
         from tradea3c.data.demo import DEMO_TICKER, demo_market
 
@@ -165,31 +180,27 @@ def load_market_with_report(
         )
         return m, LoadReport("gym-anytrading", findings)
     ddir = cache.resolve_data_dir(data_dir)
-    tickers, name = resolve_tickers(market, ddir)
+    if max_tickers is not None and max_tickers < 1:
+        raise DataError(f"max_tickers must be >= 1 (got {max_tickers})")
+    key = market.strip().lower() if isinstance(market, str) else ""
+    members = resolve_membership(key if key in UNIVERSES else None, membership)
+    if members is not None:
+        return _load_members(
+            market, members, ddir, start, end, max_tickers, min_history, skip_unreadable, on_exit
+        )
+    how = ""
+    if key in UNIVERSES:  # today's list: survivorship-biased, said loudly (a "survivorship" finding)
+        (tickers, how), name = universe_tickers(key), key
+    else:
+        tickers, name = resolve_tickers(market, ddir)
     if max_tickers is not None:
-        if max_tickers < 1:
-            raise DataError(f"max_tickers must be >= 1 (got {max_tickers})")
         tickers = tickers[:max_tickers]
-    frames: dict[str, pd.DataFrame] = {}
-    metas: list[cache.CacheMeta] = []
-    missing: list[str] = []
-    unreadable: list[Finding] = []
-    for t in tickers:
-        try:
-            got = cache.read_ticker(ddir, t)
-        except UnreadableCacheError as exc:
-            if not skip_unreadable:
-                raise
-            unreadable.append(Finding(t, None, "unreadable", "refused", str(exc)))
-            continue
-        if got is None:
-            missing.append(t)
-            continue
-        frames[t], meta = got
-        metas.append(meta)
-    shown = " ".join(missing[:8]) + (f" (+{len(missing) - 8} more)" if len(missing) > 8 else "")
+    frames, metas, missing, unreadable = _read_cached(ddir, tickers, skip_unreadable)
+    shown = _shown(missing)
     is_universe = isinstance(market, str) and name in UNIVERSES
     universe_note: list[Finding] = []
+    if is_universe:
+        universe_note.append(Finding(name, None, "survivorship", "kept", survivorship_note(name, how)))
     if missing and is_universe and frames:
         # A universe is today's membership; a historical import (e.g. the 2006-2017 DJIA CSVs) holds
         # only part of it. Train on the cached members and say which ones are left out, loudly.
@@ -224,6 +235,149 @@ def load_market_with_report(
     return m, LoadReport("+".join(sources), unreadable + universe_note + findings)
 
 
+def _shown(tickers: list[str], n: int = 8) -> str:
+    return " ".join(tickers[:n]) + (f" (+{len(tickers) - n} more)" if len(tickers) > n else "")
+
+
+def _read_cached(
+    ddir: Path, tickers: Sequence[str], skip_unreadable: bool
+) -> tuple[dict[str, pd.DataFrame], list[cache.CacheMeta], list[str], list[Finding]]:
+    """(frames, their metadata, tickers not cached, unreadable findings) of ``tickers`` in the cache."""
+    frames: dict[str, pd.DataFrame] = {}
+    metas: list[cache.CacheMeta] = []
+    missing: list[str] = []
+    unreadable: list[Finding] = []
+    for t in tickers:
+        try:
+            got = cache.read_ticker(ddir, t)
+        except UnreadableCacheError as exc:
+            if not skip_unreadable:
+                raise
+            unreadable.append(Finding(t, None, "unreadable", "refused", str(exc)))
+            continue
+        if got is None:
+            missing.append(t)
+            continue
+        frames[t], meta = got
+        metas.append(meta)
+    return frames, metas, missing, unreadable
+
+
+def _load_members(
+    market: str | Sequence[str],
+    members: Membership,
+    ddir: Path,
+    start: object,
+    end: object,
+    max_tickers: int | None,
+    min_history: int,
+    skip_unreadable: bool,
+    on_exit: Literal["sell", "hold"],
+) -> tuple[Market, LoadReport]:
+    """A market whose assets trade only while members (`load_market_with_report` with a membership).
+
+    A universe (or "cached") takes every ticker that was a member at any time in the range of its
+    cached data: ``[start, end]`` cut to the first and last cached bar of the candidates; a range
+    without ``start`` begins at the membership's coverage start (an explicit earlier ``start`` is a
+    `DataError`). A ticker list keeps its tickers (a missing one is a `DataError`, as without a
+    membership) and leaves out those never listed while a member (reported)."""
+    key = market.strip().lower() if isinstance(market, str) else ""
+    lo = members.check_range(start)[0] if start is not None else members.coverage_start
+    hi = None if end is None else as_day(end)
+    by_range = key in UNIVERSES or key == "cached"
+    if key in UNIVERSES:
+        name, candidates = key, members.members_between(lo, hi)
+    else:
+        tickers, name = resolve_tickers(market, ddir)
+        wanted = set(members.members_between(lo, hi)) if key == "cached" else None
+        candidates = [t for t in tickers if wanted is None or t in wanted]
+    frames, metas, missing, unreadable = _read_cached(ddir, candidates, skip_unreadable)
+    meta_of = dict(zip(frames, metas, strict=True))
+    notes: list[Finding] = []
+    if missing and not by_range:
+        raise DataError(
+            f"{len(missing)} of {len(candidates)} tickers not in the cache {ddir}: {_shown(missing)}; "
+            f"run `tradea3c fetch {_shown(missing)}` (online) or `tradea3c fetch --from-csv DIR` (offline)"
+        )
+    if not frames:
+        if unreadable:
+            raise DataError(unreadable[0].detail)
+        raise DataError(
+            f"{name}: none of the {len(candidates)} members since {lo} ({members.source}) is in the cache "
+            f"{ddir}; run `tradea3c fetch --market {key or 'NAME'} --start {lo}` (online) or "
+            "`tradea3c fetch --from-csv DIR` (offline)"
+        )
+    first = max(lo, min(as_day(df.index.min()) for df in frames.values()))
+    last = max(as_day(df.index.max()) for df in frames.values())
+    last = last if hi is None else min(hi, last)
+    if first > last:
+        raise DataError(f"{name}: no cached bars between {lo} and {hi}; widen the range or fetch it")
+    if start is None and min(as_day(df.index.min()) for df in frames.values()) < lo:
+        notes.append(
+            Finding(
+                name,
+                None,
+                "membership",
+                "dropped",
+                f"{name}: {members.source} starts on {lo}: cached bars before it are left out "
+                "(the membership then is unknown)",
+            )
+        )
+    if members.coverage_end is not None and last > members.coverage_end:
+        notes.append(
+            Finding(
+                name,
+                None,
+                "membership",
+                "kept",
+                f"{name}: {members.source} ends on {members.coverage_end}: later bars use the last known "
+                "membership (update pitindex for fresher data)",
+            )
+        )
+    if by_range:
+        in_range = members.members_between(first, last)
+        in_range = [t for t in in_range if key in UNIVERSES or t in candidates]
+    else:
+        in_range = candidates
+    in_range = in_range[:max_tickers] if max_tickers is not None else in_range
+    gone = {f.ticker for f in unreadable}
+    cached = [t for t in in_range if t in frames]
+    absent = [t for t in in_range if t not in frames and t not in gone]
+    detail = (
+        f"{name}: {len(in_range)} point-in-time members {first}..{last} ({members.source}), "
+        f"{len(cached)} cached" + (f"; {len(absent)} not cached: {_shown(absent, 12)}" if absent else "")
+    )
+    notes.append(Finding(name, None, "membership", "dropped" if absent else "kept", detail))
+    m, findings = build_market(
+        {t: frames[t] for t in cached},
+        source="+".join(sorted({meta_of[t].source for t in cached})),
+        adjusted=all(meta_of[t].adjusted for t in cached),
+        name=name,
+        start=pd.Timestamp(lo),
+        end=end,
+        min_history=min_history,
+    )
+    member = members.mask(m.tickers, m.dates)
+    ever = (m.tradable_mask & member).any(axis=0)
+    if not ever.all():
+        never = [t for t, e in zip(m.tickers, ever, strict=True) if not e]
+        notes.append(
+            Finding(
+                name,
+                None,
+                "membership",
+                "dropped",
+                f"{len(never)} tickers never listed while members in range, left out: {_shown(never, 20)}",
+            )
+        )
+        if not ever.any():
+            raise DataError(f"{name}: no cached ticker is listed while a member of {members.source}")
+        keep_cols = [t for t, e in zip(m.tickers, ever, strict=True) if e]
+        m, member = m.select(keep_cols), member[:, ever]
+    m = m.with_membership(member, on_exit=on_exit)
+    return m, LoadReport(m.source, unreadable + notes + findings)
+
+
 def load_market(
     market: str | Sequence[str] = "demo",
     *,
@@ -232,6 +386,8 @@ def load_market(
     end: object = None,
     max_tickers: int | None = None,
     min_history: int = 0,
+    membership: str | Path | Membership | None = None,
+    on_exit: Literal["sell", "hold"] = "sell",
 ) -> Market:
     """A validated, aligned `Market`.
 
@@ -244,9 +400,18 @@ def load_market(
     Members listed late or delisted early keep their history: the market spans the union of their
     dates with a `Market.tradable` mask; ``min_history`` drops members with fewer bars in
     [start, end] (reported). ``adjusted`` is True only if every ticker's cached prices are adjusted.
+    ``membership`` / ``on_exit``: index membership (sp500: point-in-time by default; see
+    `load_market_with_report`): the members of the range, tradable only while members.
     """
     return load_market_with_report(
-        market, data_dir=data_dir, start=start, end=end, max_tickers=max_tickers, min_history=min_history
+        market,
+        data_dir=data_dir,
+        start=start,
+        end=end,
+        max_tickers=max_tickers,
+        min_history=min_history,
+        membership=membership,
+        on_exit=on_exit,
     )[0]
 
 

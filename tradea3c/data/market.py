@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,12 @@ class Market:
     universe whose membership changes spans the union of its members' dates; before its listing
     and after its delisting an asset's prices are placeholders (first open / last close, volume
     0) that the execution model never trades at except to sell a delisted holding (see
-    `envs.execution`) and that features never read.
+    `envs.execution`) and that features never read. With an index membership
+    (`with_membership`) ``tradable`` is listed AND a member of the index on that bar.
+
+    ``keep`` (bool, same shape, or None = nowhere): bars on which a holding of a non-tradable asset
+    is not force-sold (still listed but out of the index, ``on_exit="hold"``): it cannot be bought
+    there and is sold at the next rebalance instead of the next fill (`envs.execution.delist`).
     """
 
     tickers: tuple[str, ...]
@@ -40,6 +46,7 @@ class Market:
     adjusted: bool = True
     name: str = ""
     tradable: np.ndarray | None = None
+    keep: np.ndarray | None = None
     _fingerprint: list[str] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
@@ -66,6 +73,12 @@ class Market:
                 mask = np.ascontiguousarray(mask)
                 mask.setflags(write=False)
             object.__setattr__(self, "tradable", mask)
+        if self.keep is not None:
+            keep = np.asarray(self.keep, dtype=bool).reshape(shape)
+            keep = np.ascontiguousarray(keep) if keep.any() else None
+            if keep is not None:
+                keep.setflags(write=False)
+            object.__setattr__(self, "keep", keep)
         if len(dates) > 1 and not np.all(np.diff(dates.astype(np.int64)) > 0):
             raise ValueError("Market.dates must be strictly increasing; run validation/cleaning first")
 
@@ -113,6 +126,8 @@ class Market:
                 h.update(getattr(self, name).tobytes())
             if self.tradable is not None:  # markets without listings keep their fingerprints
                 h.update(self.tradable.tobytes())
+            if self.keep is not None:
+                h.update(b"keep" + self.keep.tobytes())
             self._fingerprint.append(h.hexdigest()[:16])
         return self._fingerprint[0]
 
@@ -138,6 +153,7 @@ class Market:
             adjusted=self.adjusted,
             name=self.name,
             tradable=None if self.tradable is None else self.tradable[rows],
+            keep=None if self.keep is None else self.keep[rows],
         )
 
     def select(self, tickers: str | list[str] | tuple[str, ...]) -> Market:
@@ -155,6 +171,29 @@ class Market:
             adjusted=self.adjusted,
             name=self.name,
             tradable=None if self.tradable is None else self.tradable[:, cols],
+            keep=None if self.keep is None else self.keep[:, cols],
+        )
+
+    def with_membership(self, member: np.ndarray, *, on_exit: Literal["sell", "hold"] = "sell") -> Market:
+        """This market with an index-membership term: ``tradable = listed AND member`` (``member``
+        bool ``(n_bars, n_assets)``, the membership on each bar's date). ``on_exit="sell"``: a holding
+        that leaves the index is sold at the next fill, like a delisting; ``"hold"``: it stays while
+        still listed (``keep``) and is sold at the next rebalance."""
+        if on_exit not in ("sell", "hold"):
+            raise ValueError(f"on_exit must be 'sell' or 'hold', got {on_exit!r}")
+        member = np.asarray(member, dtype=bool)
+        if member.shape != self.close.shape:
+            raise ValueError(f"membership mask has shape {member.shape}, expected {self.close.shape}")
+        listed = self.tradable_mask
+        return Market(
+            tickers=self.tickers,
+            dates=self.dates,
+            **{f: getattr(self, f) for f in FIELDS},
+            source=self.source,
+            adjusted=self.adjusted,
+            name=self.name,
+            tradable=listed & member,
+            keep=listed & ~member if on_exit == "hold" else None,
         )
 
     # ------------------------------------------------------------ pandas

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Literal
 
 from tradea3c.data.market import Market
 
@@ -35,6 +36,14 @@ class MarketSpec:
     """Bars of the synthetic "signal" market."""
     synthetic_seed: int = 0
     """Seed of the synthetic "signal" market (use another seed for unseen test data)."""
+    membership: str | None = None
+    """Index membership: None = the default ("pit" for sp500; today's list, logged as
+    survivorship-biased, for dow30 and nasdaq100); "pit" = the universe's point-in-time data
+    (pitindex); "today" = today's list; else a CSV path (ticker,start,end). With a membership, the
+    market holds every member of the range and an asset trades only while listed AND a member."""
+    on_exit: Literal["sell", "hold"] = "sell"
+    """A holding that leaves the index: "sell" at the next fill (like a delisting); "hold" while
+    still listed, sold at the next rebalance (differs from "sell" only for periodic rebalancing)."""
 
 
 def load_market_spec(spec: MarketSpec) -> Market:
@@ -59,11 +68,17 @@ def load_market_spec(spec: MarketSpec) -> Market:
         end=spec.end,
         max_tickers=spec.max_tickers,
         min_history=spec.min_history,
+        membership=spec.membership,
+        on_exit=spec.on_exit,
     )
     listings = [f for f in report.findings if f.check == "listing"]
     for f in report.findings:
         if f.check == "universe":
             log.info(f"{spec.source}: {f.detail}; training on the {market.n_assets} cached members")
+        elif f.check == "membership":
+            log.info(f.detail)
+        elif f.check == "survivorship":
+            log.warning(f.detail)
         elif f.check == "min-history" and "too little history" in f.detail:
             log.info(f"{spec.source}: left out {f.detail} (min_history {spec.min_history})")
     if listings:

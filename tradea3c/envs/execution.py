@@ -19,6 +19,11 @@ Listings (`Market.tradable`): an order for an asset that is not listed at the fi
 weight 0 (it cannot be bought before its listing), and a holding of an asset that is no longer
 listed is sold first, at that bar's fill price -- the last close, which the delisted placeholder
 prices repeat -- paying the usual cost (`delist`). The rest of the portfolio is not touched.
+With an index membership (`Market.with_membership`) "not tradable" also means "out of the index":
+a member that leaves is sold the same way, at the real fill price of that bar with costs
+(``on_exit="sell"``); with ``on_exit="hold"`` (`Market.keep`) the holding stays while the asset
+is still listed and is sold at the next rebalance (its target weight is 0 there). A daily
+rebalance (the portfolio envs, ``replay(mode="always")``) sells it at the next fill either way.
 
 Functions work on Python floats, on numpy arrays of independent one-asset accounts
 (`rebalance_each`), or on portfolios whose last axis is the asset (`rebalance`).
@@ -120,10 +125,13 @@ def rebalance(units: np.ndarray, cash, target: np.ndarray, price: np.ndarray, ra
     )
 
 
-def delist(units: np.ndarray, cash, tradable: np.ndarray, price: np.ndarray, rate):
-    """Sell every holding of an asset not ``tradable`` at ``price`` (cost paid as a fill); the
+def delist(units: np.ndarray, cash, tradable: np.ndarray, price: np.ndarray, rate, keep=None):
+    """Sell every holding of an asset not ``tradable`` at ``price`` (cost paid as a fill), except
+    where ``keep`` (None = nowhere: out of the index but still listed, ``on_exit="hold"``); the
     last axis is the asset. Returns ``(new_units, new_cash, traded_notional, cost)``."""
     gone = ~tradable & (units != 0.0)
+    if keep is not None:
+        gone &= ~keep
     if not gone.any():
         return units, cash, 0.0, 0.0
     sold = np.where(gone, units, 0.0)
@@ -184,7 +192,7 @@ def replay(
     price = fill_prices(market, fill)
     rates = cost_rates(market, costs or CostConfig()) if rates is None else np.asarray(rates)
     rates = rates.reshape(market.n_bars, -1)
-    listed = market.tradable
+    listed, keep = market.tradable, market.keep
     units = np.zeros(n_assets)
     cash = float(initial_equity)
     held = np.zeros(n_assets)
@@ -198,7 +206,10 @@ def replay(
         t1 = start + i + 1
         execute = targets[i - latency] if i >= latency else np.zeros(n_assets)
         if listed is not None:
-            units, cash, out_traded[i], out_cost[i] = delist(units, cash, listed[t1], price[t1], rates[t1])
+            kept = None if keep is None else keep[t1]
+            units, cash, out_traded[i], out_cost[i] = delist(
+                units, cash, listed[t1], price[t1], rates[t1], kept
+            )
             out_trade[i] = out_traded[i] > 0
         if mode == "always" or np.any(execute != held):
             order = listed_target(execute, None if listed is None else listed[t1])

@@ -8,7 +8,8 @@ reaches an observation.
 
 Listings (`Market.tradable`): each asset's features are computed from its listed bars only, so
 placeholder prices never enter an indicator; outside ``valid`` (before the asset's own warm-up
-after listing, and after delisting) its features are 0.0.
+after listing, after delisting, and on bars inside the span where it is not tradable: halted, or
+out of the index with a point-in-time membership) its features are 0.0.
 
 Normalisation is causal: rolling (or expanding) mean/std of past values only, then clipping.
 """
@@ -95,6 +96,7 @@ def compute_features(market: Market, cfg: FeatureConfig | None = None) -> Featur
             valid[a + warm : b + 1, j] = True
             if a == 0:
                 first_valid = max(first_valid, warm)
+        valid &= market.tradable  # not inside a gap of the span (halted, or out of the index)
         values[first_valid:][~valid[first_valid:]] = 0.0
         valid.setflags(write=False)
     tail = values[first_valid:]

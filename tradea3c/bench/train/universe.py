@@ -1,6 +1,7 @@
 """`tradea3c bench train --universe N`: A3C on a portfolio of N assets with the per-asset policy:
 env-steps/s, peak memory of the process tree (psutil) and parameters, next to the parameter count
-of the flat MLP for the same universe."""
+of the flat MLP for the same universe; and one worker's time by phase with the update's GFLOP/s
+against torch's matmul in the same process (`tradea3c.bench.train.phases`)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ import psutil
 from tradea3c.a3c import ModelConfig, train
 from tradea3c.a3c.run import steady_steps_per_s
 from tradea3c.bench.train.common import bench_config
+from tradea3c.bench.train.phases import UpdateProfile, profile_update
 from tradea3c.data.market import Market
-from tradea3c.envs.config import DateSplit
+from tradea3c.envs.config import DateSplit, PortfolioEnvConfig
 from tradea3c.experiment.factory import TradingEnvFactory
 
 
@@ -83,23 +85,13 @@ class _PeakMemory:
         self.peak = max(self.peak, tree_memory_mb(self._pid))
 
 
-def run_universe_train_benchmark(
-    assets: int = 500,
-    bars: int = 1500,
-    steps: int = 100_000,
-    workers: int = 2,
-    ks: tuple[int, ...] = (16,),
-    hidden: tuple[int, ...] = (64, 64),
-    window: int = 5,
-    market: Market | None = None,
-) -> list[UniverseBenchRow]:
-    """A3C on a portfolio of ``assets`` members (a synthetic changing universe unless ``market`` is
-    given) with the per-asset policy, each worker stepping K replays of `PortfolioVectorEnv`:
-    env-steps/s, peak memory and parameters (with the flat MLP's count for the same universe)."""
-    from tradea3c.a3c.models import BuiltinModelFactory
+def universe_env(
+    assets: int, bars: int, window: int, market: Market | None = None
+) -> tuple[Market, PortfolioEnvConfig, DateSplit]:
+    """The universe rows' market (a synthetic changing universe of ``assets`` members unless
+    ``market`` is given: a tenth each listed late, delisted and halted), env and split (train on
+    the first 80% of bars)."""
     from tradea3c.data.synthetic import changing_universe
-    from tradea3c.envs.config import PortfolioEnvConfig
-    from tradea3c.envs.portfolio_env import portfolio_spaces
     from tradea3c.features.config import FeatureConfig
 
     if market is None:
@@ -114,6 +106,46 @@ def run_universe_train_benchmark(
         features=FeatureConfig(names=("ret_1", "ret_5", "ret_20", "vol_20")),
     )
     split = DateSplit(str(market.dates[int(0.8 * market.n_bars)])[:10], str(market.dates[-2])[:10])
+    return market, cfg, split
+
+
+def profile_universe_update(
+    assets: int = 500,
+    bars: int = 1500,
+    k: int = 16,
+    hidden: tuple[int, ...] = (64, 64),
+    window: int = 5,
+    updates: int = 6,
+    market: Market | None = None,
+) -> UpdateProfile:
+    """One worker of the universe row, timed phase by phase in this process (`profile_update`)."""
+    from tradea3c.a3c.models import BuiltinModelFactory
+
+    market, cfg, split = universe_env(assets, bars, window, market)
+    model = ModelConfig(kind="per_asset", hidden=hidden)
+    envs = TradingEnvFactory(market, cfg, split, base_seed=0, num_envs=k)
+    return profile_update(
+        envs, BuiltinModelFactory(model, window=window), bench_config(10**9, 1, model), updates
+    )
+
+
+def run_universe_train_benchmark(
+    assets: int = 500,
+    bars: int = 1500,
+    steps: int = 100_000,
+    workers: int = 2,
+    ks: tuple[int, ...] = (16,),
+    hidden: tuple[int, ...] = (64, 64),
+    window: int = 5,
+    market: Market | None = None,
+) -> list[UniverseBenchRow]:
+    """A3C on a portfolio of ``assets`` members (a synthetic changing universe unless ``market`` is
+    given) with the per-asset policy, each worker stepping K replays of `PortfolioVectorEnv`:
+    env-steps/s, peak memory and parameters (with the flat MLP's count for the same universe)."""
+    from tradea3c.a3c.models import BuiltinModelFactory
+    from tradea3c.envs.portfolio_env import portfolio_spaces
+
+    market, cfg, split = universe_env(assets, bars, window, market)
     spaces = portfolio_spaces(cfg, market.n_assets, len(cfg.features.names))  # no env (features) needed
     rows: list[UniverseBenchRow] = []
     for kind in ("per_asset", "mlp"):
