@@ -5,6 +5,7 @@ Nothing here knows about markets: the engine sees environments only through a fa
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Literal
@@ -132,6 +133,24 @@ class A3CConfig:
             raise ValueError("kl_coef and entropy_coef must be >= 0")
         if self.backend == "ray" and self.mode != "a3c":
             raise ValueError('the ray backend runs asynchronous A3C workers; use mode = "a3c"')
+        numbers = {
+            "lr": self.lr, "entropy_coef": self.entropy_coef, "kl_coef": self.kl_coef,
+            "value_coef": self.value_coef, "max_grad_norm": self.max_grad_norm, "eps": self.eps,
+            "weight_decay": self.weight_decay, "rmsprop_alpha": self.rmsprop_alpha,
+            "adam_betas": max(self.adam_betas), "checkpoint_every_s": self.checkpoint_every_s,
+            "log_every_s": self.log_every_s,
+        }  # fmt: skip
+        bad = [k for k, v in numbers.items() if not math.isfinite(v)]
+        if bad:  # nan compares False with every bound below: one NaN would make every weight NaN
+            raise ValueError(f"{', '.join(bad)} must be finite (got {numbers[bad[0]]})")
+        if self.lr <= 0 or self.eps <= 0:
+            raise ValueError("lr and eps must be > 0")
+        if min(self.value_coef, self.max_grad_norm, self.checkpoint_every_s, self.log_every_s) < 0:
+            raise ValueError("value_coef, max_grad_norm, checkpoint_every_s and log_every_s must be >= 0")
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0 (got {self.seed}); seeds are non-negative integers")
+        if self.eval_every < 0 or self.checkpoint_every < 0 or self.worker_restarts < 0:
+            raise ValueError("eval_every, checkpoint_every and worker_restarts must be >= 0 (0 = off)")
 
     @property
     def num_workers(self) -> int:

@@ -87,6 +87,8 @@ def study(
     seed_list, levels = _numbers(seeds, "--seeds", int), _numbers(costs, "--costs")
     if not seed_list:
         raise fail("--seeds is empty; give at least one seed, e.g. 0,1,2")
+    if min(seed_list) < 0:
+        raise fail(f"--seeds {seeds}: seeds must be >= 0, e.g. 0,1,2")
     flags = {
         "market.source": market,
         "market.data_dir": None if data_dir is None else str(data_dir),

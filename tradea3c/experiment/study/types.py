@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -34,6 +35,16 @@ class StudySpec:
     """Anchored walk-forward folds instead of the strategy's date split (0 = the date split): the
     universe's calendar is cut into ``folds + 1`` blocks, fold k trains on blocks 0..k-1 (its last
     20% validates) and tests on block k; each (ticker, fold) is a row of the table."""
+
+    def __post_init__(self) -> None:
+        if not self.seeds or min(self.seeds) < 0:
+            raise ValueError(f"seeds {list(self.seeds)}: give at least one seed, all >= 0 (e.g. 0,1,2)")
+        if not all(math.isfinite(c) and c >= 0 for c in self.costs_bps):
+            raise ValueError(f"costs {list(self.costs_bps)}: costs are finite bps >= 0 (e.g. 0,5,10,25)")
+        if self.trials < 0 or self.folds < 0:
+            raise ValueError(f"trials {self.trials}, folds {self.folds}: both must be >= 0")
+        if not 0.0 <= self.holdout < 1.0 or not math.isfinite(self.holdout):
+            raise ValueError(f"holdout {self.holdout}: the share of held-out tickers is in [0, 1)")
 
     def key(self) -> dict[str, Any]:
         """What identifies the study's runs (``trials`` only changes the deflated Sharpe)."""
