@@ -256,6 +256,7 @@ def portfolio_strategy(steps: int, **a3c: object) -> StrategyConfig:
         name="per-asset",
         env_kind="portfolio",
         profiles=(),
+        envs_per_worker=1,  # the settings the learning test's bar was measured with
         portfolio=PortfolioEnvConfig(
             action="simplex",
             window=2,
