@@ -217,11 +217,7 @@ def load_market_with_report(
     if unreadable and not frames:
         raise DataError(unreadable[0].detail)
     if missing:
-        how = f"--market {name}" if is_universe else shown
-        raise DataError(
-            f"{len(missing)} of {len(tickers)} tickers not in the cache {ddir}: {shown}; "
-            f"run `tradea3c fetch {how}` (online) or `tradea3c fetch --from-csv DIR` (offline)"
-        )
+        raise _not_cached(missing, len(tickers), ddir, f"--market {name}" if is_universe else shown)
     sources = sorted({m.source for m in metas})
     m, findings = build_market(
         frames,
@@ -237,6 +233,14 @@ def load_market_with_report(
 
 def _shown(tickers: list[str], n: int = 8) -> str:
     return " ".join(tickers[:n]) + (f" (+{len(tickers) - n} more)" if len(tickers) > n else "")
+
+
+def _not_cached(missing: list[str], total: int, ddir: Path, how: str) -> DataError:
+    """The one line for asked-for tickers the cache lacks; ``how``: what to pass to `tradea3c fetch`."""
+    return DataError(
+        f"{len(missing)} of {total} tickers not in the cache {ddir}: {_shown(missing)}; "
+        f"run `tradea3c fetch {how}` (online) or `tradea3c fetch --from-csv DIR` (offline)"
+    )
 
 
 def _read_cached(
@@ -294,11 +298,12 @@ def _load_members(
     frames, metas, missing, unreadable = _read_cached(ddir, candidates, skip_unreadable)
     meta_of = dict(zip(frames, metas, strict=True))
     notes: list[Finding] = []
+
+    def note(status: str, detail: str) -> None:
+        notes.append(Finding(name, None, "membership", status, detail))
+
     if missing and not by_range:
-        raise DataError(
-            f"{len(missing)} of {len(candidates)} tickers not in the cache {ddir}: {_shown(missing)}; "
-            f"run `tradea3c fetch {_shown(missing)}` (online) or `tradea3c fetch --from-csv DIR` (offline)"
-        )
+        raise _not_cached(missing, len(candidates), ddir, _shown(missing))
     if not frames:
         if unreadable:
             raise DataError(unreadable[0].detail)
@@ -307,32 +312,23 @@ def _load_members(
             f"{ddir}; run `tradea3c fetch --market {key or 'NAME'} --start {lo}` (online) or "
             "`tradea3c fetch --from-csv DIR` (offline)"
         )
-    first = max(lo, min(as_day(df.index.min()) for df in frames.values()))
+    earliest = min(as_day(df.index.min()) for df in frames.values())
+    first = max(lo, earliest)
     last = max(as_day(df.index.max()) for df in frames.values())
     last = last if hi is None else min(hi, last)
     if first > last:
         raise DataError(f"{name}: no cached bars between {lo} and {hi}; widen the range or fetch it")
-    if start is None and min(as_day(df.index.min()) for df in frames.values()) < lo:
-        notes.append(
-            Finding(
-                name,
-                None,
-                "membership",
-                "dropped",
-                f"{name}: {members.source} starts on {lo}: cached bars before it are left out "
-                "(the membership then is unknown)",
-            )
+    if start is None and earliest < lo:
+        note(
+            "dropped",
+            f"{name}: {members.source} starts on {lo}: cached bars before it are left out "
+            "(the membership then is unknown)",
         )
     if members.coverage_end is not None and last > members.coverage_end:
-        notes.append(
-            Finding(
-                name,
-                None,
-                "membership",
-                "kept",
-                f"{name}: {members.source} ends on {members.coverage_end}: later bars use the last known "
-                "membership (update pitindex for fresher data)",
-            )
+        note(
+            "kept",
+            f"{name}: {members.source} ends on {members.coverage_end}: later bars use the last known "
+            "membership (update pitindex for fresher data)",
         )
     if by_range:
         in_range = members.members_between(first, last)
@@ -347,7 +343,7 @@ def _load_members(
         f"{name}: {len(in_range)} point-in-time members {first}..{last} ({members.source}), "
         f"{len(cached)} cached" + (f"; {len(absent)} not cached: {_shown(absent, 12)}" if absent else "")
     )
-    notes.append(Finding(name, None, "membership", "dropped" if absent else "kept", detail))
+    note("dropped" if absent else "kept", detail)
     m, findings = build_market(
         {t: frames[t] for t in cached},
         source="+".join(sorted({meta_of[t].source for t in cached})),
@@ -361,14 +357,9 @@ def _load_members(
     ever = (m.tradable_mask & member).any(axis=0)
     if not ever.all():
         never = [t for t, e in zip(m.tickers, ever, strict=True) if not e]
-        notes.append(
-            Finding(
-                name,
-                None,
-                "membership",
-                "dropped",
-                f"{len(never)} tickers never listed while members in range, left out: {_shown(never, 20)}",
-            )
+        note(
+            "dropped",
+            f"{len(never)} tickers never listed while members in range, left out: {_shown(never, 20)}",
         )
         if not ever.any():
             raise DataError(f"{name}: no cached ticker is listed while a member of {members.source}")

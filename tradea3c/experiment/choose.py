@@ -54,12 +54,11 @@ def default_strategy(
 def model_parameters(cfg: StrategyConfig) -> int:
     """Parameters of ``cfg``'s portfolio model. Only for per_asset models, whose count does not
     depend on the number of members: counted on a two-member stand-in, no data read."""
+    from tradea3c.a3c.models import BuiltinModelFactory
     from tradea3c.envs.portfolio_env import portfolio_spaces
 
     env = cfg.portfolio
     spaces = portfolio_spaces(env, 2, len(env.features.names))
-    from tradea3c.a3c.models import BuiltinModelFactory
-
     return sum(p.numel() for p in BuiltinModelFactory(cfg.a3c.model, window=env.window)(*spaces).parameters())
 
 
