@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -284,3 +285,32 @@ def test_config_bad_file_errors_are_one_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="invalid TOML") as info:
         load_toml(_Outer, bad)
     assert "\n" not in str(info.value)
+
+
+def test_a_non_utf8_toml_file_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "latin1.toml"
+    bad.write_bytes('name = "caf\xe9"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError) as info:
+        load_toml(_Outer, bad)
+    msg = str(info.value)
+    assert msg.startswith(f"{bad}: not UTF-8 text") and "line 1" in msg and "save it as UTF-8" in msg, msg
+    assert "\n" not in msg
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "+nan"])
+def test_a_non_finite_toml_number_names_the_file_and_the_key(tmp_path: Path, value: str) -> None:
+    from tradea3c.experiment.strategy import StrategyConfig
+
+    bad = tmp_path / "s.toml"
+    bad.write_text(f"[env.reward]\nscale = {value}\n")  # no __post_init__ check of its own
+    with pytest.raises(ConfigError) as info:
+        load_toml(StrategyConfig, bad)
+    shown = value.lstrip("+")
+    assert str(info.value) == (
+        f"{bad}: env.reward.scale = {shown} is not a finite number; set a number or delete the key "
+        "for its default"
+    )
+    assert info.value.path == "env.reward.scale"
+    bad.write_text(f"[a3c]\nlr = {value}\n")  # A3CConfig's own check said only "a3c: lr ..."
+    with pytest.raises(ConfigError, match=rf"s.toml: a3c.lr = {re.escape(shown)} is not a finite number"):
+        load_toml(StrategyConfig, bad)

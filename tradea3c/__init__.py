@@ -7,6 +7,7 @@ The four verbs, each what the CLI command of that name calls, with its option na
     run = tradea3c.train("signal", steps=20_000, out="runs/signal")
     report = tradea3c.backtest(run.run_dir, html="runs/signal/tearsheet.html")
     study = tradea3c.study("signal", market="dow30", seeds=(0, 1, 2))
+    orders = tradea3c.signal(run.run_dir, capital=100_000).orders   # tradea3c.experiment.signal
 
 ``import tradea3c`` registers the Gymnasium envs (``tradea3c/Market-v0``, ``tradea3c/Portfolio-v0``)
 and nothing heavier: everything else loads on first use (``tradea3c.backtest`` is the callable
@@ -18,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from tradea3c._registration import MARKET_ENV_ID, PORTFOLIO_ENV_ID, register_envs
-from tradea3c._verbs import study, train
+from tradea3c._verbs import signal, study, train
 from tradea3c._version import __version__
 
 register_envs()
@@ -30,6 +31,7 @@ __all__ = [
     "__version__",
     "backtest",
     "load_market",
+    "signal",
     "study",
     "synthetic_market",
     "train",

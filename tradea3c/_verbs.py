@@ -1,5 +1,6 @@
-"""The verbs at the top level: ``tradea3c.train`` and ``tradea3c.study`` (``tradea3c.load_market`` is
-`tradea3c.data.load_market` itself; ``tradea3c.backtest`` is the callable `tradea3c.backtest` package).
+"""The verbs at the top level: ``tradea3c.train``, ``tradea3c.study`` and ``tradea3c.signal``
+(``tradea3c.load_market`` is `tradea3c.data.load_market` itself; ``tradea3c.backtest`` is the
+callable `tradea3c.backtest` package).
 
 Each is a thin wrapper over the library call the CLI command of that name makes, with the command's
 option names as keyword arguments (``--data-dir`` is ``data_dir``, ``--set`` is ``set``, ``--quiet``
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from tradea3c.a3c import TrainResult
     from tradea3c.data.market import Market
     from tradea3c.experiment import StrategyConfig
+    from tradea3c.experiment.signal import Signal
     from tradea3c.experiment.study import StudyResult
 
 
@@ -104,6 +106,7 @@ def train(
     set: Sequence[str] = (),  # noqa: A002 - the CLI's --set
     out: str | Path | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     quiet: bool = False,
 ) -> TrainResult:
     """Train A3C on a strategy, as ``tradea3c train`` does (`tradea3c.experiment.train_strategy`).
@@ -117,7 +120,8 @@ def train(
     ``set`` takes ``--set`` lines (``["a3c.lr=3e-4"]``). With ``market`` naming several assets and no
     ``strategy``, the market chooses the per-asset strategy (`tradea3c.experiment.choose`).
     ``out``: the run directory (default ``runs/<strategy>-<time>``); ``resume`` continues it
-    from its ``latest.pt``. ``quiet``: no live progress display.
+    from its ``latest.pt``; a folder holding a run is refused without ``resume`` or ``overwrite``
+    (replace its run files). ``quiet``: no live progress display.
     """
     from tradea3c.experiment import train_strategy
     from tradea3c.experiment.train import STRATEGY_FILE, default_run_dir
@@ -129,7 +133,7 @@ def train(
         backend=backend, address=address, seed=seed, membership=membership, on_exit=on_exit,
     )  # fmt: skip
     run_dir = Path(out) if out is not None else default_run_dir(cfg)
-    return train_strategy(cfg, run_dir, resume=resume, progress=not quiet, market=data)
+    return train_strategy(cfg, run_dir, resume=resume, overwrite=overwrite, progress=not quiet, market=data)
 
 
 def study(
@@ -186,3 +190,26 @@ def study(
 
 def _study_dir(cfg: StrategyConfig, mode: str) -> Path:
     return Path("studies") / f"{cfg.name}-{cfg.market.source.replace(',', '_')[:40]}-{mode}"
+
+
+def signal(
+    runs: str | Path | Sequence[str | Path],
+    *,
+    date: str | None = None,
+    capital: float | None = None,
+    positions: str | Path | None = None,
+    data_dir: str | Path | None = None,
+    max_age_days: int = 4,
+    start: str | None = None,
+) -> Signal:
+    """What a run (several: their ensemble) holds next session and the orders to get there, as
+    ``tradea3c signal`` does (`tradea3c.experiment.signal.compute_signal`): ``date`` (default: the
+    last cached bar, which must be at most ``max_age_days`` business days old), ``capital`` (cash,
+    default 100,000) or ``positions`` (a ``ticker,quantity`` CSV with an optional ``cash`` row),
+    ``data_dir`` and ``start`` (the base bar of the policy's own track) as the command's options."""
+    from tradea3c.experiment.signal import compute_signal
+
+    return compute_signal(
+        runs, date=date, capital=capital, positions=positions, data_dir=data_dir,
+        max_age_days=max_age_days, start=start,
+    )  # fmt: skip

@@ -13,6 +13,7 @@ import dataclasses
 import difflib
 import functools
 import json
+import math
 import reprlib
 import tomllib
 import types
@@ -149,16 +150,49 @@ def to_dict(obj: Any) -> Any:
     return obj
 
 
+def _check_finite(value: Any, path: str) -> None:
+    """`ConfigError` naming the key of the first non-finite number (TOML's ``nan``, ``inf``): no
+    setting means "not a number", and a nan compares false against every bound check."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_finite(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_finite(v, f"{path}[{i}]")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(
+            f"{path} = {value!r} is not a finite number; set a number or delete the key for its default", path
+        )
+
+
+def _read_text(path: Path) -> str:
+    """The file's text; `ConfigError` naming the file (and the line of a non-UTF-8 byte)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read it ({e.strerror or e}); pass a readable .toml file") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{raw[e.start]:02x} on line {line}); save it as UTF-8 "
+            "(TOML files are UTF-8)"
+        ) from None
+
+
 def load_toml(cls: type[T], path: str | Path) -> T:
-    """Read a TOML file into dataclass ``cls``; errors name the file and the key."""
+    """Read a TOML file into dataclass ``cls``; errors name the file and the key (one line each:
+    a missing or unreadable file, text that is not UTF-8, invalid TOML, a ``nan``/``inf`` value)."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file {path} not found; pass a path to a .toml file (see strategies/)")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(_read_text(path))
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: invalid TOML ({e}); fix the syntax at that line") from None
     try:
+        _check_finite(data, "")
         return from_dict(cls, data)
     except ConfigError as e:
         raise ConfigError(f"{path}: {e}", e.path) from None

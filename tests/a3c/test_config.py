@@ -38,10 +38,18 @@ def test_out_of_range_values_are_refused(kwargs: dict[str, float], message: str)
 
 @pytest.mark.parametrize(
     ("args", "line"),
-    [(["--set", "a3c.lr=inf"], "error: --set a3c.lr=inf: a3c: lr must be finite (got inf)"),
-     (["--set", "a3c.entropy_coef=nan"], "error: --set a3c.entropy_coef=nan: a3c: entropy_coef must be finite (got nan)"),
-     (["--seed", "-1"], "error: --seed -1: a3c: seed must be >= 0 (got -1); seeds are non-negative integers")],
-)  # fmt: skip
+    [
+        (["--set", "a3c.lr=inf"], "error: --set a3c.lr=inf: a3c: lr must be finite (got inf)"),
+        (
+            ["--set", "a3c.entropy_coef=nan"],
+            "error: --set a3c.entropy_coef=nan: a3c: entropy_coef must be finite (got nan)",
+        ),
+        (
+            ["--seed", "-1"],
+            "error: --seed -1: a3c: seed must be >= 0 (got -1); seeds are non-negative integers",
+        ),
+    ],
+)
 def test_train_refuses_them_in_one_line_before_anything_is_written(
     tmp_path: Path, args: list[str], line: str
 ) -> None:
@@ -59,3 +67,17 @@ def test_study_refuses_negative_seeds_trials_and_bad_costs(tmp_path: Path) -> No
                    {"folds": -2}, {"seeds": ()}):  # fmt: skip
         with pytest.raises(ValueError):
             StudySpec(StrategyConfig(), **kwargs)
+
+
+@pytest.mark.parametrize(("kwargs", "needle"), [
+    ({"hidden": (0,)}, "hidden"), ({"hidden": (64, -1)}, "hidden"), ({"lstm_size": 0}, "lstm_size"),
+])  # fmt: skip
+def test_model_layer_widths_must_be_at_least_one(kwargs: dict[str, object], needle: str) -> None:
+    from tradea3c.a3c.config import ModelConfig
+
+    with pytest.raises(ValueError, match=rf"{needle}.*>= 1"):
+        ModelConfig(**kwargs)  # type: ignore[arg-type]
+    res = runner.invoke(app, ["train", "--set", "a3c.model.hidden=[0]", "--steps", "10", "--quiet"])
+    if needle == "hidden" and kwargs["hidden"] == (0,):
+        assert res.exit_code == 2 and "a3c.model.hidden" in res.output, res.output
+        assert len(res.output.strip().splitlines()) == 1

@@ -156,3 +156,99 @@ def test_simplex_policy_and_lstm_through_the_engine(tmp_path: Path, kind: str) -
     assert res.episodes > 0 and np.isfinite(res.mean_return)
     model, _, _ = load_checkpoint(res.latest_checkpoint)
     assert model.recurrent == (kind == "lstm")
+
+
+# ---------------------------------------------------------------- issue 25: the best score lives with best.pt
+class ConstantScore:
+    """An evaluate_fn (picklable: it runs in the evaluator process) that always scores ``value``."""
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def __call__(self, model: Any) -> dict[str, float]:
+        return {"score": self.value}
+
+
+def test_resume_reads_the_best_score_from_best_pt_not_a_stale_latest(tmp_path: Path) -> None:
+    from tradea3c.a3c.checkpoint.format import write_payload
+
+    cfg = _cfg(total_steps=600, eval_every=300)
+    train(CARTPOLE, cfg, tmp_path, evaluate_fn=ConstantScore(5.0), progress=False)
+    assert read_checkpoint(tmp_path / "best.pt")["metrics"]["score"] == 5.0
+    latest = read_checkpoint(tmp_path / "latest.pt")  # a crash after best.pt, before latest.pt caught up:
+    latest["counters"]["best_metric"] = 1.0
+    write_payload(tmp_path / "latest.pt", latest)
+    res = train(
+        CARTPOLE,
+        _cfg(total_steps=1200, eval_every=300),
+        tmp_path,
+        evaluate_fn=ConstantScore(3.0),
+        resume=True,
+        progress=False,
+    )
+    assert read_checkpoint(tmp_path / "best.pt")["metrics"]["score"] == 5.0  # 3 < 5: not replaced
+    assert res.best_metric == 5.0
+
+
+# ---------------------------------------------------------------- issue 25: non-finite training
+class _NanRewardEnv(gym.Wrapper[Any, Any, Any, Any]):
+    """CartPole whose rewards turn nan after ``after`` steps (a broken feature, a division by zero)."""
+
+    def __init__(self, after: int) -> None:
+        super().__init__(gym.make("CartPole-v1"))
+        self.after, self.n = after, 0
+
+    def step(self, action: Any) -> Any:
+        self.n += 1
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        return obs, float("nan") if self.n > self.after else reward, terminated, truncated, info
+
+
+def nan_reward_factory(worker_index: int) -> Any:
+    return _NanRewardEnv(after=1500)
+
+
+def _finite(path: Path) -> bool:
+    return all(bool(torch.isfinite(t).all()) for t in _weights(path))
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["in-process", "worker processes"])
+def test_a_nan_loss_stops_the_run_and_keeps_finite_weights(tmp_path: Path, workers: int) -> None:
+    """A nan reward makes the loss nan: the run stops with one line before the optimiser steps on
+    it, and latest.pt holds finite weights (never the nan ones)."""
+    with pytest.raises(WorkerError) as err:
+        train(nan_reward_factory, _cfg(workers=workers, total_steps=8000), tmp_path, progress=False)
+    (line,) = str(err.value).splitlines()
+    step = read_checkpoint(tmp_path / "latest.pt")["counters"]["global_step"]
+    assert line.startswith("the loss became non-finite (nan) at step ")
+    assert f"training stopped. latest.pt holds the last finite weights (step {step:,}); lower a3c.lr" in line
+    assert _finite(tmp_path / "latest.pt") and step > 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["status"] == "failed" and summary["error"] == line
+    assert multiprocessing.active_children() == []
+
+
+def test_non_finite_weights_never_overwrite_latest_or_best(tmp_path: Path, monkeypatch) -> None:
+    """Weights that became nan (here: poisoned in the in-process worker after 1,500 steps) are never
+    written: latest.pt and best.pt keep the last finite weights and the run stops with one line."""
+    import tradea3c.a3c.backends.inprocess as inprocess
+
+    class PoisonedWorker(inprocess.Worker):
+        def update(self, stats: Any) -> int:
+            step = super().update(stats)
+            if step >= 1500:
+                with torch.no_grad():
+                    next(self.shared.parameters()).fill_(float("nan"))
+            return step
+
+    monkeypatch.setattr(inprocess, "Worker", PoisonedWorker)
+    cfg = _cfg(total_steps=8000, checkpoint_every=500, eval_every=500)
+    with pytest.raises(WorkerError) as err:
+        train(CARTPOLE, cfg, tmp_path, evaluate_fn=EpisodeReturnEvaluator("CartPole-v1", episodes=1),
+              select_metric="mean_return", progress=False)  # fmt: skip
+    (line,) = str(err.value).splitlines()
+    step = read_checkpoint(tmp_path / "latest.pt")["counters"]["global_step"]
+    assert line.startswith("the ") and "became non-finite" in line and "training stopped." in line
+    assert f"latest.pt holds the last finite weights (step {step:,})" in line
+    assert 500 <= step < 1500 + 10 and _finite(tmp_path / "latest.pt") and _finite(tmp_path / "best.pt")
+    assert json.loads((tmp_path / "summary.json").read_text())["status"] == "failed"

@@ -158,7 +158,7 @@ def test_benchmark_table_format(tmp_path):
     text = md.read_text().splitlines()
     assert text[0].startswith("| Game | Frames |") and text[1].startswith("|---|")
     assert text[2].startswith(
-        "| Pong | 10,000,000 | 60.0 | 20.0 +- 1.0 (n=30) | 21.0 | 135.7% | -20.7 | 9.3 | 11.4 |"
+        "| Pong | 10,000,000 | 60.0 | 20.0 +- 1.0 (n=30) | 21.0 | 135.7% | - | - | -20.7 | 9.3 | 11.4 |"
     )
     data = json.loads(js.read_text())
     assert data["games"][0]["human_normalized"] == pytest.approx((20.0 + 20.7) / 30.0)

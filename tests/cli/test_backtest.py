@@ -57,8 +57,13 @@ def test_walkforward_html_and_json(tmp_path: Path) -> None:
         (["--start", "notadate"], "is not a date"),
         (["--start", "2007-06-01", "--end", "2007-01-01"], "is not before"),
         (["--start", "2030-01-01"], "fewer than 3 bars"),
+        (["--start", "2263-01-05"], "--start 2263-01-05 is out of range"),  # wrapped to "overlaps"
+        (["--end", "2263-01-05"], "--end 2263-01-05 is out of range"),  # wrapped to "fewer than 3 bars"
         (["--start", "2002-01-01"], "--allow-in-sample"),
         (["--costs", "0,x"], "--costs"),
+        (["--costs", "nan,inf"], "finite"),
+        (["--costs", "0,-5"], ">= 0"),
+        (["--trials", "-1"], "--trials -1"),
     ],
 )
 def test_cli_bad_inputs_are_one_line(tiny_run: Path, args: list[str], needle: str) -> None:
@@ -107,3 +112,55 @@ def test_cli_walkforward_bad_folds() -> None:
         ["walkforward", "--strategy", "signal", "--folds", "0", "--quiet"],
     )
     assert res.exit_code == 2 and "--folds" in res.output and "Traceback" not in res.output
+
+
+def test_cli_unwritable_outputs_are_one_line_before_the_run(
+    tiny_run: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """``--html DIR`` and an output below a file are refused before any backtest runs; a missing
+    parent folder of ``--json-out`` is created."""
+    import tradea3c.backtest as bt
+    from tradea3c.cli import app
+
+    calls = []
+    real = bt.backtest_run
+    monkeypatch.setattr(bt, "backtest_run", lambda *a, **k: calls.append(1) or real(*a, **k))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    afile = tmp_path / "notes.txt"
+    afile.write_text("x")
+    for args, needle in [
+        (["--html", str(folder)], f"--html {folder}: is a folder"),
+        (["--json-out", str(folder)], f"--json-out {folder}: is a folder"),
+        (["--json-out", str(afile / "m.json")], f"{afile} is a file"),
+    ]:
+        res = CliRunner().invoke(app, ["backtest", str(tiny_run), *args])
+        assert res.exit_code == 2 and needle in res.output, res.output
+        assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
+    assert not calls  # refused before the backtest ran
+    js = tmp_path / "missing" / "deeper" / "x.json"
+    res = CliRunner().invoke(app, ["backtest", str(tiny_run), "--costs", "0", "--json-out", str(js)])
+    assert res.exit_code == 0 and js.is_file(), res.output
+
+
+def test_cli_a_malformed_rule_file_is_one_line(tiny_run: Path, tmp_path: Path, monkeypatch) -> None:
+    from tradea3c.cli import app
+
+    rules = tmp_path / "strategies" / "rules"
+    rules.mkdir(parents=True)
+    (rules / "broken.toml").write_text("name = 'x\nfast = [\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TRADEA3C_STRATEGIES", raising=False)
+    res = CliRunner().invoke(app, ["backtest", str(tiny_run), "--costs", "0"])
+    assert res.exit_code == 2, res.output
+    assert "broken.toml" in res.output and "Traceback" not in res.output, res.output
+    assert len(res.output.strip().splitlines()) == 1
+
+
+def test_cli_walkforward_refuses_a_folder_as_its_page_before_training(tmp_path: Path) -> None:
+    from tradea3c.cli import app
+
+    args = ["walkforward", "--strategy", "signal", "--quiet", "--out", str(tmp_path / "wf")]
+    res = CliRunner().invoke(app, [*args, "--html", str(tmp_path)])
+    assert res.exit_code == 2 and f"--html {tmp_path}: is a folder" in res.output, res.output
+    assert len(res.output.strip().splitlines()) == 1 and not (tmp_path / "wf").exists()

@@ -366,7 +366,11 @@ def test_disk_full_during_import_is_one_line_and_keeps_the_old_file(
     res = runner.invoke(app, ["fetch", "--from-csv", str(new), "--replace"])
     _one_line_error(res, str(path), "No space left on device", "free disk space", "unchanged")
     assert path.read_bytes() == before
-    assert sorted(p.name for p in tmp_data_dir.iterdir()) == ["AAA.parquet"]  # no temp file left behind
+    # no temp file left behind (only the hidden folder of the per-ticker lock files)
+    assert sorted(p.name for p in tmp_data_dir.iterdir()) == [cache.LOCK_DIR, "AAA.parquet"]
+    assert sorted(p.name for p in (tmp_data_dir / cache.LOCK_DIR).iterdir()) == [
+        "AAA.lock"
+    ]  # the run stopped at AAA
     assert np.allclose(cache.read_ticker(tmp_data_dir, "AAA")[0]["close"], 10.0)
 
 
@@ -395,3 +399,115 @@ def test_yfinance_fetch_replaces_an_unreadable_file_and_stops_on_a_full_disk(
         fetch(["AAPL", "MSFT"], today=date(2024, 3, 6))
     assert path.read_bytes() == before and not cache.ticker_path(data_dir, "MSFT").exists()
     assert [c["ticker"] for c in fake.calls[calls:]] == ["AAPL"]  # MSFT would hit the same full disk
+
+
+# ---- issue 25, item 4: two imports into one cache at once keep every row
+
+
+def test_concurrent_csv_imports_into_one_cache_keep_the_union(tmp_path: Path) -> None:
+    """Two real processes import overlapping tickers with disjoint dates into one cache at the same
+    moment; every trial must end with both files' rows (before the lock, one trial in five lost the
+    rows of one process: its read-merge-write raced the other's)."""
+    tickers = [f"T{i:02d}" for i in range(12)]
+    days = pd.bdate_range("2000-01-03", periods=1200)
+    early, late = days[:600], days[600:]
+    a = _folder(tmp_path, "a", {f"{t}.csv": HEAD + _rows(early) for t in tickers})
+    b = _folder(tmp_path, "b", {f"{t}.csv": HEAD + _rows(late) for t in tickers})
+    env = {k: v for k, v in os.environ.items() if k != "TRADEA3C_DATA"}
+    for trial in range(5):
+        data_dir = tmp_path / f"cache{trial}"
+        procs = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "tradea3c",
+                    "fetch",
+                    "--from-csv",
+                    str(src),
+                    "--data-dir",
+                    str(data_dir),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            for src in (a, b)
+        ]
+        outs = [p.communicate(timeout=120) for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], outs
+        rows = {m.ticker: m.rows for m in cache.list_cache(data_dir)}
+        assert rows == dict.fromkeys(tickers, len(days)), (trial, rows)
+        res = runner.invoke(app, ["data", "list", "--data-dir", str(data_dir)])  # lock files are no entries
+        assert res.exit_code == 0 and f"{len(tickers)} tickers, {len(tickers) * len(days)} rows" in res.output
+        assert "unreadable" not in res.output and ".lock" not in res.output, res.output
+
+
+# ---- issue 25, items 7, 8, 12: decimal commas, offsets, intraday files
+
+
+def _eu_folder(tmp_path: Path) -> Path:
+    rows = "".join(f'{d.date()},"20,450","21,000","19,750","20,450",100\n' for d in DAYS)
+    return _folder(tmp_path, "eu", {"EUR.csv": HEAD + rows})
+
+
+def test_ambiguous_decimal_commas_are_one_line_naming_the_file_and_decimal(
+    tmp_data_dir: Path, tmp_path: Path
+) -> None:
+    src = _eu_folder(tmp_path)
+    res = runner.invoke(app, ["fetch", "--from-csv", str(src)])
+    assert res.exit_code == 1, res.output  # nothing imported
+    errs = [line for line in res.stderr.splitlines() if line.strip()]
+    assert len(errs) == 1 and "EUR.csv" in errs[0] and "--decimal" in errs[0], res.stderr
+    assert not cache.ticker_path(tmp_data_dir, "EUR").exists()
+    res = runner.invoke(app, ["data", "validate", "--from-csv", str(src)])
+    assert res.exit_code == 2 and "EUR.csv" in res.stderr and "--decimal" in res.stderr, res.output
+
+
+def test_decimal_option_reads_commas_as_decimals(tmp_data_dir: Path, tmp_path: Path) -> None:
+    src = _eu_folder(tmp_path)
+    res = runner.invoke(app, ["fetch", "--from-csv", str(src), "--decimal", ","])
+    assert res.exit_code == 0, res.output
+    assert np.allclose(cache.read_ticker(tmp_data_dir, "EUR")[0]["close"], 20.45)
+    res = runner.invoke(app, ["data", "validate", "--from-csv", str(src), "--decimal", ","])
+    assert res.exit_code == 0 and "ok: " in res.output, res.output
+    res = runner.invoke(app, ["fetch", "--from-csv", str(src), "--decimal", ";"])
+    _one_line_error(res, "--decimal ';'", "'.' or ','")
+
+
+def test_offset_timestamps_import_on_their_own_dates(tmp_data_dir: Path, tmp_path: Path) -> None:
+    rows = "".join(f"{d.date()}T20:00-05:00,10,11,9,10,100\n" for d in DAYS)  # evening in New York
+    src = _folder(tmp_path, "off", {"NYC.csv": HEAD + rows})
+    assert runner.invoke(app, ["fetch", "--from-csv", str(src)]).exit_code == 0
+    bars = cache.read_ticker(tmp_data_dir, "NYC")[0]
+    assert list(bars.index) == list(DAYS) and (bars.index.day_of_week < 5).all()
+
+
+def test_intraday_file_is_refused_never_collapsed(tmp_data_dir: Path, tmp_path: Path) -> None:
+    minutes = pd.date_range("2020-01-02 09:30", periods=390 * 2, freq="min")
+    minutes = minutes[minutes.indexer_between_time("09:30", "15:59")]
+    rows = "".join(f"{t},10,11,9,10,100\n" for t in minutes)
+    src = _folder(tmp_path, "min", {"SPY.csv": HEAD + rows, "AAA.csv": HEAD + _rows(DAYS)})
+    res = runner.invoke(app, ["fetch", "--from-csv", str(src)])
+    assert res.exit_code == 0, res.output
+    errs = [line for line in res.stderr.splitlines() if line.strip()]
+    n = int((minutes.normalize() == pd.Timestamp("2020-01-02")).sum())
+    assert errs == [
+        f"{src / 'SPY.csv'} holds intraday bars ({n} rows on 2020-01-02 at different times); tradea3c "
+        "imports daily bars only: resample to one row per day first"
+    ], res.stderr
+    assert [m.ticker for m in cache.list_cache(tmp_data_dir)] == ["AAA"]
+
+
+def test_odd_entries_of_a_csv_folder_are_named(tmp_data_dir: Path, tmp_path: Path) -> None:
+    src = _folder(tmp_path, "odd", {"AAA.csv": HEAD + _rows(DAYS)})
+    (src / "GONE.csv").symlink_to(tmp_path / "moved" / "GONE.csv")
+    (src / "OLD.csv").mkdir()
+    res = runner.invoke(app, ["fetch", "--from-csv", str(src)])
+    assert res.exit_code == 0, res.output
+    assert f"skipped {src / 'GONE.csv'}: a dangling symlink" in res.stderr, res.stderr
+    assert f"skipped {src / 'OLD.csv'}: a folder, not a CSV file" in res.stderr
+    assert [m.ticker for m in cache.list_cache(tmp_data_dir)] == ["AAA"]
+    res = runner.invoke(app, ["data", "validate", "--from-csv", str(src)])
+    assert "GONE.csv: a dangling symlink" in res.output and "ok: " in res.output, res.output

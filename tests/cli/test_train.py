@@ -291,3 +291,238 @@ def test_sigkill_mid_run_then_resume_completes(tmp_path: Path) -> None:
     steps = np.loadtxt(out / "metrics.csv", delimiter=",", skiprows=1, usecols=1, ndmin=1)
     resumed = steps[max(rows_before, 0) :]
     assert len(resumed) and resumed.min() >= before  # counters continue; they never restart from 0
+
+
+# ---------------------------------------------------------------- issue 25: SIGTERM and a dead evaluator
+# (real processes: the CLI in a subprocess of its own session, signals sent as `timeout`, docker stop
+# or SLURM would send them)
+def _start(out: Path, *args: str, extra: str = "log_every_s = 0.2\n") -> subprocess.Popen[str]:
+    """`tradea3c train` on the planted-signal strategy (no periodic checkpoint) in its own session."""
+    strategy = signal_strategy(out.parent, extra=extra, checkpoint_every=10**9)
+    cmd = _cli("--strategy", str(strategy), "--quiet", "--out", str(out), *args)
+    return subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+
+
+def _wait_until_training(proc: subprocess.Popen[str], out: Path, name: str | None = None) -> int | None:
+    """Wait until metrics.csv has a row (and, with ``name``, a live descendant of that name: its pid)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        rows = (out / "metrics.csv").read_text().splitlines() if (out / "metrics.csv").exists() else []
+        if len(rows) > 1 and rows[-1].count(",") > 2 and int(rows[-1].split(",")[1]) > 0:  # steps were done
+            if name is None:
+                return None
+            pid = next((p for p, n in descendants(proc.pid).items() if n == name), None)
+            if pid is not None:
+                return pid
+        time.sleep(0.05)
+    proc.kill()
+    raise AssertionError(f"training did not start (exit code {proc.poll()}): {proc.communicate()[1][-2000:]}")
+
+
+@pytest.mark.parametrize("workers", ["1", "2"], ids=["in-process", "worker processes"])
+def test_sigterm_to_the_process_group_saves_a_checkpoint_and_resumes(tmp_path: Path, workers: str) -> None:
+    """SIGTERM (to the whole process group, as `timeout` sends it) is Ctrl-C: latest.pt and
+    summary.json are written, status "interrupted" by SIGTERM, exit code 143, no traceback from the
+    trainer or its workers; --resume continues from there."""
+    out = tmp_path / "run"
+    proc = _start(out, "--workers", workers, "--steps", "10000000")
+    _wait_until_training(proc, out)
+    os.killpg(proc.pid, signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143, stderr
+    assert stderr.strip() == "", stderr
+    assert f"run {out}: interrupted" in stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "interrupted" and summary["signal"] == "SIGTERM"
+    step = read_checkpoint(out / "latest.pt")["counters"]["global_step"]
+    assert step == summary["global_step"] > 0
+    again = subprocess.run(_cli("--resume", "--steps", str(step + 500), "--quiet", "--out", str(out)),
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    counters = read_checkpoint(out / "latest.pt")["counters"]
+    assert counters["epoch"] == 1 and counters["global_step"] >= step + 500
+
+
+def test_sigterm_stops_a_study_which_then_resumes(tmp_path: Path) -> None:
+    """A SIGTERM'd study stops like Ctrl-C (one line, exit code 143, the run in flight keeps its
+    latest.pt) and the same command resumes it: the interrupted run continues, it is not retrained."""
+    strategy = signal_strategy(tmp_path, extra="log_every_s = 0.2\nworkers = 1\n", checkpoint_every=10**9)
+    out = tmp_path / "study"
+    cmd = [sys.executable, "-m", "tradea3c", "study", "--strategy", str(strategy), "--market", "signal",
+           "--seeds", "0", "--steps", "12000", "--costs", "0", "--quiet", "--out", str(out)]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any(len(p.read_text().splitlines()) > 1 for p in out.glob("runs/*/metrics.csv")):
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143, stderr
+    assert stderr.strip().splitlines() == [
+        "error: the study was interrupted (SIGTERM); run the same command again to resume it"
+    ]
+    (run,) = out.glob("runs/*")
+    assert json.loads((run / "summary.json").read_text())["status"] == "interrupted"
+    stopped_at = read_checkpoint(run / "latest.pt")["counters"]["global_step"]
+    assert 0 < stopped_at < 12000
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert (out / "study.json").is_file()
+    counters = read_checkpoint(run / "latest.pt")["counters"]
+    assert counters["epoch"] == 1 and counters["global_step"] >= 12000  # resumed, not trained again
+
+
+def test_a_killed_evaluator_is_restarted_and_the_run_completes(tmp_path: Path) -> None:
+    """SIGKILL the evaluator before the first latest.pt: one line says so, a new evaluator takes
+    over, the run completes with its evaluations and summary.json records the event."""
+    out = tmp_path / "run"
+    proc = _start(out, "--workers", "1", "--steps", "20000", "--set", "a3c.eval_every=2000")
+    victim = _wait_until_training(proc, out, "a3c-evaluator")
+    assert not (out / "latest.pt").exists()
+    os.kill(victim, signal.SIGKILL)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    assert stderr.strip().splitlines() == ["evaluator died (exit code -9); restarted (1/3)"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "completed" and summary["global_step"] >= 20000
+    assert summary["backend"]["events"] == ["evaluator died (exit code -9); restarted (1/3)"]
+    assert "validation (greedy)" in stdout
+    evaluated = np.loadtxt(out / "eval.csv", delimiter=",", skiprows=1, usecols=1, ndmin=1)
+    assert evaluated.max() >= 20000  # the new evaluator went on to the final evaluation
+
+
+@pytest.mark.parametrize("when", ["before", "after"], ids=["before latest.pt", "after latest.pt"])
+def test_an_evaluator_dead_past_its_restarts_stops_the_run_with_a_resumable_checkpoint(
+    tmp_path: Path, when: str
+) -> None:
+    """No restarts left: the run stops with one line, latest.pt saved from the shared weights (also when
+    the evaluator dies before the first checkpoint: the run folder stays), summary.json says how to go
+    on, and --resume does."""
+    out = tmp_path / "run"
+    every = "1000" if when == "after" else "1000000000"
+    proc = _start(out, "--workers", "2", "--steps", "10000000", "--set", "a3c.worker_restarts=0",
+                  "--set", "a3c.eval_every=1000", "--set", f"a3c.checkpoint_every={every}")  # fmt: skip
+    victim = _wait_until_training(proc, out, "a3c-evaluator")
+    if when == "after":
+        deadline = time.monotonic() + 60
+        while not (out / "latest.pt").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (out / "latest.pt").exists()
+    os.kill(victim, signal.SIGKILL)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 1, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    line = lines[0]
+    step = read_checkpoint(out / "latest.pt")["counters"]["global_step"]
+    assert line == (
+        f"error: the evaluator died (exit code -9); training stopped. latest.pt saved at step {step:,}: "
+        "continue with --resume"
+    )
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "failed" and "--resume" in summary["error"]
+    again = subprocess.run(_cli("--resume", "--steps", str(step + 500), "--quiet", "--out", str(out)),
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert read_checkpoint(out / "latest.pt")["counters"]["global_step"] >= step + 500
+
+
+# ---------------------------------------------------------------- issue 25: run folders (locks, refusals)
+def _one_error(output: str) -> str:
+    (line,) = output.strip().splitlines()
+    assert line.startswith("error: ") and "Traceback" not in output
+    return line
+
+
+def test_train_into_an_existing_run_is_refused_and_keeps_every_byte(tmp_path: Path) -> None:
+    strategy, out = signal_strategy(tmp_path), tmp_path / "run"
+    args = [
+        "train",
+        "--strategy",
+        str(strategy),
+        "--steps",
+        "600",
+        "--workers",
+        "1",
+        "--quiet",
+        "--out",
+        str(out),
+    ]
+    assert runner.invoke(app, args).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    again = runner.invoke(app, args)
+    assert again.exit_code == 2
+    assert "already holds a run" in _one_error(again.output) and "--overwrite" in again.output
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    both = runner.invoke(app, [*args, "--resume", "--overwrite"])
+    assert both.exit_code == 2 and "contradict" in _one_error(both.output)
+    replaced = runner.invoke(app, [*args, "--overwrite"])
+    assert replaced.exit_code == 0, replaced.output
+
+
+def test_a_second_training_into_a_busy_folder_names_the_holders_pid(tmp_path: Path) -> None:
+    """Two real processes: the first trains (and holds the folder), the second is turned away in one
+    line naming the first's PID (with --resume, --overwrite or neither); after the first is killed,
+    the folder is free again (the OS released the lock)."""
+    strategy, out = signal_strategy(tmp_path), tmp_path / "run"
+    first = subprocess.Popen(
+        _cli("--strategy", str(strategy), "--steps", "10000000", "--workers", "1", "--quiet",
+             "--out", str(out)),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "latest.pt").exists() and time.monotonic() < deadline and first.poll() is None:
+            time.sleep(0.2)
+        assert (out / "latest.pt").exists(), first.poll()
+        for extra in ([], ["--overwrite"], ["--resume"]):
+            second = subprocess.run(
+                _cli("--strategy", str(strategy), "--steps", "100", "--quiet", "--out", str(out), *extra),
+                capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+            assert second.returncode == 2, second.stderr
+            line = _one_error(second.stderr)
+            assert f"{out} is in use by PID {first.pid} (training)" in line, (extra, line)
+    finally:
+        first.kill()
+        first.wait(timeout=60)
+    resumed = subprocess.run(
+        _cli("--resume", "--steps", "2000", "--workers", "1", "--quiet", "--out", str(out)),
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+
+
+def test_out_naming_a_file_or_below_one_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    for out in (tmp_path / "notes.txt", tmp_path / "notes.txt" / "run"):
+        res = runner.invoke(app, ["train", "--steps", "100", "--quiet", "--out", str(out)])
+        assert res.exit_code == 2 and "is a file, not a folder" in _one_error(res.output)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_out_in_a_read_only_folder_is_one_line(tmp_path: Path) -> None:
+    locked = tmp_path / "ro"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        res = runner.invoke(app, ["train", "--steps", "100", "--quiet", "--out", str(locked / "run")])
+        assert res.exit_code == 2 and "is not writable" in _one_error(res.output)
+    finally:
+        locked.chmod(0o755)
+
+
+def test_zero_workers_and_a_refused_market_leave_nothing_behind(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(app, ["train", "--workers", "0", "--steps", "100"])
+    assert res.exit_code == 2 and "--workers must be >= 1" in _one_error(res.output)
+    args = ["train", "--strategy", "signal", "--market", "ZZZZ", "--data-dir", "c", "--steps", "9"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2 and "ZZZZ" in _one_error(res.output)
+    assert not (tmp_path / "runs").exists()  # the default run folder (and runs/) made for it are gone

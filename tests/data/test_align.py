@@ -36,9 +36,10 @@ def test_union_calendar_keeps_every_history_and_masks_outside_listings() -> None
     assert MARKET.tradable is not None
     listing = {f.ticker: f for f in FINDINGS if f.check == "listing"}
     assert set(listing) == {"U0", "U1", "U2", "U3", "U5"}  # late, delisted, placeholder prefix
+    halted = np.zeros(MARKET.close.shape, dtype=bool) if MARKET.halted is None else MARKET.halted
     for j, t in enumerate(MARKET.tickers):
         a, b = MARKET.listed_span(j)
-        mask = MARKET.tradable[:, j]
+        mask = MARKET.tradable[:, j] | halted[:, j]  # listed: tradable, or halted inside the listing
         assert mask[a : b + 1].all() and not mask[:a].any() and not mask[b + 1 :].any()
         if t in ("U0", "U1"):  # listed late: placeholders repeat the first open, volume 0
             assert a > 0 and np.all(MARKET.close[:a, j] == FRAMES[t]["open"].iloc[0])
@@ -48,9 +49,9 @@ def test_union_calendar_keeps_every_history_and_masks_outside_listings() -> None
     # the placeholder prefix was trimmed: the listing starts at the first real price
     u5 = MARKET.tickers.index("U5")
     assert MARKET.listed_span(u5)[0] == 200 and MARKET.close[200:, u5].min() > 1.0
-    # a halt inside the listing is filled flat and stays tradable (reported)
+    # a halt inside the listing is filled flat (reported); tests/data/test_halts.py: not tradable
     u4 = MARKET.tickers.index("U4")
-    assert MARKET.tradable is None or MARKET.tradable[:, u4].all()
+    assert (MARKET.tradable_mask[:, u4] | halted[:, u4]).all()
     assert sum(f.ticker == "U4" and f.check == "missing-day" for f in FINDINGS) == 3
 
 
@@ -128,7 +129,8 @@ def test_random_portfolio_policies_never_hold_an_unlisted_asset_and_replay_match
             eq.append(info["equity"])
             targets.append(info["target"])
             held = env._units != 0.0
-            assert not (held & ~tr.tradable[env._t]).any()
+            halted = False if tr.market.halted is None else tr.market.halted[env._t]
+            assert not (held & ~(tr.tradable[env._t] | halted)).any()  # a halted holding is kept
             assert not (info["target"] > 0)[~tr.valid[env._t - 1]].any()
             if term or trunc:
                 break
@@ -156,7 +158,8 @@ def test_baselines_hold_only_listed_assets() -> None:
     start, n = 100, 450
     for curve in baselines(MARKET, start=start, n_steps=n, costs=COSTS):
         held = curve.weights.reshape(n, -1)
-        assert not ((held != 0.0) & ~MARKET.tradable[start + 1 : start + n + 1]).any(), curve.name
+        listed = MARKET.tradable_mask if MARKET.halted is None else MARKET.tradable_mask | MARKET.halted
+        assert not ((held != 0.0) & ~listed[start + 1 : start + n + 1]).any(), curve.name  # halts: kept
 
 
 def test_changing_universe_is_reproducible() -> None:

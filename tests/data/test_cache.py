@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tradea3c.data import DataError, Market, cache, default_data_dir, load_market, synthetic_market
+from tradea3c.data.errors import CacheWriteError
 from tradea3c.data.universes import UNIVERSES, universe_tickers
 
 
@@ -104,3 +107,40 @@ def test_universe_uses_cached_members_and_reports_the_rest(tmp_path: Path) -> No
         and note[0].action == "dropped"
         and f"{len(members) - 2} of {len(members)}" in note[0].detail
     )
+
+
+def test_ticker_lock_waits_then_names_the_file_and_the_fix(tmp_path: Path) -> None:
+    with cache.ticker_lock(tmp_path, "AAA"):
+        assert cache.lock_path(tmp_path, "AAA").is_file()
+        with cache.ticker_lock(tmp_path, "BBB"):  # another ticker: its own lock
+            pass
+        with pytest.raises(
+            DataError, match=r"AAA.parquet is being written by another tradea3c process .*wait"
+        ):
+            with cache.ticker_lock(tmp_path, "AAA", timeout=0.2):
+                pass
+    with cache.ticker_lock(tmp_path, "AAA", timeout=0.2):  # released: free again
+        pass
+    assert cache.list_cache(tmp_path) == [] and cache.scan_cache(tmp_path) == ([], {})
+
+
+def test_a_lock_folder_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / cache.LOCK_DIR).write_text("not a folder")
+    with pytest.raises(
+        CacheWriteError, match=r"cannot create the cache lock file .*\.locks/AAA.lock: .*--data-dir"
+    ):
+        with cache.ticker_lock(tmp_path, "AAA"):
+            pass
+
+
+def test_an_unwritable_cache_runs_unlocked_so_the_write_error_is_the_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def read_only(self: Path, *args: object, **kwargs: object) -> None:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    ran = []
+    with cache.ticker_lock(tmp_path, "AAA"):
+        ran.append(True)
+    assert ran == [True] and not (tmp_path / cache.LOCK_DIR).exists()

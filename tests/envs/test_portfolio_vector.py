@@ -5,6 +5,7 @@ takes the batched path; and the benchmark returns its portfolio rows."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -225,7 +226,7 @@ def test_portfolio_bench_rows_without_finrl(tmp_path: Path) -> None:
         n_assets=4,
         vector_assets=12,
         vector_k=4,
-        finrl_wheel=tmp_path / "absent.whl",
+        finrl_wheel=None,  # no wheel given: the FinRL row is skipped, nothing is looked for
         csv_dir=tmp_path,  # no CSVs: a synthetic market
         universe_bars=300,
         synthetic_bars=400,
@@ -237,11 +238,13 @@ def test_portfolio_bench_rows_without_finrl(tmp_path: Path) -> None:
 
 
 def test_portfolio_bench_finrl_row_from_the_wheel(tmp_path: Path) -> None:
-    from tradea3c.bench.env import find_finrl_wheel, run_portfolio_benchmark
+    from tradea3c.bench.env import run_portfolio_benchmark
 
-    wheel = find_finrl_wheel()
-    if wheel is None:
-        pytest.skip("no FinRL wheel (pip download finrl==0.3.7 --no-deps -d wheels)")
+    wheel = os.environ.get("TRADEA3C_TEST_FINRL_WHEEL")  # explicit: a wheel's code is executed
+    if not wheel or not Path(wheel).is_file():
+        pytest.skip(
+            "set TRADEA3C_TEST_FINRL_WHEEL to a FinRL 0.3.7 wheel (pip download finrl==0.3.7 --no-deps)"
+        )
     res = run_portfolio_benchmark(
         steps=160,
         repeats=1,

@@ -37,6 +37,17 @@ def _one_clean_line(output: str) -> bool:
             ["--strategy", "signal", "--train-end", "2005-01-01", "--val-end", "2004-01-01"],
             "train_end < val_end",
         ),
+        # issue 25: a validation end after the data leaves no test range: refused before training
+        (
+            ["--strategy", "signal", "--train-end", "2005-01-01", "--val-end", "2030-01-01"],
+            "--val-end 2030-01-01 leaves no test range",
+        ),
+        # issue 25: dates pandas cannot hold in nanoseconds wrapped around silently ("no bars")
+        (["--strategy", "signal", "--val-end", "2263-01-05"], "--val-end 2263-01-05 is out of range"),
+        (
+            ["--strategy", "signal", "--train-end", "2300-01-01", "--val-end", "2301-01-01"],
+            "--train-end 2300-01-01 is out of range",
+        ),
         # a validation range of one bar leaves the evaluation env nothing to step
         (
             ["--strategy", "signal", "--train-end", "2005-06-01", "--val-end", "2005-06-02"],

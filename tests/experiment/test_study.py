@@ -238,3 +238,48 @@ def test_portfolio_study_scores_one_row_against_the_portfolio_baselines(tmp_path
     assert sig.n_pairs == 1 and 0.0 <= sig.portfolio.p_value <= 1.0
     assert res.dsr is not None and res.dsr.n_trials == 2
     assert (tmp_path / "study.json").is_file()
+
+
+def test_the_same_study_started_twice_is_turned_away_with_the_holders_pid(tmp_path: Path) -> None:
+    """Issue 25: a second process on the same --out used to train every run again into the same
+    folders; now it gets one line naming the first's PID, and nothing of the first is touched."""
+    out = tmp_path / "study"
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_STUDY.format(tests=str(Path(__file__).parent), out=str(out))],
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while (
+            not (out / ".tradea3c.lock.pid").exists() and child.poll() is None and time.monotonic() < deadline
+        ):
+            time.sleep(0.05)
+        assert (out / ".tradea3c.lock.pid").exists(), child.poll()
+        second = subprocess.run(
+            [sys.executable, "-c", KILLED_STUDY.format(tests=str(Path(__file__).parent), out=str(out))],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert second.returncode != 0
+        assert f"{out} is in use by PID {child.pid} (a study)" in second.stderr
+    finally:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+
+
+def test_cross_sectional_study_skips_members_not_listed_in_validation_or_test(tmp_path: Path) -> None:
+    """A member delisted before the validation range (SIG2) or before the test range (SIG3) is
+    skipped with a note, as the per-ticker study skips it; the others are trained and scored."""
+    m = planted_signal_universe(700, 4, seed=1)
+    listed = np.ones((m.n_bars, m.n_assets), bool)
+    listed[300:, 2] = False  # gone during training
+    listed[480:, 3] = False  # gone during validation: never trades in the test range
+    m = replace(m, tradable=listed)
+    spec = small_spec("cross-sectional")
+    a3c = replace(spec.strategy.a3c, total_steps=300, eval_every=300)
+    spec = replace(spec, seeds=(0,), holdout=0.0, strategy=replace(spec.strategy, a3c=a3c))
+    res = run_study(spec, tmp_path, market=m, progress=False)
+    assert [r.ticker for r in res.tickers] == ["SIG0", "SIG1"]
+    assert set(res.skipped) == {"SIG2", "SIG3"}, res.skipped
+    assert "validation range" in res.skipped["SIG2"] and "skipped" in res.skipped["SIG2"]
+    assert "SIG3 is not listed in" in res.skipped["SIG3"], res.skipped["SIG3"]
+    assert all("\n" not in why for why in res.skipped.values())

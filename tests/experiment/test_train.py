@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tradea3c.a3c import load_checkpoint
+from tradea3c.a3c import load_checkpoint, read_checkpoint
 from tradea3c.config import ConfigError
 from tradea3c.data.synthetic import oracle_targets, planted_signal_market
 from tradea3c.envs.config import DateSplit
@@ -135,3 +135,82 @@ def test_benchmark_prior_needs_an_anchored_env() -> None:
         unanchored.model_factory(m)
     with pytest.raises(ValueError, match="simplex"):
         PortfolioEnvConfig(anchor="equal_weight", action="continuous")
+
+
+# ---------------------------------------------------------------- issue 25: run folders are protected
+def _tiny(steps: int = 300, **env: Any) -> StrategyConfig:
+    cfg = load_strategy(SIGNAL)
+    cfg = replace(cfg, a3c=replace(cfg.a3c, workers=1, total_steps=steps, eval_every=150, tensorboard=False))
+    return replace(cfg, env=replace(cfg.env, **env)) if env else cfg
+
+
+def test_an_existing_run_is_refused_without_resume_and_replaced_with_overwrite(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    train_strategy(_tiny(), run, progress=False)
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+    with pytest.raises(
+        ConfigError, match=r"already holds a run \(latest.pt, best.pt, strategy.toml\).*--resume"
+    ):
+        train_strategy(_tiny(), run, progress=False)
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before  # nothing touched
+    train_strategy(_tiny(steps=150), run, overwrite=True, progress=False)
+    ck = read_checkpoint(run / "latest.pt")
+    assert ck["counters"]["epoch"] == 0 and ck["counters"]["global_step"] < 300  # a new run, not appended
+    rows = (run / "metrics.csv").read_text().splitlines()
+    assert rows[0].startswith("wall_s") and sum(r.startswith("wall_s") for r in rows) == 1
+
+
+def test_a_failure_never_deletes_a_folder_holding_a_checkpoint(tmp_path: Path, monkeypatch) -> None:
+    import tradea3c.experiment.train as train_mod
+
+    def best_then_fail(factory, cfg, run_dir, **kwargs):  # an evaluation wrote best.pt, then a crash
+        (Path(run_dir) / "best.pt").write_bytes(b"weights")
+        raise RuntimeError("the evaluator died")
+
+    monkeypatch.setattr(train_mod, "train", best_then_fail)
+    with pytest.raises(RuntimeError, match="evaluator died"):
+        train_strategy(_tiny(), tmp_path / "run", progress=False)
+    assert (tmp_path / "run" / "best.pt").read_bytes() == b"weights"
+    assert (tmp_path / "run" / "strategy.toml").is_file()
+
+
+def test_default_run_names_are_unique_even_in_the_same_second(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from tradea3c.experiment import StrategyConfig; "
+        "from tradea3c.experiment.train import default_run_dir; "
+        "print(default_run_dir(StrategyConfig(), sys.argv[1]))"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    names = [p.communicate(timeout=120)[0].strip() for p in procs]
+    assert len(set(names)) == 3 and all(Path(n).is_dir() for n in names), names
+
+
+def test_resume_with_a_checkpoint_of_another_window_names_the_setting(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    train_strategy(_tiny(), a, progress=False)
+    train_strategy(_tiny(window=12), b, progress=False)
+    (a / "latest.pt").write_bytes((b / "latest.pt").read_bytes())  # a checkpoint of another window
+    with pytest.raises(ConfigError, match=r"--resume would change env\.window of .*latest\.pt was trained"):
+        train_strategy(_tiny(steps=600), a, resume=True, progress=False)
+
+
+def test_resume_with_another_markets_checkpoint_says_so(tmp_path: Path) -> None:
+    from tradea3c.data.demo import prepare_demo
+
+    run = tmp_path / "run"
+    train_strategy(_tiny(), run, progress=False)
+    demo = prepare_demo(tmp_path / "cache").market
+    with pytest.raises(ConfigError, match="tickers changed since"):
+        train_strategy(_tiny(steps=600), run, resume=True, progress=False, market=demo)
+    cfg = _tiny(steps=600)
+    other = replace(cfg, market=replace(cfg.market, source="demo"))
+    text = (run / "strategy.toml").read_text().replace('source = "signal"', 'source = "demo"')
+    (run / "strategy.toml").write_text(text)
+    with pytest.raises(ConfigError, match="latest.pt was trained on another market \\('signal'"):
+        train_strategy(other, run, resume=True, progress=False, market=demo)

@@ -44,3 +44,24 @@ def test_walkforward_chains_fold_tests(tmp_path: Path) -> None:
     assert rep.folds[0].test[1] == rep.folds[1].test[0]
     saved = json.loads((tmp_path / "wf.json").read_text())
     assert saved["folds"][1]["policy"]["total_return"] == pytest.approx(rep.folds[1].policy.total_return)
+
+
+def test_too_many_folds_say_how_many_the_data_allows() -> None:
+    for n_bars, folds in ((2500, 1000), (500, 1000), (2000, 60)):
+        with pytest.raises(BacktestError, match=r"--folds \d+: \d+ bars allow at most (\d+) folds") as err:
+            fold_bounds(n_bars, folds)
+        allowed = int(err.value.args[0].split("at most ")[1].split()[0])
+        assert allowed >= 1 and fold_bounds(n_bars, allowed)  # the advice works
+        assert "\n" not in str(err.value)
+
+
+def test_cli_walkforward_and_study_refuse_1000_folds(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from tradea3c.cli import app
+
+    for cmd in (["walkforward", "--strategy", "signal"], ["study", "--strategy", "signal"]):
+        res = CliRunner().invoke(app, [*cmd, "--folds", "1000", "--quiet", "--out", str(tmp_path / cmd[0])])
+        assert res.exit_code == 2 and "allow at most" in res.output, res.output
+        assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
+        assert not (tmp_path / cmd[0]).exists()

@@ -50,6 +50,12 @@ class ModelConfig:
     per-asset policy's do not). 0 = no limit: say so to train such a model on purpose."""
 
     def __post_init__(self) -> None:
+        if any(w < 1 for w in self.hidden):
+            raise ValueError(
+                f"hidden {list(self.hidden)}: layer widths must be >= 1, e.g. [64, 64] ([] = no hidden layer)"
+            )
+        if self.lstm_size < 1:
+            raise ValueError(f"lstm_size {self.lstm_size}: the LSTM size must be >= 1, e.g. 64")
         if not 0.0 < self.anchor_prob < 1.0 or self.anchor_concentration < 0:
             raise ValueError("need 0 < anchor_prob < 1 and anchor_concentration >= 0")
         if self.max_flat_input < 0:

@@ -18,10 +18,10 @@ import numpy as np
 
 from tradea3c.a3c.checkpoint import format as ckpt
 from tradea3c.a3c.config import A3CConfig
-from tradea3c.a3c.evaluator import Evaluator
+from tradea3c.a3c.evaluator import Evaluator, EvaluatorDied
 from tradea3c.a3c.optim import annealed_lr
 from tradea3c.a3c.run import Progress, RunDir
-from tradea3c.a3c.update import UpdateStats
+from tradea3c.a3c.update import NON_FINITE_HINT, NonFiniteError, UpdateStats, non_finite
 
 if TYPE_CHECKING:
     from tradea3c.a3c.backends.base import Backend
@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
 class CheckpointWriteError(OSError):
     """The final latest.pt could not be written (e.g. a full disk); the previous one is intact."""
+
+
+class EvaluatorLost(RuntimeError):
+    """The evaluator process died more often than ``A3CConfig.worker_restarts`` allows."""
 
 
 def _os_reason(exc: OSError) -> str:
@@ -94,7 +98,10 @@ class Coordinator:
         self.last_eval: dict[str, float] | None = None
         self.stop_requested = False
         self.events: list[str] = []
-        """Worker deaths and restarts, one line each (``summary.json``: ``backend.events``)."""
+        """Worker and evaluator deaths and restarts, one line each (``summary.json``: ``backend.events``)."""
+        self.evaluator_restarts = 0
+        self.latest_step: int | None = self.step if counters else None
+        """The step of the latest.pt on disk (None: none written yet): always finite weights."""
         self.rng: Callable[[], dict[str, Any] | None] = lambda: None
         """The RNG state a checkpoint stores: set by the in-process backend (the only reproducible one)."""
         self.backend: Backend | None = None
@@ -139,6 +146,38 @@ class Coordinator:
         self.progress.log(event)
         return again
 
+    def evaluator_died(self, why: str) -> None:
+        """The evaluator died without an error: start it again (``cfg.worker_restarts`` times at
+        most, one line each), else raise `EvaluatorLost`."""
+        assert self.evaluator is not None
+        limit = self.cfg.worker_restarts
+        if self.evaluator_restarts >= limit:
+            raise EvaluatorLost(f"the evaluator died ({why})")
+        self.evaluator_restarts += 1
+        self.evaluator.restart()
+        event = f"evaluator died ({why}); restarted ({self.evaluator_restarts}/{limit})"
+        self.events.append(event)
+        self.progress.log(event)
+
+    def poll_eval(self, timeout: float = 0.0) -> tuple[int, dict[str, float], dict[str, Any]] | None:
+        """A finished evaluation, or None; a dead evaluator is started again (`evaluator_died`)."""
+        assert self.evaluator is not None
+        try:
+            return self.evaluator.poll(timeout)
+        except EvaluatorDied as exc:
+            self.evaluator_died(exc.why)
+            return None
+
+    def non_finite_message(self, exc: NonFiniteError) -> str:
+        """The one line of a run stopped on nan/inf: what, where, and which weights were kept."""
+        step = exc.step if exc.step >= 0 else self.step
+        what = str(NonFiniteError(exc.what, exc.value, step))
+        if self.latest_step is None:
+            kept = "no finite weights were saved (no latest.pt)"
+        else:
+            kept = f"latest.pt holds the last finite weights (step {self.latest_step:,})"
+        return f"{what}; training stopped. {kept}; {NON_FINITE_HINT}"
+
     def counters(self) -> dict[str, Any]:
         return {
             "global_step": self.step,
@@ -167,9 +206,13 @@ class Coordinator:
 
     def save_latest(self, final: bool = True) -> None:
         """Write latest.pt. A failed write (full disk) leaves the previous file intact; a periodic one
-        is reported on one line and training goes on, the final one raises `CheckpointWriteError`."""
+        is reported on one line and training goes on, the final one raises `CheckpointWriteError`.
+        Non-finite weights are never written: `NonFiniteError` (the previous latest.pt is kept)."""
         if self.backend is not None:
             self.backend.sync()
+        value = non_finite(self.model.parameters())
+        if value is not None:
+            raise NonFiniteError("weights", value, self.step)
         try:
             self.save(self.run.latest, self.model, self.optimizer, self.last_eval)
         except OSError as exc:
@@ -178,6 +221,8 @@ class Coordinator:
             if final:
                 raise CheckpointWriteError(f"{message}; free disk space, then --resume") from None
             self.progress.log(f"{message}; training goes on")
+        else:
+            self.latest_step = int(self.counters()["global_step"])
         self.last_ckpt_step, self.last_ckpt_time = self.step, time.monotonic()
 
     def on_eval(self, step: int, metrics: dict[str, float], snapshot: dict[str, Any]) -> None:
@@ -185,6 +230,9 @@ class Coordinator:
             raise KeyError(
                 f"evaluate_fn returned {sorted(metrics)} but select_metric is {self.select_metric!r}"
             )
+        value = non_finite(snapshot.values())
+        if value is not None:  # never a best.pt of nan weights
+            raise NonFiniteError("weights", value, step)
         self.last_eval = metrics
         self.run.log_eval(step, round(self.elapsed(), 3), metrics)
         value = metrics[self.select_metric]
@@ -206,7 +254,7 @@ class Coordinator:
         """Evaluations, checkpoints, logs and progress; cheap enough to call after every update."""
         cfg, step, now = self.cfg, self.step, time.monotonic()
         if self.evaluator is not None:
-            result = self.evaluator.poll()
+            result = self.poll_eval()
             if result is not None:
                 self.on_eval(*result)
             if cfg.eval_every and not self.evaluator.busy and step - self.eval_submitted >= cfg.eval_every:
@@ -250,12 +298,12 @@ class Coordinator:
         if self.evaluator is None:
             return
         while self.evaluator.busy:
-            result = self.evaluator.poll(timeout=0.5)
+            result = self.poll_eval(timeout=0.5)
             if result is not None:
                 self.on_eval(*result)
         if self.eval_submitted != self.step:
             self.evaluator.submit(self.step, self.model)
             self.eval_submitted = self.step
-            while (result := self.evaluator.poll(timeout=0.5)) is None:
+            while (result := self.poll_eval(timeout=0.5)) is None:
                 pass
             self.on_eval(*result)

@@ -23,6 +23,15 @@ class EvaluatorError(RuntimeError):
     """The evaluate_fn raised or the evaluator process died."""
 
 
+class EvaluatorDied(EvaluatorError):
+    """The evaluator process is gone without an error (SIGKILL, the OOM killer); ``why``: its exit code.
+    The coordinator starts it again (`Evaluator.restart`) a few times, then stops the run."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"evaluator process died ({why})")
+        self.why = why
+
+
 def evaluator_main(
     evaluate_fn: EvaluateFn, model_factory: Any, spaces: tuple[Any, Any], req: Any, res: Any
 ) -> None:
@@ -30,7 +39,8 @@ def evaluator_main(
 
     from tradea3c.a3c.process_setup import configure_torch_for_worker, name_process
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C and SIGTERM: the trainer stops this process
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     parent = mp.parent_process()
     try:
         name_process("a3c-evaluator")
@@ -61,15 +71,27 @@ class Evaluator:
     def __init__(
         self, ctx: Any, evaluate_fn: EvaluateFn, model_factory: Any, spaces: tuple[Any, Any]
     ) -> None:
-        self.req, self.res = ctx.Queue(), ctx.Queue()
-        self.proc = ctx.Process(
-            target=evaluator_main,
-            args=(evaluate_fn, model_factory, spaces, self.req, self.res),
-            name="a3c-evaluator",
-            daemon=True,
+        self.ctx, self.args = ctx, (evaluate_fn, model_factory, spaces)
+        self.pending: tuple[int, dict[str, Any]] | None = None
+        self._start()
+
+    def _start(self) -> None:
+        self.req, self.res = self.ctx.Queue(), self.ctx.Queue()
+        self.proc = self.ctx.Process(
+            target=evaluator_main, args=(*self.args, self.req, self.res), name="a3c-evaluator", daemon=True
         )
         self.proc.start()
-        self.pending: tuple[int, dict[str, Any]] | None = None
+
+    def restart(self) -> None:
+        """A new evaluator process after this one died (new queues: a process killed mid-write can
+        leave a queue's lock held); the snapshot it was evaluating is sent to the new one."""
+        for q in (self.req, self.res):
+            q.cancel_join_thread()  # what is still buffered for the dead process is dropped
+            q.close()
+        self.proc.join(1.0)
+        self._start()
+        if self.pending is not None:
+            self.req.put(self.pending)
 
     @property
     def busy(self) -> bool:
@@ -86,7 +108,7 @@ class Evaluator:
             msg = self.res.get(timeout=timeout) if timeout > 0 else self.res.get_nowait()
         except queue_mod.Empty:
             if self.proc.exitcode is not None:
-                raise EvaluatorError(f"evaluator process died (exit code {self.proc.exitcode})") from None
+                raise EvaluatorDied(f"exit code {self.proc.exitcode}") from None
             return None
         if msg[0] == "error":
             raise EvaluatorError(f"evaluate_fn failed in the evaluator process:\n{msg[1]}")

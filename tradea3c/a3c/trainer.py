@@ -12,7 +12,9 @@ Read top to bottom:
    weight snapshots to the evaluator process, keeps ``best.pt`` by ``select_metric``, writes
    metrics, TensorBoard and periodic ``latest.pt`` checkpoints, and shows a rich progress line;
 4. at the end (budget spent, ``should_stop``, or Ctrl-C) it stops the workers, runs a final
-   evaluation, saves ``latest.pt`` and ``summary.json``.
+   evaluation, saves ``latest.pt`` and ``summary.json``. SIGTERM (``timeout``, ``docker stop``,
+   SLURM) is Ctrl-C (`Terminated`); a dead evaluator is started again like a worker; a loss or
+   weights that become nan/inf stop the run, and non-finite weights are never written.
 
 Seeds: one derivation for every worker, env and episode (``seeding.py``). Reproducibility:
 ``workers=1`` and ``mode="a2c"`` are bit-reproducible from ``seed`` (single process, single
@@ -24,8 +26,10 @@ weights depends on OS scheduling; nor are Ray runs (the learner applies gradient
 from __future__ import annotations
 
 import contextlib
+import signal as signal_mod
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,18 +44,61 @@ from tradea3c.a3c.backends.inprocess import InProcessBackend
 from tradea3c.a3c.backends.processes import ProcessesBackend
 from tradea3c.a3c.checkpoint import format as ckpt
 from tradea3c.a3c.config import A3CConfig
-from tradea3c.a3c.coordinator import Coordinator, CoordinatorConfig
+from tradea3c.a3c.coordinator import Coordinator, CoordinatorConfig, EvaluatorLost
 from tradea3c.a3c.evaluator import EvaluateFn, Evaluator
 from tradea3c.a3c.models.builtin import BuiltinModelFactory
 from tradea3c.a3c.optim import make_optimizer
 from tradea3c.a3c.run import RunDir
+from tradea3c.a3c.update import NonFiniteError
 from tradea3c.config import to_dict
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM reached the main process (``timeout``, ``docker stop``, SLURM): handled as Ctrl-C."""
+
+
+class _SigtermGuard:
+    """While armed, the first SIGTERM raises `Terminated` in the main thread; later ones (and any
+    after `disarm`) are only noted, so that the final checkpoint is written in full. ``raised``
+    tells a `KeyboardInterrupt` that came from it (Ray re-raises it as a plain KeyboardInterrupt)."""
+
+    def __init__(self) -> None:
+        self.armed = True
+        self.received = self.raised = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        first, self.received = not self.received, True
+        if first and self.armed:
+            self.raised = True
+            raise Terminated()
+
+    def by_sigterm(self, exc: BaseException) -> bool:
+        """``exc`` (a KeyboardInterrupt) was SIGTERM, not Ctrl-C."""
+        return isinstance(exc, Terminated) or self.raised
+
+    def disarm(self) -> None:
+        self.armed = False
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[_SigtermGuard]:
+    """Turn SIGTERM into `Terminated` (a `KeyboardInterrupt`) inside the block; the previous handler
+    comes back after it. Only in the main thread (elsewhere Python cannot install handlers)."""
+    guard = _SigtermGuard()
+    if threading.current_thread() is not threading.main_thread():
+        yield guard
+        return
+    previous = signal_mod.signal(signal_mod.SIGTERM, guard)
+    try:
+        yield guard
+    finally:
+        signal_mod.signal(signal_mod.SIGTERM, previous if previous is not None else signal_mod.SIG_DFL)
 
 
 @dataclass
 class TrainResult:
     run_dir: Path
-    status: str  # "completed" | "stopped" (should_stop) | "interrupted" (Ctrl-C)
+    status: str  # "completed" | "stopped" (should_stop) | "interrupted" (Ctrl-C, SIGTERM)
     global_step: int
     episodes: int
     wall_s: float  # this session
@@ -63,6 +110,7 @@ class TrainResult:
     last_eval: dict[str, float] | None
     latest_checkpoint: Path
     best_checkpoint: Path | None
+    signal: str | None = None  # what interrupted the run: "SIGINT" (Ctrl-C) or "SIGTERM"
 
 
 def _spaces(env: Any) -> tuple[Any, Any]:
@@ -96,6 +144,15 @@ def check_worker_memory(cfg: A3CConfig) -> None:
         )
 
 
+def best_of(best_pt: Path) -> dict[str, Any]:
+    """``best_metric``/``best_step`` as ``best.pt`` holds them: the score lives with the weights, so a
+    ``latest.pt`` written before a later best (then a crash) cannot let a worse policy replace it."""
+    if not best_pt.is_file():
+        return {"best_metric": None, "best_step": None}
+    counters = ckpt.read_checkpoint(best_pt)["counters"]
+    return {"best_metric": counters.get("best_metric"), "best_step": counters.get("best_step")}
+
+
 def make_backend(cfg: A3CConfig, env_factory: EnvFactory, ctx: Any, rng: dict[str, Any] | None) -> Backend:
     """The backend ``cfg`` asks for (``rng``: the RNG state of the checkpoint a run resumes)."""
     if cfg.backend == "ray":
@@ -126,8 +183,9 @@ def train(
     ``model_factory(observation_space, action_space)`` defaults to ``BuiltinModelFactory(config.model)``;
     ``evaluate_fn(model) -> dict`` runs in a separate process every ``config.eval_every`` steps and
     at the end, ``best.pt`` keeps the best ``select_metric``; ``should_stop(metrics)`` may end
-    training early. Raises [`WorkerError`][] if a worker fails; Ctrl-C returns status
-    "interrupted" after saving ``latest.pt``.
+    training early. Raises [`WorkerError`][] if a worker fails, the evaluator keeps dying or the
+    loss/weights become non-finite (one line; ``latest.pt`` keeps finite weights); Ctrl-C and
+    SIGTERM return status "interrupted" (``signal`` says which) after saving ``latest.pt``.
     """
     cfg = config
     run_dir = Path(run_dir)
@@ -154,6 +212,7 @@ def train(
         model.load_state_dict(payload["model"])
         optimizer.load_state_dict(payload["optimizer"])
         counters = dict(payload["counters"], epoch=payload["counters"].get("epoch", 0) + 1)
+        counters.update(best_of(run_dir / "best.pt"))
         rng = payload["rng"]
     global_step = ctx.Value("q", int(counters.get("global_step", 0)))
     run = RunDir(run_dir, cfg, cfg.tensorboard)
@@ -184,50 +243,69 @@ def train(
     def backend_info() -> dict[str, Any]:
         return {"name": backend.name, "events": co.events, **backend.info(restarts)}
 
-    status, threads = "completed", torch.get_num_threads()
+    status, threads, stopped_by, error = "completed", torch.get_num_threads(), None, None
+
+    def failed_summary() -> None:
+        run.write_summary(
+            {"status": "failed", "global_step": co.step, "version": __version__, "backend": backend_info()}
+            | ({"error": error} if error else {})
+        )
+        run.close()
+
     try:
-        try:
-            supervise(co, backend, restarts)
-            if co.stop_requested:
-                status = "stopped"
-            co.final_eval()
-        except KeyboardInterrupt:
-            status = "interrupted"
-        except WorkerError as exc:
-            status = "failed"
-            co.save_latest()  # the shared weights survive a worker: keep what was learned
-            first, _, rest = str(exc).partition("\n")
-            details = run.path / "worker-error.txt"
-            details.write_text(str(exc) + "\n")
-            raise WorkerError(
-                f"{first} latest.pt saved at step {co.step:,}; details in {details}\n{rest}".rstrip()
-            ) from None
-        except BaseException:
-            status = "failed"
-            raise
-        finally:
-            torch.set_num_threads(threads)
-            co.progress.close()
-            if evaluator is not None:
-                evaluator.close()
-            if status == "failed":
-                run.write_summary(
-                    {
-                        "status": "failed",
-                        "global_step": co.step,
-                        "version": __version__,
-                        "backend": backend_info(),
-                    }
+        with terminate_as_interrupt() as sigterm:
+            try:
+                supervise(co, backend, restarts)
+                if co.stop_requested:
+                    status = "stopped"
+                co.final_eval()
+            except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
+                status, stopped_by = "interrupted", "SIGTERM" if sigterm.by_sigterm(exc) else "SIGINT"
+            except WorkerError as exc:
+                status = "failed"
+                co.save_latest()  # the shared weights survive a worker: keep what was learned
+                first, _, rest = str(exc).partition("\n")
+                details = run.path / "worker-error.txt"
+                details.write_text(str(exc) + "\n")
+                raise WorkerError(
+                    f"{first} latest.pt saved at step {co.step:,}; details in {details}\n{rest}".rstrip()
+                ) from None
+            except EvaluatorLost as exc:
+                status = "failed"
+                co.save_latest()  # from the shared weights: the evaluator held none of its own
+                error = (
+                    f"{exc}; training stopped. latest.pt saved at step {co.step:,}: continue with --resume"
                 )
+                raise WorkerError(error) from None
+            except NonFiniteError as exc:
+                status = "failed"
+                with contextlib.suppress(NonFiniteError):  # finite weights (a nan loss, unstepped): keep
+                    co.save_latest()
+                error = co.non_finite_message(exc)
+                raise WorkerError(error) from None
+            except BaseException:
+                status = "failed"
+                raise
+            finally:
+                sigterm.disarm()  # a SIGTERM from here on waits for the final checkpoint
+                torch.set_num_threads(threads)
+                co.progress.close()
+                if evaluator is not None:
+                    evaluator.close()
+                if status == "failed":
+                    failed_summary()
+            co.log_row()
+            try:
+                co.save_latest()
+            except NonFiniteError as exc:  # the weights went non-finite after the last check
+                error = co.non_finite_message(exc)
+                failed_summary()
+                raise WorkerError(error) from None
+            except OSError:
+                with contextlib.suppress(OSError):  # the disk may still be full
+                    run.write_summary({"status": "failed", "global_step": co.step, "version": __version__})
                 run.close()
-        co.log_row()
-        try:
-            co.save_latest()
-        except OSError:
-            with contextlib.suppress(OSError):  # the disk may still be full
-                run.write_summary({"status": "failed", "global_step": co.step, "version": __version__})
-            run.close()
-            raise
+                raise
     finally:
         backend.close()
     wall = time.monotonic() - co.t0
@@ -245,6 +323,7 @@ def train(
         co.last_eval,
         run.latest,
         run.best if run.best.exists() else None,
+        stopped_by,
     )
     run.write_summary(
         {
@@ -257,4 +336,6 @@ def train(
         }
     )
     run.close()
+    if sigterm.received and not sigterm.raised:  # SIGTERM while the final checkpoint was written: now
+        signal_mod.raise_signal(signal_mod.SIGTERM)
     return result

@@ -50,6 +50,33 @@ from tradea3c.a3c.models.base import ActorCritic
 from tradea3c.a3c.optim import annealed_lr, set_lr
 from tradea3c.a3c.rollout import EnvBatch, Rollout, RolloutCollector, evaluate_rollout
 
+NON_FINITE_HINT = (
+    "lower a3c.lr (or clip with a3c.max_grad_norm) and check the env's rewards and observations for "
+    "nan/inf, then start a new run"
+)
+
+
+class NonFiniteError(FloatingPointError):
+    """The loss, the gradient or the weights became nan/inf: the run stops (``what``: "loss",
+    "gradient", "weights"; ``value``: "nan", "inf"...; ``step``: the global step, -1 if not known)."""
+
+    def __init__(self, what: str, value: str, step: int = -1) -> None:
+        super().__init__(what, value, step)
+        self.what, self.value, self.step = what, value, step
+
+    def __str__(self) -> str:
+        at = f" at step {self.step:,}" if self.step >= 0 else ""
+        return f"the {self.what} became non-finite ({self.value}){at}"
+
+
+def non_finite(tensors: Any) -> str | None:
+    """None if every value of every floating-point tensor (a module's parameters, a state dict's
+    values) is finite; else "nan" (or "inf")."""
+    bad = [t for t in tensors if torch.is_floating_point(t) and not bool(torch.isfinite(t).all())]
+    if not bad:
+        return None
+    return "nan" if any(bool(torch.isnan(t).any()) for t in bad) else "inf"
+
 
 class Worker:
     """A3C worker (``local`` is a private copy of ``shared``) or the A2C learner (``local is shared``)."""
@@ -80,8 +107,11 @@ class Worker:
         # 1. pull the shared weights (A2C: the learner's model is the shared one)
         if self.local is not self.shared:
             pull_weights(self.local, self.shared)
-        # 2-5. roll out t_max steps, re-evaluate, GAE, loss, backward, clip
-        loss, roll = compute_gradients(self.local, self._local_params, self.collector, cfg)
+        # 2-5. roll out t_max steps, re-evaluate, GAE, loss, backward, clip (nan/inf: stop, unstepped)
+        try:
+            loss, roll = compute_gradients(self.local, self._local_params, self.collector, cfg)
+        except NonFiniteError as exc:
+            raise NonFiniteError(exc.what, exc.value, int(self.global_step.value)) from None
         # 6. push the gradient into the shared parameters and step the shared optimiser
         if self.local is not self.shared:
             push_grads(self._local_params, self._shared_params)
@@ -117,11 +147,15 @@ def compute_gradients(
         kls=kls,
         kl_coef=cfg.kl_coef,
     )
+    if not torch.isfinite(loss.total):  # never step an optimiser on it: the weights stay finite
+        raise NonFiniteError("loss", str(loss.total.item()))
     for p in params:
         p.grad = None
     loss.total.backward()
     if cfg.max_grad_norm > 0:
-        nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+        norm = nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+        if not torch.isfinite(norm):
+            raise NonFiniteError("gradient", str(norm.item()))
     return loss, roll
 
 

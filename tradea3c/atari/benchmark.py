@@ -1,8 +1,11 @@
 """`tradea3c atari benchmark`: train + evaluate several games, write a markdown/JSON table and curves.
 
 For each game: [`train_atari`][tradea3c.atari.train.train_atari] into ``<out>/runs/<Game>``, then
-[`evaluate_checkpoint`][tradea3c.atari.evaluate.evaluate_checkpoint] on ``best.pt`` (no-op starts), the
-human-normalised score ``(score - random) / (human - random)`` with the DQN Nature 2015 no-op
+[`evaluate_checkpoint`][tradea3c.atari.evaluate.evaluate_checkpoint] (no-op starts) on ``best.pt`` --
+the checkpoint of the best periodic evaluation, picked on a few noisy games, so its score is
+biased upwards -- and on ``latest.pt``, the final weights (`final_evaluations`); both go in the
+table (``score`` and ``final_score``). The human-normalised score
+``(score - random) / (human - random)`` uses the DQN Nature 2015 no-op
 references from ``references.json`` (Wang et al. 2016's for the 8 games DQN Nature lacks), and the
 A3C paper's published score next to it.
 
@@ -211,21 +214,36 @@ def write_table(
     js = out_dir / "benchmark.json"
     js.write_text(json.dumps({"meta": meta or {}, "games": rows}, indent=2, default=str) + "\n")
     lines = [
-        "| Game | Frames | Wall (min) | Our score (mean +- std, n) | Median | Human-normalised "
+        "| Game | Frames | Wall (min) | best.pt score (mean +- std, n) | Median | Human-normalised "
+        "| Final weights, latest.pt (mean +- std, n) | Final human-normalised "
         "| Random | Human | A3C FF 1 day (paper, human starts) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+
+    def pct(x: Any) -> str:
+        return "-" if x is None else f"{100 * x:.1f}%"
+
     for r in rows:
-        hn = r.get("human_normalized")
+        final = "-"
+        if r.get("final_score") is not None:
+            final = (
+                f"{_fmt(r['final_score'])} +- {_fmt(r.get('final_std'))} "
+                f"(n={int(r.get('final_episodes') or 0)})"
+            )
         lines.append(
             f"| {r['game']} | {r['frames']:,} | {_fmt(r.get('wall_min'))} | "
-            f"{_fmt(r['score'])} +- {_fmt(r.get('std'))} (n={int(r.get('episodes', 0))}) "
-            f"| {_fmt(r.get('median'))} | {'-' if hn is None else f'{100 * hn:.1f}%'} "
+            f"{_fmt(r['score'])} +- {_fmt(r.get('std'))} (n={int(r.get('episodes') or 0)}) "
+            f"| {_fmt(r.get('median'))} | {pct(r.get('human_normalized'))} "
+            f"| {final} | {pct(r.get('final_human_normalized'))} "
             f"| {_fmt(r.get('random'))} | {_fmt(r.get('human'))} | "
             f"{_fmt(r.get('a3c_paper'))} |"
         )
     lines += [
         "",
+        "best.pt is the checkpoint of the best periodic evaluation (a few games each, so picked on "
+        "noise as well as skill: its score is biased upwards); latest.pt holds the final weights, "
+        "evaluated the same way (same games, same no-op starts). A run without periodic evaluations "
+        "has no best.pt: both columns are latest.pt's. "
         "Scores: mean over evaluation games with up to 30 no-op starts, full games (no life-loss terminals), "
         "unclipped rewards, policy sampled. Human-normalised = (score - random) / (human - random) with the "
         "DQN Nature 2015 (Extended Data Table 2) random/human references (Wang et al. 2016 for games that "
@@ -245,8 +263,15 @@ def game_row(
     wall_s: float | None = None,
     run_dir: str | None = None,
     curve: str | None = None,
+    final: dict[str, Any] | None = None,
+    checkpoint: str = "best.pt",
 ) -> dict[str, Any]:
+    """One table row: ``evaluation`` of ``checkpoint`` (``score``, ``median``, ...) and, from
+    ``final`` (the evaluation of the final weights, latest.pt; None: not evaluated), the same
+    statistics as ``final_score``, ``final_median``, ... and ``final_human_normalized``."""
     score = float(evaluation["score"])
+    fin = final or {}
+    final_score = None if final is None else float(fin["score"])
     return {
         "game": game,
         "frames": int(frames),
@@ -258,12 +283,39 @@ def game_row(
         "std": evaluation.get("std"),
         "episodes": evaluation.get("episodes"),
         "human_normalized": human_normalized(game, score),
+        "checkpoint": checkpoint,
+        "final_score": final_score,
+        "final_median": fin.get("median"),
+        "final_min": fin.get("min"),
+        "final_max": fin.get("max"),
+        "final_std": fin.get("std"),
+        "final_episodes": fin.get("episodes"),
+        "final_human_normalized": None if final_score is None else human_normalized(game, final_score),
         "random": ref_value(game, "random"),
         "human": ref_value(game, "human"),
         "a3c_paper": ref_value(game, "a3c_ff_1day"),
         "run_dir": run_dir,
         "curve": curve,
     }
+
+
+def final_evaluations(
+    best: str | Path | None,
+    latest: str | Path,
+    *,
+    episodes: int = 30,
+    evaluate: Any = None,
+) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """The final evaluations of a finished run: ``(of best.pt, of latest.pt, name of the first)``,
+    each ``episodes`` games with no-op starts (`evaluate_checkpoint`'s fixed seed: the same starts
+    for both). Without a ``best`` checkpoint (no periodic evaluation ran) latest.pt is evaluated
+    once and stands for both. ``evaluate`` replaces `evaluate_checkpoint` (tests)."""
+    if evaluate is None:
+        from tradea3c.atari.evaluate import evaluate_checkpoint as evaluate
+    final = evaluate(latest, episodes=episodes, noop_starts=True)
+    if best is None or Path(best) == Path(latest):
+        return final, final, Path(latest).name
+    return evaluate(best, episodes=episodes, noop_starts=True), final, Path(best).name
 
 
 def run_benchmark(
@@ -281,7 +333,8 @@ def run_benchmark(
     ``resume``: a game whose run finished its budget keeps its run and final evaluation
     (``final_eval.json``); an unfinished one continues from its ``latest.pt``. Without it, an
     existing run is refused before anything starts (one line). Each game's progress is logged
-    (INFO, on this module's logger; the CLI shows it)."""
+    (INFO, on this module's logger; the CLI shows it). Each finished game is evaluated twice,
+    best.pt and the final weights in latest.pt (`final_evaluations`), both in its row."""
     from tradea3c.atari.evaluate import evaluate_checkpoint
     from tradea3c.atari.train import AtariTrainConfig, train_atari
 
@@ -317,16 +370,30 @@ def run_benchmark(
             done = result.global_step * FRAME_SKIP
             log.info(f"[{game}] {result.status} at {done:,} frames; --resume continues it")
             break
-        ckpt = result.best_checkpoint or result.latest_checkpoint
-        evaluation = evaluate_checkpoint(ckpt, episodes=eval_episodes, noop_starts=True)
+        evaluation, final, which = final_evaluations(
+            result.best_checkpoint,
+            result.latest_checkpoint,
+            episodes=eval_episodes,
+            evaluate=evaluate_checkpoint,
+        )
         curve = plot_learning_curve(run_dir, out_dir / f"{game}_learning_curve.png", f"A3C on {game}")
         row = game_row(
-            game, result.global_step * FRAME_SKIP, evaluation, result.elapsed_s, str(run_dir), curve.name
+            game,
+            result.global_step * FRAME_SKIP,
+            evaluation,
+            result.elapsed_s,
+            str(run_dir),
+            curve.name,
+            final=final,
+            checkpoint=which,
         )
         rows.append(row)
         atomic_write_text(cached, json.dumps(row, default=str) + "\n")
         write_table(rows, out_dir, settings)
-        log.info(f"[{game}] score {row['score']:.1f} (human-normalised {row['human_normalized']})")
+        log.info(
+            f"[{game}] score {row['score']:.1f} ({which}, human-normalised {row['human_normalized']}); "
+            f"final weights {row['final_score']:.1f} (human-normalised {row['final_human_normalized']})"
+        )
     return rows
 
 
@@ -335,7 +402,8 @@ def collect_scores(
     benchmark_json: str | Path | None = None,
     score_from: str = "last",
 ) -> dict[str, dict[str, Any]]:
-    """Each game's score from a ``benchmark.json`` (its final evaluation of ``best.pt``) and/or run
+    """Each game's score from a ``benchmark.json`` (its final evaluation of ``best.pt``; the final
+    weights' score, ``final_score``, is in the same rows) and/or run
     directories (the ``last`` or ``best`` periodic evaluation in ``eval.csv``, see `run_summary`).
 
     Returns ``{game: {"score", "source", "how"}}``; ``score`` is None for a run without an

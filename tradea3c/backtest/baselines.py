@@ -35,7 +35,7 @@ import numpy as np
 from tradea3c import resources
 from tradea3c.backtest.curve import Curve, curve_from_replay
 from tradea3c.backtest.risk import RISK_MODELS, RiskModel, risk_schedule
-from tradea3c.config import load_toml
+from tradea3c.config import ConfigError, load_toml
 from tradea3c.data.market import Market
 from tradea3c.envs.anchors import VolTargetConfig, exposure_for_vol, trailing_vol, vol_target_exposure
 from tradea3c.envs.execution import (
@@ -78,7 +78,15 @@ def load_rules(folder: Path | None = None) -> list[RuleConfig]:
     """Rule strategies in ``folder`` (default: the shipped ``strategies/rules`` plus the user's own,
     see `tradea3c.resources`), sorted by file name."""
     files = sorted(Path(folder).glob("*.toml")) if folder is not None else resources.listing("rules")
-    return [load_toml(RuleConfig, p) for p in files]
+    out = []
+    for p in files:
+        try:
+            out.append(load_toml(RuleConfig, p))
+        except ConfigError as exc:  # names the file; say what it is and how to get past it
+            raise ConfigError(
+                f"rule baseline {exc} (fix the file or move it out of {p.parent}/ to run without it)"
+            ) from None
+    return out
 
 
 def rule_signal(close: np.ndarray, rule: RuleConfig) -> np.ndarray:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tradea3c import metrics as mx
 from tradea3c.data.market import Market
 from tradea3c.envs.execution import Replay
 from tradea3c.metrics import PERIODS_PER_YEAR, Stats, periods_of_dates, returns_from_equity, summarize
@@ -35,8 +36,15 @@ class Curve:
     """(T, n_assets) units held after step i (None where not kept: chained walk-forward curves)."""
 
     @property
+    def ruined_at(self) -> int | None:
+        """Index of the first bar whose equity is <= 0 (the account is wiped out: every later
+        equity is 0, every later return 0); None for a curve that never was."""
+        hit = np.flatnonzero(np.asarray(self.equity) <= 0.0)
+        return int(hit[0]) if len(hit) else None
+
+    @property
     def returns(self) -> np.ndarray:
-        return returns_from_equity(self.equity)
+        return _returns(self.equity)
 
     @property
     def gross_equity(self) -> np.ndarray:
@@ -48,19 +56,101 @@ class Curve:
 
     @property
     def gross_returns(self) -> np.ndarray:
-        return returns_from_equity(self.gross_equity)
+        return _returns(self.gross_equity)
 
     @property
     def invested(self) -> np.ndarray:
         return np.any(np.abs(self.weights) > 1e-12, axis=1)
 
     def metrics(self) -> Stats:
-        return summarize(self.equity, self.traded, self.costs, self.trades, self.invested, self.periods)
+        return _stats(self.equity, self.traded, self.costs, self.trades, self.invested, self.periods)
 
     def gross_metrics(self) -> Stats:
         """`metrics` of `gross_equity` (costs_paid 0; turnover and trades as traded)."""
-        eq = self.gross_equity
-        return summarize(eq, self.traded, np.zeros_like(self.costs), self.trades, self.invested, self.periods)
+        eq, zero = self.gross_equity, np.zeros_like(self.costs)
+        return _stats(eq, self.traded, zero, self.trades, self.invested, self.periods)
+
+
+def _returns(equity: np.ndarray) -> np.ndarray:
+    """Simple returns; for a path that reaches 0 (ruin): -100% into that bar, 0 after it (no 0/0)."""
+    e = np.asarray(equity, dtype=np.float64)
+    prev = e[:-1]
+    if (prev > 0.0).all():
+        return returns_from_equity(e)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(prev > 0.0, e[1:] / np.where(prev > 0.0, prev, 1.0) - 1.0, 0.0)
+
+
+def _stats(equity, traded, costs, trades, invested, periods: float) -> Stats:  # noqa: ANN001
+    """`summarize`; for a ruined path (equity reaching 0) the same fields from `_returns` (0 after
+    the ruin) rather than from equity ratios (0/0 after it), over all its bars."""
+    e = np.asarray(equity, dtype=np.float64)
+    if (e[:-1] > 0.0).all():
+        return summarize(e, traded, costs, trades, invested, periods)
+    r, p, before = _returns(e), periods, e[:-1]
+    per_bar = np.divide(traded, before, out=np.zeros(len(r)), where=before > 0.0)
+    trs = mx.trade_returns(r, trades, invested)
+    return Stats(
+        total_return=mx.total_return(r),
+        cagr=mx.cagr(r, p),
+        volatility=mx.annual_volatility(r, p),
+        sharpe=mx.sharpe_ratio(r, p),
+        sortino=mx.sortino_ratio(r, p),
+        max_drawdown=mx.max_drawdown(r),
+        max_dd_bars=float(mx.max_drawdown_duration(r)),
+        calmar=mx.calmar_ratio(r, p),
+        turnover=float(np.mean(per_bar) * p) if len(r) else 0.0,
+        exposure=mx.exposure(invested),
+        hit_rate=mx.hit_rate(r),
+        n_trades=float(len(trs)),
+        avg_trade=float(np.mean(trs)) if len(trs) else 0.0,
+        costs_paid=float(np.sum(costs) / e[0]),
+        final_equity=float(e[-1] / e[0]),
+        bars=float(len(r)),
+    )
+
+
+def ruined_tail(c: Curve, dates: np.ndarray) -> Curve:
+    """``c`` (stopped by a ruin: its last equity is <= 0) carried on over ``dates`` (the whole range,
+    ``dates[0] == c.dates[0]``) at zero equity: from the ruin bar on, equity 0, no holdings, no fills."""
+    n, k = len(dates) - 1, len(c.costs)
+    if n < k:
+        raise ValueError(f"ruined_tail: {n} bars is shorter than the curve's {k}")
+    pad = n - k
+    equity = np.concatenate([np.asarray(c.equity, dtype=np.float64), np.zeros(pad)])
+    equity[np.argmax(equity <= 0.0) if (equity <= 0.0).any() else len(equity) :] = 0.0
+
+    def ext(a: np.ndarray) -> np.ndarray:
+        a = np.asarray(a)
+        return np.concatenate([a, np.zeros((pad, *a.shape[1:]), dtype=a.dtype)])
+
+    ruin = int(np.argmax(equity <= 0.0))
+    weights = ext(c.weights)
+    weights[max(ruin - 1, 0) :] = 0.0  # nothing is held once the account is wiped out
+    return Curve(
+        c.name,
+        np.asarray(dates),
+        equity,
+        ext(c.targets),
+        weights,
+        ext(c.traded),
+        ext(c.costs),
+        ext(c.trades),
+        c.periods,
+        None if c.units is None else ext(c.units),
+    )
+
+
+def ruin_warning(c: Curve, who: str = "the policy") -> str | None:
+    """The report's line for a ruined curve (None if it never was)."""
+    k = c.ruined_at
+    if k is None:
+        return None
+    day = str(np.datetime_as_string(np.asarray(c.dates)[k], unit="D"))
+    return (
+        f"{who} was ruined on {day} (equity <= 0) after {k} of {len(c.equity) - 1} bars; scores "
+        "after that date are zero-equity (leveraged positions? see env.max_leverage)"
+    )
 
 
 def curve_from_replay(name: str, market: Market, start: int, targets: np.ndarray, rep: Replay) -> Curve:

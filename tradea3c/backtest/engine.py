@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tradea3c.backtest.curve import Curve, curve_from_replay
+from tradea3c.backtest.curve import Curve, curve_from_replay, ruined_tail
 from tradea3c.config import ConfigError, from_dict
 from tradea3c.data.market import Market
 from tradea3c.data.spec import MarketSpec
@@ -187,9 +187,15 @@ def _date(value: str | None, flag: str) -> pd.Timestamp | None:
     if value is None:
         return None
     try:
-        return pd.Timestamp(value)
-    except (ValueError, TypeError):
+        day = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
         raise BacktestError(f"{flag} {value!r} is not a date; use YYYY-MM-DD") from None
+    if not pd.Timestamp.min <= day <= pd.Timestamp.max:  # beyond it, comparisons wrap around silently
+        raise BacktestError(
+            f"{flag} {value} is out of range: dates must lie between 1677-09-22 and 2262-04-11; "
+            "pick a date inside the market"
+        )
+    return day
 
 
 @dataclass(frozen=True)
@@ -261,6 +267,18 @@ def policy_curve(
     cfg = pol.env_config.for_evaluation()
     if costs is not None:
         cfg = replace(cfg, costs=costs)
+    day = lambda i: str(pd.Timestamp(market.dates[i]).date())  # noqa: E731
+    if (
+        market.tradable is not None
+        and market.n_assets == 1
+        and not market.tradable[rng.lo + 1 : rng.hi + 1].any()
+    ):
+        a, b = market.listed_span(0)
+        listed = f"listed {day(a)}..{day(b)}" if b >= a else "never listed"
+        raise BacktestError(
+            f"{market.tickers[0]} is not listed in {day(rng.lo)}..{day(rng.hi)} ({listed}); pick "
+            "--start/--end inside its listing"
+        )
     try:
         env = make_env(market, cfg, _env_split(market, rng), "val")
     except ValueError as exc:
@@ -292,4 +310,11 @@ def policy_curve(
     gap = float(np.max(np.abs(rep.equity - env_eq) / np.maximum(np.abs(rep.equity), 1.0)))
     if gap > EQUITY_TOL:
         raise RuntimeError(f"env and execution.replay disagree by {gap:.2e} (> {EQUITY_TOL}); please report")
-    return curve_from_replay(name, src, ep.start, tg, rep)
+    curve = curve_from_replay(name, src, ep.start, tg, rep)
+    if len(tg) < ep.n_steps or curve.ruined_at is not None:
+        # the evaluation env stops at ruin (equity < 0): carry the curve on at zero equity to the
+        # end of the range, so that it is scored (and compared) over the same bars as the baselines
+        if curve.ruined_at is None:
+            raise RuntimeError(f"the policy stopped after {len(tg)} of {ep.n_steps} bars; please report")
+        curve = ruined_tail(curve, src.dates[ep.start : ep.start + ep.n_steps + 1])
+    return curve

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tradea3c.backtest.baselines import RuleConfig, baselines
-from tradea3c.backtest.curve import Curve, market_periods
+from tradea3c.backtest.baselines import RuleConfig, baselines, load_rules
+from tradea3c.backtest.curve import Curve, market_periods, ruin_warning
 from tradea3c.backtest.dsr import deflated_sharpe_of
 from tradea3c.backtest.engine import (
     BacktestError,
@@ -186,6 +186,12 @@ def seed_table_of(
     return SeedTable(runs, summary, dsr, runs[dsr.best_trial].run)
 
 
+def tuned_trials(policies: Sequence[LoadedPolicy]) -> int:
+    """The trial count a tuning search (`tradea3c tune`) recorded in the policies' training
+    strategies (``tuning.trials``; the largest of them), 0 when none was tuned."""
+    return max((int((p.strategy.get("tuning") or {}).get("trials") or 0) for p in policies), default=0)
+
+
 def pbo_of(
     policies: list[LoadedPolicy], seed_curves_: list[Curve], curves: list[Curve], ensemble: bool
 ) -> Pbo | None:
@@ -247,12 +253,19 @@ def backtest_run(
     ``ensemble=True``: the runs (2 or more) are averaged into one policy (`ensemble_policy`) that
     is reported as "policy"; its default range starts after the latest member's val_end, and the
     seed table and DSR list each member's own curve. ``ticker``: score a one-asset policy on one
-    ticker (see `policy_market`). ``command``: the command line for the reproducibility block
+    ticker (see `policy_market`). ``n_trials``: configurations tried, for the DSR (default: the
+    ``tuning.trials`` a `tradea3c tune` search recorded in the runs' strategy, else the number of
+    runs). ``command``: the command line for the reproducibility block
     (default: this process's, `provenance.command_line`)."""
     paths = [runs] if isinstance(runs, str | Path) else list(runs)
     if not paths:
         raise BacktestError("no run given; pass a run directory or checkpoint")
+    if n_trials is not None and n_trials < 0:
+        raise BacktestError(f"n_trials {n_trials}: the number of configurations tried is >= 1 (0 = the runs)")
+    rules = load_rules() if rules is None else rules  # a bad rule file fails here, before any work
     policies = [load_policy(p) for p in paths]
+    if n_trials is None and tuned_trials(policies):  # a tuned strategy: every trial of its search counts
+        n_trials = max(tuned_trials(policies), len(policies))
     pol, warnings = (ensemble_policy(policies) if ensemble else policies[0]), []
     market = policy_market(pol, market, warnings, ticker)
     if ensemble:
@@ -264,6 +277,12 @@ def backtest_run(
     metrics: dict[str, Stats] = {c.name: c.metrics() for c in curves}
     sweep = cost_sweep(pol, market, rng, costs_bps, greedy=greedy, seed=seed, rules=rules)
     s_curves = seed_curves(policies, market, rng, None if ensemble else curves[0], greedy=greedy, seed=seed)
+    ruins = [ruin_warning(curves[0])]
+    if len(policies) > 1:
+        ruins += [
+            ruin_warning(c, f"seed {p.seed} ({p.path})") for p, c in zip(policies, s_curves, strict=True)
+        ]
+    warnings += [w for w in dict.fromkeys(ruins) if w is not None and w not in warnings]
     run_dir = pol.path.parent if pol.path.is_file() else pol.path
     periods = market_periods(market)
     return BacktestReport(

@@ -1,7 +1,8 @@
 """Env stepping benchmarks, interleaved in-process: our `MarketEnv` and `MarketVectorEnv` against
 gym-anytrading's ``stocks-v0`` (unwrapped `StocksEnv`, same price series, same window); and our
 `PortfolioEnv` / `PortfolioVectorEnv` against FinRL's ``StockTradingEnv`` on the same 30 stocks
-(`run_portfolio_benchmark`; FinRL is not a dependency: its env module is loaded from the wheel).
+(`run_portfolio_benchmark`; FinRL is not a dependency: its env module is executed from the wheel
+given explicitly as ``finrl_wheel`` / ``--finrl-wheel PATH``; no wheel is ever looked for).
 
 Each repeat times every candidate once, in turn, over about ``steps`` env-steps of random
 actions (resetting at episode end); the table reports per-candidate medians and the ratio to the
@@ -116,8 +117,10 @@ FINRL_INDICATORS = (  # FinRL's tutorial INDICATORS (config.py), computed here w
     "close_30_sma",
     "close_60_sma",
 )
-FINRL_WHEEL_ENV = "TRADEA3C_FINRL_WHEEL"
-FINRL_WHEEL_DIRS = ("wheels", "../wheels")
+FINRL_HOW_TO = (
+    f"FinRL row skipped: pass --finrl-wheel PATH to compare with FinRL {FINRL_VERSION}'s StockTradingEnv "
+    f"(pip download finrl=={FINRL_VERSION} --no-deps -d wheels; the wheel's env module is executed)"
+)
 DJIA_DIR_ENV = "TRADEA3C_DJIA_DIR"
 DJIA_DIRS = ("../shared/data/djia30", "data/djia30")
 
@@ -138,19 +141,15 @@ class PortfolioBench:
     notes: list[str]  # skipped rows and why
 
 
-def find_finrl_wheel(path: str | Path | None = None) -> Path | None:
-    """The FinRL wheel: ``path``, else ``$TRADEA3C_FINRL_WHEEL``, else the first ``FinRL-0.3.7-*.whl``
-    in ``./wheels`` or ``../wheels`` (``pip download finrl==0.3.7 --no-deps -d wheels``)."""
-    if path is not None:
-        return Path(path) if Path(path).is_file() else None
-    if os.environ.get(FINRL_WHEEL_ENV):
-        p = Path(os.environ[FINRL_WHEEL_ENV])
-        return p if p.is_file() else None
-    for d in FINRL_WHEEL_DIRS:
-        hits = sorted(Path(d).glob(f"[Ff]in[Rr][Ll]-{FINRL_VERSION}-*.whl"))
-        if hits:
-            return hits[0]
-    return None
+def resolve_finrl_wheel(path: str | Path | None) -> Path | None:
+    """The FinRL wheel to execute: ``path`` itself, only when given (None: no FinRL row). Nothing is
+    discovered (no folder, no environment variable): running a wheel's code takes an explicit path.
+    Raises FileNotFoundError when ``path`` is not a file."""
+    if path is None:
+        return None
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"FinRL wheel not found: {path}")
+    return Path(path)
 
 
 def load_finrl_env_class(wheel: Path) -> type:
@@ -256,9 +255,10 @@ def run_portfolio_benchmark(
     seed: int = 0,
 ) -> PortfolioBench:
     """`PortfolioEnv` on ``n_assets`` stocks (DJIA CSVs when present, else synthetic) next to FinRL's
-    ``StockTradingEnv`` (tutorial settings, loaded from its wheel; the row is skipped with a note
-    when the wheel is absent) and `PortfolioVectorEnv` (K = ``vector_k``) on the same stocks and on a
-    synthetic universe of ``vector_assets`` assets (``universe_bars`` bars). Our envs use ``config``,
+    ``StockTradingEnv`` (tutorial settings, executed from the wheel at ``finrl_wheel``; without one
+    the row is skipped with a note; a ``finrl_wheel`` that is not a file raises FileNotFoundError)
+    and `PortfolioVectorEnv` (K = ``vector_k``) on the same stocks and on a synthetic universe
+    of ``vector_assets`` assets (``universe_bars`` bars). Our envs use ``config``,
     by default the dow30 strategy's portfolio settings (window 10, 7 features, simplex actions,
     252-step episodes, the default costs). Without DJIA CSVs the stocks are a synthetic market of
     ``synthetic_bars`` bars (about the CSVs' length).
@@ -270,6 +270,7 @@ def run_portfolio_benchmark(
     from tradea3c.envs import PortfolioEnv, PortfolioVectorEnv
     from tradea3c.experiment import load_strategy
 
+    wheel = resolve_finrl_wheel(finrl_wheel)  # before any work: a wrong path fails at once
     cfg = config or load_strategy("dow30").portfolio
     notes: list[str] = []
     market, data = djia_market(n_assets, csv_dir)
@@ -280,13 +281,8 @@ def run_portfolio_benchmark(
     rng = np.random.default_rng(seed)
     n = market.n_assets
     candidates: list[tuple[str, int, int, Callable[[], float]]] = []
-    wheel = find_finrl_wheel(finrl_wheel)
     if wheel is None:
-        where = finrl_wheel or f"${FINRL_WHEEL_ENV}, {', '.join(FINRL_WHEEL_DIRS)}"
-        notes.append(
-            f"FinRL row skipped: no FinRL {FINRL_VERSION} wheel at {where} "
-            f"(pip download finrl=={FINRL_VERSION} --no-deps -d wheels)"
-        )
+        notes.append(FINRL_HOW_TO)
     else:
         try:
             finrl = finrl_env(load_finrl_env_class(wheel), finrl_frame(market))

@@ -18,6 +18,9 @@ from typing import Annotated
 import typer
 
 from tradea3c.cli import atari, backtest, bench, checkpoint, data, demo, study, train
+from tradea3c.cli import paper as paper_cli
+from tradea3c.cli import signal as signal_cli
+from tradea3c.cli import tune as tune_cli
 
 app = typer.Typer(
     name="tradea3c",
@@ -67,6 +70,15 @@ app.command(
 )(study.study)
 app.command("walkforward", help="Walk-forward: train on each fold's past, test on its future.")(
     backtest.walkforward
+)
+app.command(
+    "tune", help="Hyperparameter search on the validation Sharpe that counts its trials (deflated Sharpe)."
+)(tune_cli.tune)
+app.command("signal", help="What a trained policy holds next session, and the orders to get there.")(
+    signal_cli.signal
+)
+app.command("paper", help="Paper-trade a policy in a ledger: fill, mark, record the next decision.")(
+    paper_cli.paper
 )
 app.add_typer(atari.atari_app, name="atari", help="A3C on Atari (ale-py): train, eval, benchmark.")
 app.add_typer(checkpoint.checkpoint_app, name="checkpoint", help="Checkpoint tools: upgrade old files.")

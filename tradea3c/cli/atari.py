@@ -169,7 +169,9 @@ def benchmark(
     workers: Annotated[int, typer.Option(help="Worker processes (0 = number of cores).")] = 0,
     preset: Annotated[str, typer.Option(help="paper | fast (see `atari train --help`).")] = "fast",
     envs_per_worker: Annotated[int | None, typer.Option(help="Emulators per worker.")] = None,
-    eval_episodes: Annotated[int, typer.Option(help="Games in each final evaluation.")] = 30,
+    eval_episodes: Annotated[
+        int, typer.Option(help="Games in each final evaluation (of best.pt and of latest.pt).")
+    ] = 30,
     eval_every: Annotated[
         int, typer.Option(help="Frames between periodic evaluations (learning curve).")
     ] = 1_000_000,
@@ -178,7 +180,8 @@ def benchmark(
         bool, typer.Option("--resume", help="Keep finished games, continue unfinished ones from latest.pt.")
     ] = False,
 ) -> None:
-    """Train + evaluate each game; writes a markdown + JSON score table and a learning curve per game."""
+    """Train + evaluate each game; writes a markdown + JSON score table and a learning curve per game.
+    Each game is scored twice: best.pt (best periodic evaluation) and its final weights (latest.pt)."""
     from tradea3c.atari import AtariTrainConfig
     from tradea3c.atari.benchmark import run_benchmark
     from tradea3c.atari.reference_scores import resolve_games

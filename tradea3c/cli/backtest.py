@@ -7,6 +7,8 @@ nothing else there (tables, progress and "wrote ..." lines go to stderr); a JSON
 
 from __future__ import annotations
 
+import math
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -28,9 +30,29 @@ def _costs(text: str) -> tuple[float, ...]:
         vals = tuple(float(x) for x in text.split(",") if x.strip())
     except ValueError:
         raise fail(f"--costs {text!r}: give bps levels like 0,5,10,25") from None
+    if not all(math.isfinite(v) for v in vals):
+        raise fail(f"--costs {text!r}: cost levels must be finite bps, like 0,5,10,25")
     if any(v < 0 for v in vals):
         raise fail(f"--costs {text!r}: cost levels must be >= 0 bps")
     return vals
+
+
+def check_output(path: Path | None, flag: str) -> None:
+    """Refuse an output path that cannot be written (a folder, or below a file) before any work:
+    one line naming the flag and the fix. A missing parent folder is fine (`write_outputs`
+    creates it)."""
+    if path is None:
+        return
+    if path.is_dir():
+        example = path / ("report.html" if flag == "--html" else "metrics.json")
+        raise fail(f"{flag} {path}: is a folder; pass a file path, e.g. {flag} {example}")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise fail(f"{flag} {path}: {parent} is a file, not a folder; pass a path in a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise fail(f"{flag} {path}: the folder {parent} is not writable; pass a path in a writable folder")
 
 
 def echo_json(data: Any) -> None:
@@ -97,7 +119,9 @@ def print_report(report: BacktestReport, *, err: bool = False) -> None:
             f"return {fmt('total_return', tr.mean)} ± {fmt('total_return', tr.std)}"
         )
     d = seeds.dsr
-    con.print(f"deflated Sharpe (N={d.n_trials} trials): {d.dsr:.3f}; PSR(0) {d.psr:.3f}")
+    tuned = (report.strategy.get("tuning") or {}).get("trials")
+    source = ", from the tuning" if tuned and d.n_trials == max(tuned, len(seeds.runs)) else ""
+    con.print(f"deflated Sharpe (N={d.n_trials} trials{source}): {d.dsr:.3f}; PSR(0) {d.psr:.3f}")
     if report.pbo is not None:
         b = report.pbo
         con.print(
@@ -115,10 +139,12 @@ def write_outputs(report: BacktestReport, html: Path | None, json_out: Path | No
     if json_out is not None:
         from tradea3c.backtest.results import write_json
 
+        json_out.parent.mkdir(parents=True, exist_ok=True)
         write_json(report, json_out)
     if html is not None:
         from tradea3c.backtest.report import write_html
 
+        html.parent.mkdir(parents=True, exist_ok=True)
         write_html(report, html)
 
 
@@ -149,7 +175,11 @@ def backtest(
     ] = False,
     seed: Annotated[int, typer.Option(help="Seed of the sampled policy.")] = 0,
     trials: Annotated[
-        int | None, typer.Option(help="Configurations tried, for the DSR (default: number of runs).")
+        int | None,
+        typer.Option(
+            help="Configurations tried, for the DSR (default: the trials of the run's `tradea3c tune` "
+            "search, else the number of runs)."
+        ),
     ] = None,
     ensemble: Annotated[
         bool,
@@ -165,6 +195,7 @@ def backtest(
 ) -> None:
     """Backtest a checkpoint out of sample against buy-and-hold and rule baselines, costs included."""
     from tradea3c.backtest import BacktestError, backtest_run
+    from tradea3c.config import ConfigError
 
     old = _json_path_given(runs)
     if old is not None:
@@ -173,6 +204,13 @@ def backtest(
             f"use --json-out {old}"
         )
     levels = _costs(costs)
+    if trials is not None and trials < 0:
+        raise fail(
+            f"--trials {trials}: the number of configurations tried is >= 1 (0 or left out: the "
+            "number of runs)"
+        )
+    check_output(html, "--html")
+    check_output(json_out, "--json-out")
     try:
         report = backtest_run(
             runs,
@@ -186,7 +224,7 @@ def backtest(
             ensemble=ensemble,
             ticker=ticker,
         )
-    except BacktestError as exc:
+    except (BacktestError, ConfigError) as exc:
         raise fail(str(exc)) from None
     write_outputs(report, html, json_out)
     print_report(report, err=as_json)
@@ -247,6 +285,8 @@ def walkforward(
     from tradea3c.experiment import StrategyConfig, load_strategy
     from tradea3c.experiment.walkforward import walkforward as run_wf
 
+    check_output(json_out, "--json-out")
+    check_output(html, "--html")
     try:
         cfg = apply_overrides(load_strategy(strategy) if strategy else StrategyConfig(), overrides or [])
         out = out or Path("runs") / f"wf-{cfg.name}-{time.strftime('%Y%m%d-%H%M%S')}"

@@ -38,8 +38,9 @@ def env(
     finrl_wheel: Annotated[
         Path | None,
         typer.Option(
-            help="FinRL 0.3.7 wheel (pip download finrl==0.3.7 --no-deps -d wheels); default: "
-            "$TRADEA3C_FINRL_WHEEL, else FinRL-0.3.7-*.whl in ./wheels or ../wheels. Absent: row skipped."
+            help="FinRL 0.3.7 wheel to compare with (pip download finrl==0.3.7 --no-deps -d wheels); "
+            "its env module is executed. Only this path is used, nothing is looked for: "
+            "without it the FinRL row is skipped."
         ),
     ] = None,
     djia_dir: Annotated[
@@ -56,6 +57,8 @@ def env(
     PortfolioEnv / PortfolioVectorEnv vs FinRL's StockTradingEnv on 30 stocks, same process."""
     from tradea3c.bench.env import run_env_benchmark, run_portfolio_benchmark
 
+    if finrl_wheel is not None and not finrl_wheel.is_file():
+        raise fail(f"FinRL wheel not found: {finrl_wheel}")
     rows = run_env_benchmark(steps=steps, repeats=repeats, window=window)
     _print_table(
         f"env stepping, demo GOOGL, window {window}, median of {repeats} interleaved runs",

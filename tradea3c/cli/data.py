@@ -25,6 +25,14 @@ data_app = typer.Typer(no_args_is_help=True)
 DataDirOpt = Annotated[
     Path | None, typer.Option("--data-dir", help="Cache folder (default: $TRADEA3C_DATA or ./data/cache).")
 ]
+DecimalOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--decimal",
+        help="--from-csv: the prices' decimal mark, '.' (20.45) or ',' (20,45; '.' then groups thousands). "
+        "Default: read from the values; a file where that is ambiguous is refused.",
+    ),
+]
 SHOW_FINDINGS = 25
 
 
@@ -101,6 +109,7 @@ def fetch(
             "FILE (CSV ticker,start,end; alone: the file's members). Members of [--start, --end).",
         ),
     ] = None,
+    decimal: DecimalOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
     """Download daily OHLCV into the cache (incremental), or import CSVs / the demo market.
@@ -108,6 +117,7 @@ def fetch(
     ``--market sp500`` fetches every ticker that was an S&P 500 member at any time in the range
     (point-in-time, pitindex), not only today's members."""
     from tradea3c.data import cache
+    from tradea3c.data.csv_import import check_decimal
     from tradea3c.data.demo import cache_demo
     from tradea3c.data.errors import DataError
     from tradea3c.data.fetch import FetchReport, import_csv
@@ -119,10 +129,13 @@ def fetch(
         raise fail(
             "give exactly one of: TICKERS, --market NAME, --from-csv DIR (e.g. `tradea3c fetch AAPL MSFT`)"
         )
+    if decimal is not None and from_csv is None:
+        raise fail(f"--decimal {decimal} applies to --from-csv files only; drop it")
     try:
+        check_decimal(decimal)
         ddir = cache.resolve_data_dir(data_dir)
         if from_csv is not None:
-            report = import_csv(from_csv, data_dir=ddir, replace=replace)
+            report = import_csv(from_csv, data_dir=ddir, replace=replace, decimal=decimal)
             used = sorted({r.columns for r in report.results if r.columns})
             for u in used:
                 typer.echo(f"columns used: {u}")
@@ -244,16 +257,23 @@ def validate_cmd(
         Path | None, typer.Option("--from-csv", help="Validate CSVs instead of the cache.")
     ] = None,
     limit: Annotated[int, typer.Option(help="Findings to print.")] = 50,
+    decimal: DecimalOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
     """Validate cached (or CSV) data as a load would, and report every finding and the aligned panel."""
     from tradea3c.data import cache
+    from tradea3c.data.csv_import import decimal_mark
     from tradea3c.data.errors import DataError
     from tradea3c.data.load import load_csv_market_with_report, load_market_with_report
 
+    if decimal is not None and from_csv is None:
+        raise fail(
+            f"--decimal {decimal} applies to --from-csv files only; drop it (the cache stores numbers)"
+        )
     try:
         if from_csv is not None:
-            market, report = load_csv_market_with_report(from_csv, tickers or None)
+            with decimal_mark(decimal):  # every file read by the load below
+                market, report = load_csv_market_with_report(from_csv, tickers or None)
             for cols in sorted(set(report.columns.values())):
                 typer.echo(f"columns used: {cols}")
         else:

@@ -64,7 +64,10 @@ def demo(
     cfg = apply_overrides(StrategyConfig(), demo_settings)
     run_dir = out or default_run_dir(cfg)
     con.print(f"training A3C on the demo market: {steps:,} steps, {cfg.a3c.num_workers} workers -> {run_dir}")
-    result = train_strategy(cfg, run_dir, progress=not quiet, market=m)
+    try:
+        result = train_strategy(cfg, run_dir, progress=not quiet, market=m)
+    except ValueError as exc:  # e.g. --out holding a run already, or in use by another process
+        raise fail(str(exc)) from None
     print_result(result)
 
     from tradea3c.backtest import backtest_run

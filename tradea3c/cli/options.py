@@ -20,3 +20,34 @@ ON_EXIT_HELP = "A holding that leaves the index: sell (at the next fill) | hold 
 
 Membership = Annotated[str | None, typer.Option(help=MEMBERSHIP_HELP)]
 OnExit = Annotated[str | None, typer.Option(help=ON_EXIT_HELP)]
+
+
+def _at_least_one(flag: str):  # noqa: ANN202
+    """A typer callback refusing ``flag`` values below 1 (and, for K, above the cap) in one line, exit 2."""
+
+    def check(value: int | None) -> int | None:
+        from tradea3c.cli._fail import fail
+
+        if value is None:
+            return value
+        if value < 1:
+            raise fail(f"{flag} {value}: {flag} must be >= 1 (leave it out for the default)")
+        if flag == "--envs-per-worker":
+            from tradea3c.experiment.strategy import check_envs_per_worker
+
+            try:
+                check_envs_per_worker(value, flag)
+            except ValueError as exc:
+                raise fail(str(exc)) from None
+        return value
+
+    return check
+
+
+WORKERS_HELP = "Worker processes, >= 1 (default: the strategy's; its 0 = number of cores)."
+ENVS_PER_WORKER_HELP = "K perturbed replays per worker (vector env), 1..4096."
+
+Workers = Annotated[int | None, typer.Option(help=WORKERS_HELP, callback=_at_least_one("--workers"))]
+EnvsPerWorker = Annotated[
+    int | None, typer.Option(help=ENVS_PER_WORKER_HELP, callback=_at_least_one("--envs-per-worker"))
+]

@@ -74,6 +74,7 @@ def study(
 ) -> None:
     """Train a strategy on every ticker of a universe (per ticker or cross-sectionally), score each
     out of sample against buy-and-hold, rules and cash; table, study.json and study.html. Resumable."""
+    from tradea3c.a3c.trainer import Terminated, terminate_as_interrupt
     from tradea3c.backtest import BacktestError
     from tradea3c.config import ConfigError, apply_overrides
     from tradea3c.data import DataError
@@ -101,6 +102,7 @@ def study(
         "a3c.address": address,
     }
     sets = [f'{k}="{v}"' if isinstance(v, str) else f"{k}={v}" for k, v in flags.items() if v is not None]
+    sigterm = None
     try:
         chosen = None
         if strategy:
@@ -115,19 +117,26 @@ def study(
         spec = StudySpec(cfg, mode, seed_list, levels, holdout, trials, folds)  # type: ignore[arg-type]
         folder = out or Path("studies") / f"{cfg.name}-{cfg.market.source.replace(',', '_')[:40]}-{mode}"
         started = False
-        if cfg.a3c.backend == "ray":  # one Ray connection (or local instance) for every run of the study
-            from tradea3c.a3c.backends.ray import connect
+        with terminate_as_interrupt() as sigterm:  # SIGTERM (timeout, SLURM) stops the study as Ctrl-C does
+            if cfg.a3c.backend == "ray":  # one Ray connection (or local instance) for every run of the study
+                from tradea3c.a3c.backends.ray import connect
 
-            started = connect(cfg.a3c)
-        try:
-            res = run_study(spec, folder, progress=not quiet)
-        finally:
-            if started:
-                import ray
+                started = connect(cfg.a3c)
+            try:
+                res = run_study(spec, folder, progress=not quiet)
+            finally:
+                if started:
+                    import ray
 
-                ray.shutdown()
+                    ray.shutdown()
     except (ConfigError, DataError, BacktestError, ValueError, FileNotFoundError, ImportError) as exc:
         raise fail(str(exc)) from None
+    except KeyboardInterrupt as exc:  # finished runs are kept; the one in flight kept its latest.pt
+        by_sigterm = isinstance(exc, Terminated) or getattr(sigterm, "raised", False)
+        name, code = ("SIGTERM", 143) if by_sigterm else ("Ctrl-C", 130)
+        raise fail(
+            f"the study was interrupted ({name}); run the same command again to resume it", code=code
+        ) from None
     html = write_html(res, folder / "study.html")
     print_study(res)
     typer.echo(f"study: {folder}/study.json, {html}")

@@ -12,21 +12,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tradea3c.cli._fail import RUN_FAILED, fail
-from tradea3c.cli.options import Address, Backend, Membership, OnExit
+from tradea3c.cli.options import Address, Backend, EnvsPerWorker, Membership, OnExit, Workers
 
 if TYPE_CHECKING:
     from tradea3c.a3c import TrainResult
     from tradea3c.experiment import StrategyConfig
-
-
-def _differences(saved: object, new: object, prefix: str = "") -> list[str]:
-    if isinstance(saved, dict) and isinstance(new, dict):
-        return [
-            d
-            for k in sorted(set(saved) | set(new))
-            for d in _differences(saved.get(k), new.get(k), f"{prefix}{k}.")
-        ]
-    return [] if saved == new else [prefix.rstrip(".")]
 
 
 def resume_strategy(run_dir: Path, given: StrategyConfig, explicit: set[str]) -> StrategyConfig:
@@ -34,7 +24,7 @@ def resume_strategy(run_dir: Path, given: StrategyConfig, explicit: set[str]) ->
     explicitly); everything else the invocation says must equal the run's."""
     from tradea3c.config import ConfigError, to_dict
     from tradea3c.experiment import load_strategy
-    from tradea3c.experiment.train import RUNTIME_KEYS, STRATEGY_FILE, with_runtime
+    from tradea3c.experiment.train import RUNTIME_KEYS, STRATEGY_FILE, differences, with_runtime
 
     file = run_dir / STRATEGY_FILE
     if not file.is_file():
@@ -44,7 +34,7 @@ def resume_strategy(run_dir: Path, given: StrategyConfig, explicit: set[str]) ->
     for key in ("train_end", "val_end"):  # the run saved them resolved; unset means "the run's"
         if mine.get("split", {}).get(key) is None:
             mine.setdefault("split", {})[key] = to_dict(saved).get("split", {}).get(key)
-    changed = [k for k in _differences(to_dict(saved), mine) if k not in RUNTIME_KEYS]
+    changed = [k for k in differences(to_dict(saved), mine) if k not in RUNTIME_KEYS]
     if changed:
         raise ConfigError(
             f"--resume would change {', '.join(changed[:4])}{' ...' * (len(changed) > 4)} of {run_dir} "
@@ -82,11 +72,9 @@ def train(
             "--set", help="Override any strategy field: --set a3c.lr=3e-4 --set env.window=60 (repeatable)."
         ),
     ] = None,
-    workers: Annotated[int | None, typer.Option(help="Worker processes (default: number of cores).")] = None,
+    workers: Workers = None,
     steps: Annotated[int | None, typer.Option(help="Training budget in global env steps.")] = None,
-    envs_per_worker: Annotated[
-        int | None, typer.Option(help="K perturbed replays per worker (vector env).")
-    ] = None,
+    envs_per_worker: EnvsPerWorker = None,
     mode: Annotated[str | None, typer.Option(help="a3c (Hogwild processes) or a2c (synchronous).")] = None,
     backend: Backend = None,
     address: Address = None,
@@ -113,6 +101,10 @@ def train(
     out: Annotated[Path | None, typer.Option(help="Run directory (default: runs/<name>-<time>).")] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue --out (or the newest run) from its latest.pt.")
+    ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Replace the run in --out (checkpoints too) instead of refusing."),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No live progress display.")] = False,
 ) -> None:
@@ -143,6 +135,8 @@ def train(
         "envs-per-worker": ("envs_per_worker", envs_per_worker),
     }
     try:
+        if resume and overwrite:
+            raise ConfigError("--resume and --overwrite contradict each other: pass one of them")
         if resume and out is None:
             out = latest_run_dir()
             if out is None:
@@ -168,7 +162,7 @@ def train(
             explicit = {key for flag, (key, value) in flags.items() if value is not None}
             cfg = resume_strategy(out, cfg, explicit)
         run_dir = out or default_run_dir(cfg)
-        result = train_strategy(cfg, run_dir, resume=resume, progress=not quiet)
+        result = train_strategy(cfg, run_dir, resume=resume, overwrite=overwrite, progress=not quiet)
     except (ConfigError, DataError, ValueError, FileNotFoundError, ImportError) as exc:
         raise fail(str(exc)) from None
     except (WorkerError, LearnerError, CheckpointWriteError) as exc:
@@ -190,5 +184,5 @@ def print_result(result: TrainResult) -> None:
             f"{ev.get('buy_hold_return', float('nan')):+.1%}; best Sharpe {result.best_metric:.2f} "
             f"at step {result.best_step:,} -> {result.best_checkpoint}"
         )
-    if result.status == "interrupted":
-        raise typer.Exit(130)
+    if result.status == "interrupted":  # the shell's codes: 128 + SIGTERM (15) or SIGINT (2)
+        raise typer.Exit(143 if getattr(result, "signal", None) == "SIGTERM" else 130)

@@ -10,9 +10,11 @@ The rule (also in docs/data.md):
 3. Listing: a ticker is listed from its first to its last bar; outside that it is not tradable
    (the `tradable` column, False) and its prices are placeholders -- the first open before the
    listing, the last close after the delisting, volume 0 -- reported once per ticker.
-4. Missing day inside the listing: filled flat from the previous close (open = high = low =
-   close = previous close) with volume 0, reported; it stays tradable at that price. Flat filling
-   is causal (uses only the past) and a zero-volume bar is easy to spot downstream.
+4. Missing day inside the listing: a halt. Filled flat from the previous close (open = high = low =
+   close = previous close) with volume 0, reported, and marked in the ``halted`` mask: the asset
+   stays listed but is not tradable there (`Market.halted`: the envs hold its position and mark it
+   at that price, its last one). Flat filling is causal (uses only the past) and a zero-volume bar
+   is easy to spot downstream.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class AlignedPanel:
     tickers: tuple[str, ...]
     bars: dict[str, np.ndarray]  # field -> float64 (n_bars, n_assets), in FIELDS order
     tradable: np.ndarray  # bool (n_bars, n_assets): listed on that bar (rule 3)
+    halted: np.ndarray | None = None  # bool (n_bars, n_assets): a missing day inside the listing (rule 4)
 
 
 def _dates_ns(frames: dict[str, pd.DataFrame]) -> tuple[list[np.ndarray], pd.DatetimeIndex]:
@@ -122,6 +125,7 @@ def align_panel(frames: dict[str, pd.DataFrame]) -> tuple[AlignedPanel, list[Fin
     n, m = len(cal_ns), len(frames)
     bars = {f: np.empty((n, m)) for f in FIELDS}
     tradable = np.zeros((n, m), dtype=bool)
+    halted = np.zeros((n, m), dtype=bool)
     findings: list[Finding] = []
     for j, ((t, df), d) in enumerate(zip(frames.items(), dates, strict=True)):
         o, h, lo, c, v = (df[f].to_numpy(dtype=np.float64) for f in FIELDS)
@@ -143,8 +147,9 @@ def align_panel(frames: dict[str, pd.DataFrame]) -> tuple[AlignedPanel, list[Fin
                 cal[missing],
                 "missing-day",
                 "repaired",
-                "no bar on a trading day; filled flat from previous close, volume 0",
+                "no bar on a trading day; halted: filled flat from previous close, volume 0, not tradable",
             )
+            halted[missing, j] = True
         prev = c[kk]
         bars["close"][a:b, j] = prev
         for f, x in (("open", o), ("high", h), ("low", lo)):
@@ -165,17 +170,20 @@ def align_panel(frames: dict[str, pd.DataFrame]) -> tuple[AlignedPanel, list[Fin
                 bars[f][b:, j] = c[-1]
             bars["volume"][:a, j] = 0.0
             bars["volume"][b:, j] = 0.0
-    return AlignedPanel(cal, tuple(frames), bars, tradable), findings
+    return AlignedPanel(cal, tuple(frames), bars, tradable, halted if halted.any() else None), findings
 
 
 def align_frames(frames: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
     """`align_panel` as one frame per ticker on the calendar index (columns FIELDS, plus a bool
-    ``tradable`` column for a ticker listed late or delisted early)."""
+    ``tradable`` column for a ticker listed late or delisted early, and a bool ``halted`` column for
+    one with halts, see rule 4)."""
     panel, findings = align_panel(frames)
     out: dict[str, pd.DataFrame] = {}
     for j, t in enumerate(panel.tickers):
         cols: dict[str, np.ndarray] = {f: panel.bars[f][:, j] for f in FIELDS}
         if not panel.tradable[:, j].all():
             cols["tradable"] = panel.tradable[:, j]
+        if panel.halted is not None and panel.halted[:, j].any():
+            cols["halted"] = panel.halted[:, j]
         out[t] = pd.DataFrame(cols, index=panel.dates)
     return out, findings

@@ -7,6 +7,11 @@ one file, written atomically (temp file + rename), so they can never disagree an
 leaves the previous file intact: an OS error while writing (disk full, read-only folder) becomes a
 one-line `CacheWriteError` naming the file. A file that cannot be read (truncated, not parquet) is
 named by `UnreadableCacheError` (`scan_cache` lists such files instead of skipping them).
+
+A read-merge-write of one ticker (a CSV import merging into the cached history, an incremental
+yfinance fetch) runs under `ticker_lock`: an OS file lock ``<data_dir>/.locks/<TICKER>.lock``, so two
+processes importing into one cache at once cannot lose each other's rows. The lock folder is hidden
+and holds no ``.parquet`` file, so `scan_cache` (``data list``) never sees it.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,6 +113,53 @@ class CacheMeta:
 
 def ticker_path(data_dir: Path, ticker: str) -> Path:
     return Path(data_dir) / f"{normalize_ticker(ticker)}.parquet"
+
+
+LOCK_DIR = ".locks"
+"""Folder of the per-ticker lock files inside the cache folder (hidden: no cache entry)."""
+LOCK_TIMEOUT_S = 600.0
+"""How long `ticker_lock` waits for another process's read-merge-write of the same ticker."""
+_NO_LOCK_NEEDED = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT)
+
+
+def lock_path(data_dir: Path, ticker: str) -> Path:
+    """The lock file of ``ticker``: ``<data_dir>/.locks/<TICKER>.lock``."""
+    return Path(data_dir) / LOCK_DIR / f"{normalize_ticker(ticker)}.lock"
+
+
+@contextmanager
+def ticker_lock(data_dir: Path, ticker: str, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Hold ``ticker``'s cache lock (an OS file lock, released if the process dies) while a
+    read-merge-write runs, so a concurrent import or fetch of the same ticker waits instead of
+    overwriting this one's rows. `DataError` after ``timeout`` seconds of waiting. When the lock
+    file cannot be created because the folder is not writable (read-only, no permission, full),
+    the body runs unlocked: any write there fails anyway, with `write_ticker`'s one-line error."""
+    from filelock import FileLock, Timeout
+
+    target, where = ticker_path(data_dir, ticker), lock_path(data_dir, ticker)
+    try:
+        where.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(where, timeout=timeout)
+        lock.acquire()
+    except Timeout:
+        raise DataError(
+            f"{target} is being written by another tradea3c process (its lock {where} was held for "
+            f"{timeout:g} s); wait for that command to finish and run this one again"
+        ) from None
+    except OSError as exc:
+        if exc.errno not in _NO_LOCK_NEEDED:
+            why = exc.strerror or (str(exc).splitlines() or [type(exc).__name__])[0]
+            kept = f"{target.name} is unchanged" if target.is_file() else "nothing was written"
+            raise CacheWriteError(
+                f"cannot create the cache lock file {where}: {why}; make {where.parent} a writable "
+                f"folder (delete it if it is a file) or pass another --data-dir ({kept})"
+            ) from None
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def now_utc() -> str:

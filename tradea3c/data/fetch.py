@@ -4,7 +4,8 @@ Every source goes through `clean_frame` before anything is written, and every wr
 so a failed or refused ticker never aborts the others and never damages its cached file. A failed
 write (`CacheWriteError`: disk full, read-only folder) does abort the run, as one line: every later
 ticker would fail the same way. An unreadable cache file is replaced by the new data, its bytes
-kept as ``<file>.unreadable``.
+kept as ``<file>.unreadable``. Each ticker's read-merge-write holds `cache.ticker_lock`, so two
+fetches or imports into one cache at once wait for each other per ticker and keep both's rows.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,9 @@ from tradea3c.data.yahoo import (
     normalize_yf_frame,
     yf_download,
 )
+
+if TYPE_CHECKING:
+    from tradea3c.data.csv_import import RawSeries
 
 Status = Literal["fetched", "up to date", "failed"]
 SUPPORTED_INTERVALS = ("1d",)
@@ -282,10 +286,11 @@ def fetch_tickers(
                 )
 
             try:
-                res = fetch_one(
-                    t, ddir, start=start_d, end=end_d, interval=interval, adjusted=adjusted,
-                    downloader=dl, retry=retry, today=today,
-                )  # fmt: skip
+                with cache.ticker_lock(ddir, t):  # read-merge-write: a concurrent fetch waits
+                    res = fetch_one(
+                        t, ddir, start=start_d, end=end_d, interval=interval, adjusted=adjusted,
+                        downloader=dl, retry=retry, today=today,
+                    )  # fmt: skip
             except FetchError as exc:
                 res = TickerResult(t, "failed", detail=_explain(exc, t, cache.ticker_path(ddir, t).is_file()))
                 offline = exc.kind == "offline"
@@ -322,6 +327,7 @@ def import_csv(
     data_dir: str | Path | None = None,
     tickers: Sequence[str] | None = None,
     replace: bool = False,
+    decimal: str | None = None,
 ) -> FetchReport:
     """Validate every series under ``path`` and write the accepted ones to the cache. A ticker
     already cached is merged by date (the file wins on overlapping dates; the result says how many
@@ -331,11 +337,13 @@ def import_csv(
     ``replace=True`` overwrites instead, except that a file with fewer than half the cached rows is
     refused (a one-row file must not wipe years of history by accident: delete the cache file first
     to really start over). A refused series leaves its cache file untouched. A series shorter than
-    `TINY_SERIES` bars gets a ``short-series`` finding. `CacheWriteError` (disk full...) aborts."""
+    `TINY_SERIES` bars gets a ``short-series`` finding. `CacheWriteError` (disk full...) aborts.
+    Each ticker's read-merge-write holds `cache.ticker_lock`: two imports into one cache at once
+    keep both files' rows. ``decimal`` ("." or ","; None = detect) as in `read_csv_source`."""
     from tradea3c.data.csv_import import read_csv_source
 
     ddir = cache.resolve_data_dir(data_dir)
-    series, errors = read_csv_source(path, list(tickers) if tickers else None)
+    series, errors = read_csv_source(path, list(tickers) if tickers else None, decimal=decimal)
     report = FetchReport()
     for where, err in errors.items():
         report.results.append(TickerResult(Path(where).stem.split("_")[0].upper(), "failed", detail=err))
@@ -344,51 +352,9 @@ def import_csv(
         try:
             ticker = cache.normalize_ticker(s.ticker)
             clean, findings = clean_frame(s.frame, ticker)  # findings describe the file itself
-            path = cache.ticker_path(ddir, ticker)
-            cached, unreadable, old_rows = None, False, 0
-            if replace and path.is_file():
-                try:
-                    old_rows = _check_replace(cache.read_meta(path), len(clean), path, s.path)
-                except UnreadableCacheError:
-                    unreadable = True
-            elif not replace:
-                cached, unreadable = _read_cached(ddir, ticker)
-            notes = list(s.notes)
-            if old_rows:
-                notes.append(f"replaced the {old_rows} cached rows (--replace)")
-            if cached is not None:
-                old, meta = cached
-                if meta.adjusted != s.adjusted:
-                    kind = "adjusted" if meta.adjusted else "unadjusted"
-                    raise DataError(
-                        f"the cache holds {kind} prices for {ticker} and this file the other kind; "
-                        "merging them would fake jumps: pass --replace to overwrite the cached history"
-                    )
-                overlap = int(old.index.isin(clean.index).sum())
-                clean, findings = _merge_checked(old, clean, findings, ticker)
-                notes.append(
-                    f"merged with the cache: {len(old) - overlap} cached rows kept, {overlap} replaced by "
-                    "the file (it wins on overlapping dates); --replace overwrites instead"
-                )
-            if len(clean) < TINY_SERIES:
-                n = len(clean)
-                findings.append(
-                    Finding(
-                        ticker,
-                        None,
-                        "short-series",
-                        "kept",
-                        f"only {n} row{'s' if n != 1 else ''} ({Path(s.path).name}): too short to train or "
-                        "backtest on; import the full history",
-                    )
-                )
-            if unreadable:
-                notes.append(_set_aside(ddir, ticker))
-            meta = cache.write_ticker(
-                ddir, s.ticker, clean, source="csv", adjusted=s.adjusted, origin=str(Path(s.path).resolve())
-            )
-            added = meta.rows - (0 if cached is None else len(cached[0]))
-            res.status, res.rows, res.added, res.findings = "fetched", meta.rows, max(added, 0), findings
+            with cache.ticker_lock(ddir, ticker):  # read-merge-write: a concurrent import waits
+                meta, added, findings, notes = _import_series(s, ticker, clean, findings, ddir, replace)
+            res.status, res.rows, res.added, res.findings = "fetched", meta.rows, added, findings
             res.detail = "; ".join(notes)
         except CacheWriteError as exc:
             done = sum(r.status == "fetched" for r in report.results)
@@ -399,3 +365,55 @@ def import_csv(
         report.results.append(res)
     report.results.sort(key=lambda r: r.ticker)
     return report
+
+
+def _import_series(
+    s: RawSeries, ticker: str, clean: pd.DataFrame, findings: list[Finding], ddir: Path, replace: bool
+) -> tuple[cache.CacheMeta, int, list[Finding], list[str]]:
+    """One CSV series into the cache (`import_csv`'s rules; the caller holds the ticker's lock):
+    (metadata written, rows added, findings, notes). `DataError` when refused (nothing written)."""
+    path = cache.ticker_path(ddir, ticker)
+    cached, unreadable, old_rows = None, False, 0
+    if replace and path.is_file():
+        try:
+            old_rows = _check_replace(cache.read_meta(path), len(clean), path, s.path)
+        except UnreadableCacheError:
+            unreadable = True
+    elif not replace:
+        cached, unreadable = _read_cached(ddir, ticker)
+    notes = list(s.notes)
+    if old_rows:
+        notes.append(f"replaced the {old_rows} cached rows (--replace)")
+    if cached is not None:
+        old, meta = cached
+        if meta.adjusted != s.adjusted:
+            kind = "adjusted" if meta.adjusted else "unadjusted"
+            raise DataError(
+                f"the cache holds {kind} prices for {ticker} and this file the other kind; "
+                "merging them would fake jumps: pass --replace to overwrite the cached history"
+            )
+        overlap = int(old.index.isin(clean.index).sum())
+        clean, findings = _merge_checked(old, clean, findings, ticker)
+        notes.append(
+            f"merged with the cache: {len(old) - overlap} cached rows kept, {overlap} replaced by "
+            "the file (it wins on overlapping dates); --replace overwrites instead"
+        )
+    if len(clean) < TINY_SERIES:
+        n = len(clean)
+        findings.append(
+            Finding(
+                ticker,
+                None,
+                "short-series",
+                "kept",
+                f"only {n} row{'s' if n != 1 else ''} ({Path(s.path).name}): too short to train or "
+                "backtest on; import the full history",
+            )
+        )
+    if unreadable:
+        notes.append(_set_aside(ddir, ticker))
+    meta = cache.write_ticker(
+        ddir, s.ticker, clean, source="csv", adjusted=s.adjusted, origin=str(Path(s.path).resolve())
+    )
+    added = meta.rows - (0 if cached is None else len(cached[0]))
+    return meta, max(added, 0), findings, notes

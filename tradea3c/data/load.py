@@ -141,6 +141,7 @@ def build_market(
         adjusted=adjusted,
         name=name,
         tradable=panel.tradable,  # None in the Market when every bar is tradable
+        halted=panel.halted,  # halts inside a listing: not tradable, marked at the last close
     )
     return market, findings
 

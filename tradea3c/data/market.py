@@ -33,6 +33,12 @@ class Market:
     ``keep`` (bool, same shape, or None = nowhere): bars on which a holding of a non-tradable asset
     is not force-sold (still listed but out of the index, ``on_exit="hold"``): it cannot be bought
     there and is sold at the next rebalance instead of the next fill (`envs.execution.delist`).
+
+    ``halted`` (bool, same shape, or None = nowhere): bars inside an asset's listing on which it had
+    no bar (a trading halt; `data.align` fills them flat at the previous close, volume 0). A halted
+    bar is not tradable (``tradable`` is False there, whatever was passed) but the asset stays
+    listed: the portfolio envs neither buy nor sell it there (a holding keeps its units) and mark it
+    at that flat price, its last one.
     """
 
     tickers: tuple[str, ...]
@@ -47,6 +53,7 @@ class Market:
     name: str = ""
     tradable: np.ndarray | None = None
     keep: np.ndarray | None = None
+    halted: np.ndarray | None = None
     _fingerprint: list[str] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
@@ -61,6 +68,20 @@ class Market:
                 raise ValueError(f"Market.{name} has shape {arr.shape}, expected {shape} (bars, tickers)")
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
+        if self.halted is not None:
+            halted = np.asarray(self.halted, dtype=bool)
+            if halted.ndim == 1 and len(self.tickers) == 1:
+                halted = halted.reshape(-1, 1)
+            if halted.shape != shape:
+                raise ValueError(f"Market.halted has shape {halted.shape}, expected {shape} (bars, tickers)")
+            if halted.any():
+                halted = np.ascontiguousarray(halted)
+                halted.setflags(write=False)
+                listed = np.ones(shape, dtype=bool) if self.tradable is None else self.tradable
+                object.__setattr__(self, "tradable", np.asarray(listed, dtype=bool).reshape(shape) & ~halted)
+            else:
+                halted = None
+            object.__setattr__(self, "halted", halted)
         if self.tradable is not None:
             mask = np.asarray(self.tradable, dtype=bool)
             if mask.ndim == 1 and len(self.tickers) == 1:
@@ -128,6 +149,8 @@ class Market:
                 h.update(self.tradable.tobytes())
             if self.keep is not None:
                 h.update(b"keep" + self.keep.tobytes())
+            if self.halted is not None:
+                h.update(b"halted" + self.halted.tobytes())
             self._fingerprint.append(h.hexdigest()[:16])
         return self._fingerprint[0]
 
@@ -154,6 +177,7 @@ class Market:
             name=self.name,
             tradable=None if self.tradable is None else self.tradable[rows],
             keep=None if self.keep is None else self.keep[rows],
+            halted=None if self.halted is None else self.halted[rows],
         )
 
     def select(self, tickers: str | list[str] | tuple[str, ...]) -> Market:
@@ -172,6 +196,7 @@ class Market:
             name=self.name,
             tradable=None if self.tradable is None else self.tradable[:, cols],
             keep=None if self.keep is None else self.keep[:, cols],
+            halted=None if self.halted is None else self.halted[:, cols],
         )
 
     def with_membership(self, member: np.ndarray, *, on_exit: Literal["sell", "hold"] = "sell") -> Market:
@@ -194,6 +219,7 @@ class Market:
             name=self.name,
             tradable=listed & member,
             keep=listed & ~member if on_exit == "hold" else None,
+            halted=self.halted,
         )
 
     # ------------------------------------------------------------ pandas
@@ -227,8 +253,8 @@ class Market:
         name: str = "",
     ) -> Market:
         """Build from already clean, already aligned per-ticker frames (same DatetimeIndex, lower-case
-        OHLCV columns, optionally a bool ``tradable`` column). Alignment of ragged calendars is the
-        job of `tradea3c.data.align`."""
+        OHLCV columns, optionally bool ``tradable`` and ``halted`` columns). Alignment of ragged
+        calendars is the job of `tradea3c.data.align`."""
         if not frames:
             raise ValueError("Market.from_frames needs at least one ticker")
         tickers = tuple(frames)
@@ -239,16 +265,20 @@ class Market:
         arrays = {
             f: np.column_stack([frames[t][f].to_numpy(dtype=np.float64) for t in tickers]) for f in FIELDS
         }
-        tradable = None
-        if any("tradable" in df.columns for df in frames.values()):
-            tradable = np.column_stack(
+
+        def column(name: str, default: bool) -> np.ndarray | None:
+            if not any(name in df.columns for df in frames.values()):
+                return None
+            return np.column_stack(
                 [
-                    frames[t]["tradable"].to_numpy(dtype=bool)
-                    if "tradable" in frames[t].columns
-                    else np.ones(len(index), dtype=bool)
+                    frames[t][name].to_numpy(dtype=bool)
+                    if name in frames[t].columns
+                    else np.full(len(index), default, dtype=bool)
                     for t in tickers
                 ]
             )
+
+        tradable, halted = column("tradable", True), column("halted", False)
         return cls(
             tickers=tickers,
             dates=index.to_numpy(),
@@ -257,6 +287,7 @@ class Market:
             adjusted=adjusted,
             name=name,
             tradable=tradable,
+            halted=halted,
         )
 
     def summary(self) -> pd.DataFrame:

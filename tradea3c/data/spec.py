@@ -51,6 +51,14 @@ def load_market_spec(spec: MarketSpec) -> Market:
     members that are not cached or left out are logged (INFO, on this module's logger; the CLI
     shows them). A ``data_dir`` that is a file is a
     `DataError` whatever the source (`check_data_dir`), so ``--data-dir FILE`` fails the same everywhere."""
+    if not spec.source.replace(",", "").strip():
+        from tradea3c.data.errors import DataError
+        from tradea3c.data.universes import UNIVERSES
+
+        raise DataError(
+            f"--market {spec.source!r} (market.source): the market name is empty; use demo, signal, "
+            f"cached, {', '.join(UNIVERSES)}, or tickers like AAPL,MSFT"
+        )
     if spec.data_dir is not None:
         from tradea3c.data.cache import check_data_dir
 

@@ -4,6 +4,7 @@ One base, `EnvConfig`, holds the fields every env shares and validates them once
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Literal, Self
 
@@ -17,6 +18,9 @@ from tradea3c.envs.perturb import PerturbConfig
 from tradea3c.features.config import FeatureConfig
 
 Split = Literal["train", "val", "test", "all"]
+
+MAX_LATENCY = 252
+"""Bars of latency an env accepts at most (a year of daily bars): more is a typo, not a market."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,12 @@ class EnvConfig:
     def __post_init__(self) -> None:
         if self.window < 1 or self.episode_length < 0 or self.latency < 0:
             raise ValueError("need window >= 1, episode_length >= 0, latency >= 0")
+        if self.latency > MAX_LATENCY or 0 < self.episode_length <= self.latency:
+            raise ValueError(
+                f"latency {self.latency} bars is longer than an episode (episode_length "
+                f"{self.episode_length}; at most {MAX_LATENCY} bars): no order would fill; use a "
+                f"latency below episode_length and at most {MAX_LATENCY} (0 = fill at the next bar)"
+            )
         if not 0 <= self.ruin_floor < 1 or self.initial_equity <= 0:
             raise ValueError("need 0 <= ruin_floor < 1 and initial_equity > 0")
 
@@ -130,11 +140,26 @@ class MarketEnvConfig(EnvConfig):
     """Anchored only: the lowest and highest exposure a tilt may reach (0..1 = long/flat)."""
     vol_target: VolTargetConfig = field(default_factory=VolTargetConfig)
     """The rule of ``anchor = "vol_target"`` (and of the vol-targeted baseline)."""
+    max_leverage: float = 1.0
+    """Largest |target weight| allowed in ``positions`` and ``exposure_range`` (1 = no leverage:
+    fully long or fully short). Above 1 the account borrows: a 2% move against a 50x position wipes
+    it out, and a backtest then reports the ruin. Raise it only on purpose (e.g. 2.0 for 2x)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if len(self.positions) < 2:
             raise ValueError("positions needs at least two target weights, e.g. (0.0, 1.0)")
+        if not math.isfinite(self.max_leverage) or self.max_leverage <= 0:
+            raise ValueError(f"max_leverage {self.max_leverage}: use a finite number > 0 (1.0 = no leverage)")
+        lev = self.max_leverage
+        wide = [p for p in (*self.positions, *self.exposure_range) if not abs(p) <= lev]  # NaN too
+        if wide:
+            raise ValueError(
+                f"positions {list(self.positions)} (exposure_range {list(self.exposure_range)}) hold "
+                f"{wide[0]:g}, beyond max_leverage {lev:g}: target weights are fractions of equity in "
+                f"[-{lev:g}, {lev:g}]; use weights like [-1.0, 0.0, 1.0], or set env.max_leverage = "
+                f"{max(abs(p) for p in wide):g} to trade with leverage on purpose"
+            )
         lo, hi = self.exposure_range
         if lo > hi:
             raise ValueError(f"exposure_range needs low <= high, got {self.exposure_range}")

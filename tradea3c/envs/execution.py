@@ -19,6 +19,7 @@ Listings (`Market.tradable`): an order for an asset that is not listed at the fi
 weight 0 (it cannot be bought before its listing), and a holding of an asset that is no longer
 listed is sold first, at that bar's fill price -- the last close, which the delisted placeholder
 prices repeat -- paying the usual cost (`delist`). The rest of the portfolio is not touched.
+Halts (`Market.halted`): a halted asset's units do not change at that fill (`rebalance_halted`).
 With an index membership (`Market.with_membership`) "not tradable" also means "out of the index":
 a member that leaves is sold the same way, at the real fill price of that bar with costs
 (``on_exit="sell"``); with ``on_exit="hold"`` (`Market.keep`) the holding stays while the asset
@@ -125,6 +126,24 @@ def rebalance(units: np.ndarray, cash, target: np.ndarray, price: np.ndarray, ra
     )
 
 
+def rebalance_halted(
+    units: np.ndarray, cash, target: np.ndarray, price: np.ndarray, rate, halted: np.ndarray
+):
+    """`rebalance` of a portfolio (last axis the asset) in which the ``halted`` assets keep
+    their units exactly: the others get ``target``'s weights rescaled to the part of the order not
+    aimed at halted assets, over the equity not held in them (e.g. 50 % halted, 50 % B asked: B gets
+    all the tradable equity); an order aimed only at halted assets leaves the tradable part in cash.
+    Returns ``(new_units, new_cash, traded_notional, cost)``, nothing traded in a halted asset."""
+    aimed = np.add.reduce(np.where(halted, target, 0.0), axis=-1)
+    free_units = np.where(halted, 0.0, units)
+    free_equity = cash + np.add.reduce(free_units * price, axis=-1)
+    stuck = np.logical_or.reduce(halted, axis=-1) & ((aimed >= 1.0) | (free_equity <= 0.0))
+    scale = np.where(stuck, 0.0, 1.0 / np.where(stuck, 1.0, 1.0 - aimed))  # rows without a halt: 1.0
+    order = np.where(halted, 0.0, target * np.asarray(scale)[..., None])
+    new_units, new_cash, traded, cost = rebalance(free_units, cash, order, price, rate)
+    return np.where(halted, units, new_units), new_cash, traded, cost
+
+
 def delist(units: np.ndarray, cash, tradable: np.ndarray, price: np.ndarray, rate, keep=None):
     """Sell every holding of an asset not ``tradable`` at ``price`` (cost paid as a fill), except
     where ``keep`` (None = nowhere: out of the index but still listed, ``on_exit="hold"``); the
@@ -150,6 +169,45 @@ def mark(units, cash, price):
     if isinstance(units, np.ndarray) and units.ndim >= 1 and np.ndim(price) == units.ndim:
         return cash + (units * price).sum(axis=-1)
     return cash + units * price
+
+
+def fill_bar(
+    market: Market,
+    t1: int,
+    units: np.ndarray,
+    cash: float,
+    held: np.ndarray,
+    execute: np.ndarray,
+    price: np.ndarray,
+    rate: np.ndarray,
+    mode: Literal["on_change", "always"] = "on_change",
+) -> tuple[np.ndarray, float, np.ndarray, float, float, bool]:
+    """One step of `replay`: the account ``(units, cash)`` holding target ``held`` executes the
+    target ``execute`` at bar ``t1`` (fill ``price`` and cost ``rate`` rows of that bar): delisted
+    holdings are sold, halted assets keep their units, ``mode`` as in `replay`. Returns
+    ``(units, cash, held, traded_notional, cost, filled)``; mark the result at ``close[t1]``. The
+    paper ledger (`tradea3c.experiment.paper`) fills its accounts bar by bar with it."""
+    listed, keep, halted = market.tradable, market.keep, market.halted
+    traded, cost, filled = 0.0, 0.0, False
+    halt = None if halted is None or not halted[t1].any() else halted[t1]  # held, not traded
+    if listed is not None:
+        kept = None if keep is None else keep[t1]
+        kept = kept if halt is None else halt if kept is None else kept | halt
+        units, cash, traded, cost = delist(units, cash, listed[t1], price, rate, kept)
+        filled = traded > 0
+    if mode == "always" or np.any(execute != held):
+        order = listed_target(
+            execute, None if listed is None else listed[t1] if halt is None else listed[t1] | halt
+        )
+        if halt is None:
+            units, cash, step_traded, step_cost = rebalance(units, cash, order, price, rate)
+        else:
+            units, cash, step_traded, step_cost = rebalance_halted(units, cash, order, price, rate, halt)
+        traded += step_traded
+        cost += step_cost
+        held = execute
+        filled = True
+    return units, cash, held, traded, cost, bool(filled)
 
 
 @dataclass(frozen=True, eq=False)
@@ -192,7 +250,6 @@ def replay(
     price = fill_prices(market, fill)
     rates = cost_rates(market, costs or CostConfig()) if rates is None else np.asarray(rates)
     rates = rates.reshape(market.n_bars, -1)
-    listed, keep = market.tradable, market.keep
     units = np.zeros(n_assets)
     cash = float(initial_equity)
     held = np.zeros(n_assets)
@@ -205,19 +262,9 @@ def replay(
     for i in range(n_steps):
         t1 = start + i + 1
         execute = targets[i - latency] if i >= latency else np.zeros(n_assets)
-        if listed is not None:
-            kept = None if keep is None else keep[t1]
-            units, cash, out_traded[i], out_cost[i] = delist(
-                units, cash, listed[t1], price[t1], rates[t1], kept
-            )
-            out_trade[i] = out_traded[i] > 0
-        if mode == "always" or np.any(execute != held):
-            order = listed_target(execute, None if listed is None else listed[t1])
-            units, cash, traded, cost = rebalance(units, cash, order, price[t1], rates[t1])
-            out_traded[i] += traded
-            out_cost[i] += cost
-            held = execute
-            out_trade[i] = True
+        units, cash, held, out_traded[i], out_cost[i], out_trade[i] = fill_bar(
+            market, t1, units, cash, held, execute, price[t1], rates[t1], mode
+        )
         out_units[i] = units
         out_eq[i + 1] = mark(units, cash, market.close[t1])
     return Replay(out_eq, out_cost, out_traded, out_units, out_trade)

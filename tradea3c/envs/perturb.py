@@ -5,6 +5,12 @@ high, prices > 0); envs apply them to the episode window (plus feature warm-up h
 and recompute the features causally from the perturbed prices. Episode-level perturbations (random
 window, cost jitter, latency) are drawn by the episode sampler. All randomness comes from the
 ``rng`` passed in (the env's ``np_random``).
+
+Masked markets (`Market.tradable`, `Market.halted`): the masks stay as they are, on the same bars,
+and a bar where an asset is not listed (a placeholder) or halted stays flat -- placeholders at the
+(new) first open before the listing and the last close after it, a halt at the last close, volume
+0 -- so every perturbation keeps what the envs and the features assume of those bars. The block
+bootstrap draws an asset's listed bars only from its own real returns (see `block_bootstrap`).
 """
 
 from __future__ import annotations
@@ -57,30 +63,77 @@ def _decompose(m: Market) -> tuple[np.ndarray, ...]:
     return ret, np.log(m.open) - lc, np.log(m.high) - lc, np.log(m.low) - lc
 
 
-def _rebuild(m: Market, close0: np.ndarray, ret, o, h, lo, volume=None) -> Market:
-    """Consistent OHLC from returns and relative logs (high/low widened to contain open/close)."""
-    lc = np.log(close0) + np.cumsum(ret, axis=0) - ret[0]
-    h = np.maximum(h, np.maximum(o, 0.0))
-    lo = np.minimum(lo, np.minimum(o, 0.0))
+def _like(m: Market, open_, high, low, close, volume) -> Market:
+    """A Market of ``m``'s tickers, dates, labels and masks with these prices."""
     return Market(
         m.tickers,
         m.dates,
-        np.exp(lc + o),
-        np.exp(lc + h),
-        np.exp(lc + lo),
-        np.exp(lc),
-        m.volume if volume is None else volume,
+        open_,
+        high,
+        low,
+        close,
+        volume,
         source=m.source,
         adjusted=m.adjusted,
         name=m.name,
         tradable=m.tradable,
+        keep=m.keep,
+        halted=m.halted,
     )
+
+
+def _listed(m: Market) -> np.ndarray:
+    """Bool (n_bars, n_assets): inside each asset's listing (first to last tradable bar)."""
+    rows = np.arange(m.n_bars)[:, None]
+    spans = np.array([m.listed_span(j) for j in range(m.n_assets)]).reshape(-1, 2)
+    return (rows >= spans[:, 0]) & (rows <= spans[:, 1])
+
+
+def _flat_rows(m: Market) -> np.ndarray | None:
+    """Bars whose prices are not the asset's own moves: outside its listing or halted (None: none)."""
+    if m.tradable is None:
+        return None
+    flat = ~_listed(m)
+    return flat if m.halted is None else flat | m.halted
+
+
+def _source_rows(flat: np.ndarray) -> np.ndarray:
+    """For each bar and asset the bar whose price a flat bar repeats: the previous non-flat bar, or
+    (before the first one) the first one; a non-flat bar itself."""
+    n = len(flat)
+    rows = np.broadcast_to(np.arange(n)[:, None], flat.shape)
+    last = np.maximum.accumulate(np.where(flat, -1, rows), axis=0)
+    first = np.argmax(~flat, axis=0)
+    return np.where(last >= 0, last, first[None, :])
+
+
+def _rebuild(m: Market, close0: np.ndarray, ret, o, h, lo, volume=None) -> Market:
+    """Consistent OHLC from returns and relative logs (high/low widened to contain open/close).
+    With listings: bars before an asset's listing repeat its first open."""
+    lc = np.log(close0) + np.cumsum(ret, axis=0) - ret[0]
+    h = np.maximum(h, np.maximum(o, 0.0))
+    lo = np.minimum(lo, np.minimum(o, 0.0))
+    prices = [np.exp(lc + o), np.exp(lc + h), np.exp(lc + lo), np.exp(lc)]
+    if m.tradable is not None:
+        for j in range(m.n_assets):
+            a = m.listed_span(j)[0]
+            if 0 < a < m.n_bars:
+                first_open = prices[0][a, j]
+                for p in prices:
+                    p[:a, j] = first_open
+    return _like(m, *prices, m.volume if volume is None else volume)
 
 
 def block_bootstrap(m: Market, rng: np.random.Generator, mean_block: float) -> Market:
     """Stationary block bootstrap (Politis-Romano): an alternative history made of blocks of real
     bars (geometric lengths, mean ``mean_block``) -- same return distribution and short-range
-    autocorrelation, different path. All assets share the resampled rows (keeps co-movement)."""
+    autocorrelation, different path. All assets share the resampled rows (keeps co-movement).
+
+    Masked markets: the masks stay on their bars. An asset's bar inside its listing (not halted)
+    takes the shared row when that row holds a real return of the asset (listed and not halted on
+    it and on the bar before), else a row drawn uniformly from those (extra draws from ``rng``,
+    only for such markets); a bar outside its listing or halted gets no move (flat, volume 0). So a
+    placeholder never moves into a listing, nor a listed move into a placeholder or a halt."""
     n = m.n_bars
     idx = np.empty(n, dtype=np.int64)
     starts = rng.integers(0, n, size=n)
@@ -89,9 +142,27 @@ def block_bootstrap(m: Market, rng: np.random.Generator, mean_block: float) -> M
     for i in range(1, n):
         idx[i] = starts[i] if new_block[i] else (idx[i - 1] + 1) % n
     ret, o, h, lo = _decompose(m)
-    ret = ret[idx]
-    ret[0] = 0.0
-    return _rebuild(m, m.close[0], ret, o[idx], h[idx], lo[idx], volume=m.volume[idx])
+    flat = _flat_rows(m)
+    if flat is None:
+        ret = ret[idx]
+        ret[0] = 0.0
+        return _rebuild(m, m.close[0], ret, o[idx], h[idx], lo[idx], volume=m.volume[idx])
+    real = ~flat
+    real[1:] &= ~flat[:-1]  # a real close-to-close return: this bar and the one before moved
+    real[0] = False
+    rows = np.repeat(idx[:, None], m.n_assets, axis=1)
+    for j in range(m.n_assets):
+        pool = np.flatnonzero(real[:, j])
+        bad = np.flatnonzero(~flat[:, j] & ~real[idx, j])
+        if len(bad) and len(pool):
+            rows[bad, j] = pool[rng.integers(0, len(pool), size=len(bad))]
+        elif len(bad):  # no real return at all (listed one bar): no move
+            flat[bad, j] = True
+    cols = np.arange(m.n_assets)[None, :]
+    pick = [np.where(flat, 0.0, x[rows, cols]) for x in (ret, o, h, lo)]
+    pick[0][0] = 0.0
+    volume = np.where(flat, 0.0, m.volume[rows, cols])
+    return _rebuild(m, m.close[0], *pick, volume=volume)
 
 
 def scale_volatility(m: Market, factor: float) -> Market:
@@ -105,19 +176,10 @@ def scale_volatility(m: Market, factor: float) -> Market:
 def price_noise(m: Market, rng: np.random.Generator, sigma: float) -> Market:
     """Measurement/microstructure noise: every bar's OHLC multiplied by one factor exp(sigma*eps)."""
     f = np.exp(sigma * rng.standard_normal(m.close.shape))
-    return Market(
-        m.tickers,
-        m.dates,
-        m.open * f,
-        m.high * f,
-        m.low * f,
-        m.close * f,
-        m.volume,
-        source=m.source,
-        adjusted=m.adjusted,
-        name=m.name,
-        tradable=m.tradable,
-    )
+    flat = _flat_rows(m)
+    if flat is not None:  # a flat bar repeats the (noisy) price it repeats
+        f = np.take_along_axis(f, _source_rows(flat), axis=0)
+    return _like(m, m.open * f, m.high * f, m.low * f, m.close * f, m.volume)
 
 
 def perturb_prices(m: Market, cfg: PerturbConfig, rng: np.random.Generator) -> Market:

@@ -11,8 +11,12 @@ Listings (`Market.tradable`): the action's weights are renormalised over the ass
 features are valid at the decision bar (a masked softmax; the others get 0), and at the fill an
 asset that is not listed gets 0 and a delisted holding is sold (`execution.delist`). ``info``
 carries the decided ``target`` so a replay reproduces the path.
+Halts (`Market.halted`): at a fill on a bar where an asset is halted its units do not change (no
+buy, no sale) and it is marked at its flat halt price (the last close); the order's other weights
+are filled over the equity not held in halted assets (`rebalance_halted`).
 Reward kind "active" (benchmark "asset") measures against the equal-weight buy-and-hold basket of
-the env's assets bought at the close of the episode's first decision bar.
+the env's assets bought at the close of the episode's first decision bar; with listings only of
+the members listed at each bar (`rewards.basket_log_returns`, `basket_listed`).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from tradea3c.data.market import Market
 from tradea3c.envs.config import DateSplit, PortfolioEnvConfig, Split
 from tradea3c.envs.episode import Episode, EpisodeSource
-from tradea3c.envs.execution import delist, listed_target, rebalance
+from tradea3c.envs.execution import delist, listed_target, rebalance, rebalance_halted
 from tradea3c.envs.market_env import default_market
 from tradea3c.envs.rewards import ScalarReward, basket_reward_aux, needs_benchmark
 
@@ -36,6 +40,16 @@ LOGIT_SCALE = 5.0  # action +-1 -> logits +-5: weights from ~0 to ~1 are reachab
 # The step calls the ufuncs behind numpy's Python wrappers (np.clip, ndarray.sum, np.max), which
 # cost more than the work on ~30 numbers: the same operations, so the same bits.
 _sum, _max = np.add.reduce, np.maximum.reduce
+
+
+def basket_listed(track, end: int) -> np.ndarray | None:
+    """The members of the "active" reward's basket at each of the track's first ``end`` bars:
+    tradable or halted (a halt keeps its member in the basket, at its flat last price); None: all."""
+    if track.tradable is None:
+        return None
+    halted = track.market.halted
+    listed = track.tradable[:end]
+    return listed if halted is None else listed | halted[:end]
 
 
 def softmax_weights(logits: np.ndarray) -> np.ndarray:
@@ -136,6 +150,7 @@ class PortfolioEnv(gym.Env):
         self._rows = portfolio_windows(tr.features, self.config.window)
         self._w1, self._e0 = self.config.window - 1, self.config.initial_equity
         self._tradable, self._valid = tr.tradable, tr.valid
+        self._halted = tr.market.halted  # the track's rows are its market's
         self._t, self._end = ep.start, ep.start + ep.n_steps
         e0 = self.config.initial_equity
         self._units, self._cash, self._equity = np.zeros(self.n_assets), e0, e0
@@ -143,7 +158,8 @@ class PortfolioEnv(gym.Env):
         self._reward.reset(e0)
         if self._bench:
             end = self._end + 1
-            self._blr = basket_reward_aux(self.config.reward, tr.close[:end], ep.start).tolist()
+            listed = basket_listed(tr, end)
+            self._blr = basket_reward_aux(self.config.reward, tr.close[:end], ep.start, listed).tolist()
         return self._obs(), {"equity": e0, "cost": 0.0, "target": np.zeros(self.n_assets)}
 
     def _obs(self) -> np.ndarray:
@@ -166,15 +182,21 @@ class PortfolioEnv(gym.Env):
             target = self._queue.pop(0)
         t1 = self._t + 1
         traded0 = cost0 = 0.0
+        halt = None if self._halted is None or not self._halted[t1].any() else self._halted[t1]
         if self._tradable is not None:
             listed = self._tradable[t1]
             self._units, self._cash, traded0, cost0 = delist(
-                self._units, self._cash, listed, self._fill[t1], self._rates[t1]
+                self._units, self._cash, listed, self._fill[t1], self._rates[t1], halt
             )
-            target = listed_target(target, listed)
-        self._units, self._cash, traded, cost = rebalance(
-            self._units, self._cash, target, self._fill[t1], self._rates[t1]
-        )
+            target = listed_target(target, listed if halt is None else listed | halt)
+        if halt is None:
+            self._units, self._cash, traded, cost = rebalance(
+                self._units, self._cash, target, self._fill[t1], self._rates[t1]
+            )
+        else:
+            self._units, self._cash, traded, cost = rebalance_halted(
+                self._units, self._cash, target, self._fill[t1], self._rates[t1], halt
+            )
         traded, cost = traded0 + traded, cost0 + cost
         e0, e1 = self._equity, float(self._cash + self._units @ self._close[t1])
         self._equity, self._t = e1, t1

@@ -30,7 +30,14 @@ from tradea3c.envs.config import DateSplit, PortfolioEnvConfig, Split
 from tradea3c.envs.episode import EpisodeSource
 from tradea3c.envs.execution import delist, listed_target, rebalance
 from tradea3c.envs.market_env import default_market
-from tradea3c.envs.portfolio_env import LOGIT_SCALE, clip_unit, portfolio_spaces, portfolio_windows
+from tradea3c.envs.portfolio_env import (
+    LOGIT_SCALE,
+    basket_listed,
+    clip_unit,
+    portfolio_spaces,
+    portfolio_windows,
+    rebalance_halted,
+)
 from tradea3c.envs.rewards import ScalarReward, basket_reward_aux, needs_benchmark
 from tradea3c.envs.vector import reseed
 
@@ -77,12 +84,15 @@ class PortfolioVectorEnv(VectorEnv):
             self._feats, self._fill = base.features, base.fill
             self._close, self._rates = base.close, base.rates
             self._tradable, self._valid = base.tradable, base.valid
+            self._halted = base.market.halted
         else:  # each env owns `region` rows (its whole perturbed track) of each buffer
             self._region = r = src.warmup + src.n_steps + 1
             self._feats = np.zeros((k * r, n, f), dtype=np.float32)
             self._fill, self._close, self._rates = (np.ones((k * r, n)) for _ in range(3))
             self._tradable = np.ones((k * r, n), dtype=bool) if listings else None
             self._valid = np.ones((k * r, n), dtype=bool) if listings else None
+            halts = base.market.halted is not None
+            self._halted = np.zeros((k * r, n), dtype=bool) if halts else None
         self._rows = portfolio_windows(self._feats, cfg.window)
         self._rngs: list[np.random.Generator | None] = [None] * k
         self._lmax = cfg.latency + (1 if cfg.perturb.latency_prob > 0 else 0)
@@ -110,6 +120,8 @@ class PortfolioVectorEnv(VectorEnv):
             self._rates[rows] = tr.rates * ep.rate_mult  # what PortfolioEnv steps through
             if self._tradable is not None and self._valid is not None:
                 self._tradable[rows], self._valid[rows] = tr.tradable, tr.valid
+            if self._halted is not None:
+                self._halted[rows] = False if tr.market.halted is None else tr.market.halted
         self._g[i] = self._start[i] = off + ep.start
         self._end[i] = off + ep.start + ep.n_steps
         self._lat[i] = ep.latency
@@ -120,7 +132,7 @@ class PortfolioVectorEnv(VectorEnv):
         if self._blr is not None:
             end = ep.start + ep.n_steps
             self._blr[i, : ep.n_steps + 1] = basket_reward_aux(
-                self.config.reward, tr.close[: end + 1], ep.start
+                self.config.reward, tr.close[: end + 1], ep.start, basket_listed(tr, end + 1)
             )[ep.start :]
 
     def _weights(self, actions) -> np.ndarray:
@@ -191,11 +203,18 @@ class PortfolioVectorEnv(VectorEnv):
         if self._jitter:
             rate = rate * self._mult
         units, cash = self._units, self._cash
+        halt = None
+        if self._halted is not None:
+            halt = self._halted[g1]
+            halt = halt if halt.any() else None
         if self._tradable is not None:
             listed = self._tradable[g1]
-            units, cash, _, _ = delist(units, cash, listed, price, rate)
-            target = listed_target(target, listed)
-        units, cash, _, _ = rebalance(units, cash, target, price, rate)
+            units, cash, _, _ = delist(units, cash, listed, price, rate, halt)
+            target = listed_target(target, listed if halt is None else listed | halt)
+        if halt is None:
+            units, cash, _, _ = rebalance(units, cash, target, price, rate)
+        else:  # rows without a halt: the same bits as `rebalance`
+            units, cash, _, _ = rebalance_halted(units, cash, target, price, rate, halt)
         close = self._close[g1]
         # matmul of (1, n) by (n, 1) per env: BLAS dot, as PortfolioEnv's `units @ close`
         e1 = cash + np.matmul(units[:, None, :], close[:, :, None])[:, 0, 0]

@@ -14,6 +14,7 @@ realised volatility known at the decision bar (`vol_multipliers`).
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -63,27 +64,58 @@ def asset_log_returns(close: np.ndarray) -> np.ndarray:
     return out
 
 
-def basket_log_returns(close: np.ndarray, start: int) -> np.ndarray:
+def basket_log_returns(close: np.ndarray, start: int, listed: np.ndarray | None = None) -> np.ndarray:
     """Per-bar log returns of the equal-weight buy-and-hold basket bought at the close of ``start``:
     ``B[t] = mean_j close[t, j] / close[start, j]`` and ``out[t] = log(B[t] / B[t-1])`` for
-    ``t > start`` (0 up to ``start``). ``close`` is ``(T, n_assets)``."""
+    ``t > start`` (0 up to ``start``). ``close`` is ``(T, n_assets)``.
+
+    ``listed`` (bool ``(T, n_assets)``, None = all): members not listed at a bar are left out,
+    never held at their placeholder prices. The basket holds equal values of the members listed at
+    ``start``; a step's return is that of the held members still listed at its end (a delisted
+    member's value goes with the rest); at the close of a bar where the listed set changes, the
+    basket's value is spread equally over the members listed there. Without changes in the listed
+    set this is the formula above, to the bit."""
     close = np.asarray(close, dtype=np.float64)
     out = np.zeros(len(close))
-    b = (close[start:] / close[start]).mean(axis=1)
-    out[start + 1 :] = np.log(b[1:] / b[:-1])
+    if listed is None or np.asarray(listed)[start:].all():
+        b = (close[start:] / close[start]).mean(axis=1)
+        out[start + 1 :] = np.log(b[1:] / b[:-1])
+        return out
+    listed = np.asarray(listed, dtype=bool)
+    changes = (np.flatnonzero((listed[start + 1 :] != listed[start:-1]).any(axis=1)) + start + 1).tolist()
+    bounds = [start, *changes]
+    for i, s in enumerate(bounds):  # the segment bought at the close of s, up to the next change e
+        e = bounds[i + 1] if i + 1 < len(bounds) else len(close) - 1
+        held = listed[s]
+        if e <= s or not held.any():
+            continue
+        b = (close[s : e + 1, held] / close[s, held]).mean(axis=1)
+        out[s + 1 : e + 1] = np.log(b[1:] / b[:-1])
+        stay = held & listed[e]
+        if i + 1 < len(bounds) and (stay != held).any():  # members gone at e: the step over the rest
+            rel = close[e - 1 : e + 1, stay] / close[s, stay]
+            out[e] = np.log(rel[1].sum() / rel[0].sum()) if stay.any() else 0.0
     return out
 
 
-def basket_reward_aux(cfg: RewardConfig, close: np.ndarray, start: int) -> np.ndarray:
+def basket_reward_aux(
+    cfg: RewardConfig, close: np.ndarray, start: int, listed: np.ndarray | None = None
+) -> np.ndarray:
     """`reward_aux` of a portfolio's ``(T, n)`` close: "active" against the equal-weight basket
     bought at ``start`` (`basket_log_returns`); "vol_scaled" by the trailing volatility of the
-    daily-rebalanced equal-weight basket."""
+    daily-rebalanced equal-weight basket. ``listed`` (bool ``(T, n)``, None = all): either basket
+    holds only the members listed at a bar (the daily one: listed on both bars of a step)."""
     if cfg.kind != "vol_scaled":
-        return basket_log_returns(close, start)
+        return basket_log_returns(close, start, listed)
     c = np.asarray(close, dtype=np.float64)
     simple = np.zeros(len(c))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        simple[1:] = np.nanmean(c[1:] / c[:-1] - 1.0, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a step with no listed member: NaN, then 0
+        r = c[1:] / c[:-1] - 1.0
+        if listed is not None:
+            ok = np.asarray(listed, dtype=bool)
+            r = np.where(ok[1:] & ok[:-1], r, np.nan)
+        simple[1:] = np.nanmean(r, axis=1)
     index = np.exp(np.cumsum(np.log1p(np.nan_to_num(simple))))
     return vol_multipliers(index, cfg.vol_target, cfg.vol_window)
 

@@ -22,9 +22,26 @@ def _day(x: object) -> str:
     return str(pd.Timestamp(x).date())  # type: ignore[arg-type]
 
 
+def _storable(value: str, flag: str, span: str) -> None:
+    """A date pandas can hold in nanoseconds (1677-09-22..2262-04-11); beyond it every comparison
+    with the market's dates would wrap around silently."""
+    try:
+        day = pd.Timestamp(value)
+    except (ValueError, OverflowError):
+        raise PreflightError(f"{flag} {value} is not a date; use an ISO date inside {span}") from None
+    if not pd.Timestamp.min <= day <= pd.Timestamp.max:
+        raise PreflightError(
+            f"{flag} {value} is out of range: dates must lie between {_day(pd.Timestamp.min.ceil('D'))} "
+            f"and {_day(pd.Timestamp.max)}; set {flag} inside the market ({span})"
+        )
+
+
 def check_split(market: Market, split: DateSplit) -> None:
-    """Training and validation ranges both hold bars of ``market``."""
+    """Training, validation and test ranges all hold bars of ``market`` (a run with no test range
+    would train and only then find nothing to test on)."""
     span = f"{_day(market.dates[0])}..{_day(market.dates[-1])}"
+    _storable(split.train_end, "--train-end", span)
+    _storable(split.val_end, "--val-end", span)
     for name, flag in (("train", "--train-end"), ("val", "--val-end")):
         try:
             split.bounds(market, name)
@@ -33,6 +50,13 @@ def check_split(market: Market, split: DateSplit) -> None:
                 f"the {name} range (train <= {split.train_end} < val <= {split.val_end}) has no bars of "
                 f"the market ({span}); set {flag} inside {span}"
             ) from None
+    try:
+        split.bounds(market, "test")
+    except ValueError:
+        raise PreflightError(
+            f"--val-end {split.val_end} leaves no test range: the market ({span}) ends on or before it; "
+            f"set --val-end before {_day(market.dates[-1])} so that bars remain to test on"
+        ) from None
 
 
 def check_training_run(

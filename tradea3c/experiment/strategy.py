@@ -19,6 +19,22 @@ from tradea3c.data.spec import MarketSpec
 from tradea3c.envs.config import DateSplit, EnvConfig, MarketEnvConfig, PortfolioEnvConfig
 from tradea3c.envs.profiles import WorkerProfile, load_profile
 
+MAX_ENVS_PER_WORKER = 4096
+"""K above this is refused: each replay keeps its own episode state and the update batches all of
+them (t_max x K rows a push); past a few hundred K buys no speed (docs/results/learn.md)."""
+
+
+def check_envs_per_worker(k: int, flag: str = "envs_per_worker") -> None:
+    """ValueError (one line naming ``flag`` and the fix) for K < 1 or K > `MAX_ENVS_PER_WORKER`."""
+    if k < 1:
+        raise ValueError(f"{flag} {k}: each worker needs >= 1 replay (1 = classic A3C; default 16)")
+    if k > MAX_ENVS_PER_WORKER:
+        raise ValueError(
+            f"{flag} {k}: at most {MAX_ENVS_PER_WORKER} replays per worker (each keeps its own episode "
+            "state and every update batches them all; more than a few hundred buys no speed); use "
+            "16-256, or more workers"
+        )
+
 
 @dataclass(frozen=True)
 class SplitSpec:
@@ -34,6 +50,28 @@ class SplitSpec:
             return str(pd.Timestamp(market.dates[int(frac * (market.n_bars - 1))]).date())
 
         return DateSplit(self.train_end or at(0.70), self.val_end or at(0.85))
+
+
+@dataclass(frozen=True)
+class TuningInfo:
+    """Where a tuned strategy came from (`tradea3c tune` writes it into ``best.toml``). It changes
+    nothing in training; a backtest or study of a run trained from it deflates its Sharpe by
+    ``trials`` when no trial count is given."""
+
+    trials: int = 0
+    """Configurations the search tried, pruned and failed ones included: the N of the deflated Sharpe."""
+    study: str = ""
+    """The Optuna study's name (in ``storage``)."""
+    storage: str = ""
+    """The search's storage URL (``sqlite:///DIR/tune.sqlite``; ``optuna-dashboard`` reads it)."""
+    trial: int = -1
+    """The trial this configuration is (its run: ``DIR/trials/trial-NNNN``); -1 if unknown."""
+    value: float | None = None
+    """That trial's best validation Sharpe (the search's objective; never the test range)."""
+
+    def __post_init__(self) -> None:
+        if self.trials < 0:
+            raise ValueError(f"tuning.trials {self.trials}: the number of configurations tried is >= 0")
 
 
 @dataclass(frozen=True)
@@ -74,10 +112,19 @@ class StrategyConfig:
         default_factory=lambda: A3CConfig(total_steps=1_000_000, t_max=5, lr=3e-4, eval_every=50_000)
     )
     """Engine hyper-parameters (workers, steps, t_max, gamma, lr, optimiser, model...)."""
+    tuning: TuningInfo | None = None
+    """Set by `tradea3c tune` in the best configuration it writes (trial count, study, storage);
+    None for a hand-written strategy."""
 
     def __post_init__(self) -> None:
-        if self.envs_per_worker < 1:
-            raise ValueError("envs_per_worker must be >= 1")
+        check_envs_per_worker(self.envs_per_worker)
+        positions = self.env.positions
+        repeated = sorted({p for p in positions if positions.count(p) > 1})
+        if repeated:  # (a profile may map two onto one, e.g. long-only; the strategy's own may not)
+            raise ValueError(
+                f"env.positions {list(positions)} repeat {', '.join(f'{p:g}' for p in repeated)}: each "
+                "action needs its own target weight; drop the duplicates"
+            )
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", self.name):
             raise ValueError(
                 f"name {self.name!r} is not a safe run-folder name: use letters, digits, '.', '_' and '-' "

@@ -24,8 +24,10 @@ from tradea3c.backtest.engine import BacktestError
 from tradea3c.backtest.runner import backtest_run
 from tradea3c.data.market import Market
 from tradea3c.data.spec import load_market_spec
+from tradea3c.envs.config import EnvConfig
 from tradea3c.experiment.strategy import SplitSpec, StrategyConfig
 from tradea3c.experiment.train import train_strategy
+from tradea3c.features.indicators import INDICATORS
 from tradea3c.metrics import Stats
 
 
@@ -37,20 +39,62 @@ class FoldBounds:
     test_end: int  # last test bar
 
 
-def fold_bounds(n_bars: int, folds: int, *, anchored: bool = True, val_frac: float = 0.2) -> list[FoldBounds]:
-    """Bar indices of each fold (see module doc)."""
-    if folds < 1 or not 0 < val_frac < 1:
-        raise BacktestError(f"--folds {folds}: need folds >= 1 (and 0 < val_frac < 1)")
+MIN_TRAIN_BARS = 64
+"""Training bars a fold needs at least when the strategy is not known (`fold_bounds`' default):
+enough for every default feature to warm up; `min_train_bars` is a strategy's own need."""
+
+
+def min_train_bars(env: EnvConfig) -> int:
+    """Bars a training window needs: the slowest feature's warm-up (with its normalisation), one
+    observation window and one episode (a walk-forward fold shorter than this cannot train)."""
+    f = env.features
+    lag = f.norm_min_periods - 1 if f.norm != "none" else 0
+    warm = max(INDICATORS[n].warmup + (lag if INDICATORS[n].normalise else 0) for n in f.names)
+    return warm + env.window + max(env.episode_length, 1)
+
+
+def _cut(n_bars: int, folds: int, anchored: bool, val_frac: float, min_train: int) -> list[FoldBounds] | None:
+    """The folds, or None when a block is too short (see `fold_bounds`)."""
     edges = np.linspace(0, n_bars - 1, folds + 2).astype(int)
     out = []
     for k in range(1, folds + 1):
         lo = 0 if anchored else int(edges[k - 1])
         ve = int(edges[k])
         te = lo + int((1 - val_frac) * (ve - lo))
-        if not lo < te < ve < edges[k + 1]:
-            raise BacktestError(f"{n_bars} bars are too few for {folds} folds; use fewer folds")
+        if te - lo + 1 < min_train or ve - te < 2 or edges[k + 1] - ve < 2:
+            return None
         out.append(FoldBounds(lo, te, ve, int(edges[k + 1])))
     return out
+
+
+def fold_bounds(
+    n_bars: int, folds: int, *, anchored: bool = True, val_frac: float = 0.2, min_train: int = MIN_TRAIN_BARS
+) -> list[FoldBounds]:
+    """Bar indices of each fold (see module doc). Every fold needs ``min_train`` training bars (at
+    least 2), 2 validation bars and 3 test bars (its base bar and 2 returns); too many folds for
+    ``n_bars`` is a one-line `BacktestError` saying how many the data allows."""
+    if folds < 1 or not 0 < val_frac < 1:
+        raise BacktestError(f"--folds {folds}: need folds >= 1 (and 0 < val_frac < 1)")
+    min_train = max(int(min_train), 2)
+    out = _cut(n_bars, folds, anchored, val_frac, min_train)
+    if out is not None:
+        return out
+    lo, hi = 0, max(min(folds - 1, n_bars // 3), 0)  # the most folds that still cut (0 = none)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if _cut(n_bars, mid, anchored, val_frac, min_train) is not None:
+            lo = mid
+        else:
+            hi = mid - 1
+    need = f"each fold needs {min_train} training bars, 2 validation and 3 test bars"
+    if lo == 0:
+        raise BacktestError(
+            f"--folds {folds}: {n_bars} bars allow no fold ({need}); use a longer market, or a "
+            "shorter window / episode_length"
+        )
+    raise BacktestError(
+        f"--folds {folds}: {n_bars} bars allow at most {lo} folds ({need}); use --folds {lo} or fewer"
+    )
 
 
 @dataclass(frozen=True)
@@ -119,7 +163,9 @@ def walkforward(
 ) -> WalkForwardReport:
     """Train and test ``strategy`` (a `StrategyConfig`) on each fold; ``steps`` overrides its budget."""
     market = market if market is not None else load_market_spec(strategy.market)
-    bounds = fold_bounds(market.n_bars, folds, anchored=anchored)
+    bounds = fold_bounds(
+        market.n_bars, folds, anchored=anchored, min_train=min_train_bars(strategy.env_config(market))
+    )
     a3c = replace(strategy.a3c, total_steps=steps) if steps else strategy.a3c
     day = lambda i: str(pd.Timestamp(market.dates[i]).date())  # noqa: E731
     rows, curves = [], []
@@ -133,7 +179,7 @@ def walkforward(
             cfg = replace(strategy, split=SplitSpec(day(b.train_end), day(b.val_end)), a3c=a3c)
             run_dir = Path(out) / f"fold{k}"
             try:
-                train_strategy(cfg, run_dir, progress=False, market=fold_market)
+                train_strategy(cfg, run_dir, overwrite=True, progress=False, market=fold_market)
             except ValueError as exc:
                 raise BacktestError(f"fold {k} ({day(b.train_lo)}..{day(b.val_end)}): {exc}") from None
             rep = backtest_run(

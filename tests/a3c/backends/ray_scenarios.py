@@ -244,6 +244,41 @@ def driver(out: Path) -> dict[str, Any]:
     return result
 
 
+def sigterm(out: Path) -> dict[str, Any]:
+    """`tradea3c train --backend ray` (a private local instance) sent SIGTERM mid-run, as `docker stop`
+    sends it: what it exits with, says and leaves behind."""
+    from tradea3c.a3c import read_checkpoint
+    from tradea3c.resources import shipped_dir
+
+    strategy = out / "s.toml"
+    text = shipped_dir().joinpath("signal.toml").read_text()
+    strategy.write_text(
+        text.replace(
+            "[a3c]\n", "[a3c]\ncheckpoint_every = 1000000000\ntensorboard = false\nlog_every_s = 0.2\n"
+        )
+    )
+    run_dir = out / "run"
+    cmd = [sys.executable, "-m", "tradea3c", "train", "--strategy", str(strategy), "--workers", "2",
+           "--backend", "ray", "--steps", "100000000", "--quiet", "--out", str(run_dir)]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline, started = time.monotonic() + 240, False
+    while time.monotonic() < deadline and proc.poll() is None and not started:
+        rows = (
+            (run_dir / "metrics.csv").read_text().splitlines() if (run_dir / "metrics.csv").exists() else []
+        )
+        started = len(rows) > 1 and int(rows[-1].split(",")[1]) > 0
+        time.sleep(0.1)
+    if started:
+        os.kill(proc.pid, signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=120)
+    result: dict[str, Any] = {"started": started, "rc": proc.returncode, "stdout": stdout, "stderr": stderr}
+    if (run_dir / "summary.json").exists():
+        result["summary"] = summary(run_dir)
+    if (run_dir / "latest.pt").exists():
+        result["latest_step"] = read_checkpoint(run_dir / "latest.pt")["counters"]["global_step"]
+    return result
+
+
 if __name__ == "__main__":
     scenario, out_dir = sys.argv[1], Path(sys.argv[2])
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -252,5 +287,7 @@ if __name__ == "__main__":
 
         outcome = RUNS[scenario](out_dir, {"backend": "ray", "workers": 2})
     else:
-        outcome = {"cluster": cluster, "faults": faults, "driver": driver}[scenario](out_dir)
+        outcome = {"cluster": cluster, "faults": faults, "driver": driver, "sigterm": sigterm}[scenario](
+            out_dir
+        )
     (out_dir / "result.json").write_text(json.dumps(outcome, indent=2, default=str))

@@ -154,3 +154,16 @@ def test_driver_killed_then_resumed_across_backends(tmp_path: Path) -> None:
         run = resumes[name]
         assert run["rc"] == 0, run["stderr"]
         assert run["status"] == "completed" and run["backend"] == backend and run["steps"] >= budget
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_sigterm_to_a_ray_driver_is_ctrl_c(tmp_path: Path) -> None:
+    """Issue 25: SIGTERM to `tradea3c train --backend ray` (as `docker stop` sends it) saves latest.pt
+    from the learner and summary.json (status "interrupted" by SIGTERM) and exits with 143, quietly."""
+    r = ray_scenario("sigterm", tmp_path)
+    assert r["started"], r["stderr"][-3000:]
+    assert r["rc"] == 143, r["stderr"][-3000:]
+    assert "Traceback" not in r["stderr"] and "SIGTERM received" not in r["stderr"], r["stderr"][-3000:]
+    assert r["summary"]["status"] == "interrupted" and r["summary"]["signal"] == "SIGTERM"
+    assert r["latest_step"] == r["summary"]["global_step"] > 0

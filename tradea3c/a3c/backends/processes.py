@@ -27,7 +27,7 @@ from tradea3c.a3c.config import A3CConfig
 from tradea3c.a3c.process_setup import configure_torch_for_worker, name_process
 from tradea3c.a3c.rollout import EnvBatch
 from tradea3c.a3c.seeding import seed_process, worker_seed
-from tradea3c.a3c.update import UpdateStats, Worker
+from tradea3c.a3c.update import NonFiniteError, UpdateStats, Worker
 
 if TYPE_CHECKING:
     from tradea3c.a3c.coordinator import Coordinator
@@ -99,6 +99,8 @@ class ProcessesBackend:
             elif msg[0] == "done":
                 self.done.add(msg[1])
                 events.append(Finished(msg[1]))
+            elif msg[0] == "nonfinite":
+                raise NonFiniteError(*msg[2:])
             else:
                 raise WorkerError(
                     f"A3C worker {msg[1]} failed ({last_line(msg[2])}); training stopped.\n"
@@ -163,12 +165,16 @@ def worker_main(
 ) -> None:
     """Entry point of a worker process: loop updates until the budget is spent or ``stop`` is set.
 
-    Messages to the trainer: ("stats", UpdateStats), ("done", index) or ("error", index, traceback).
-    The worker exits on its own if the trainer process dies (no orphans after a SIGKILL).
+    Messages to the trainer: ("stats", UpdateStats), ("done", index), ("nonfinite", index, what,
+    value, step) or ("error", index, traceback). The worker exits on its own if the trainer process
+    dies (no orphans after a SIGKILL).
     """
     import multiprocessing as mp
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the trainer
+    # Ctrl-C and SIGTERM (sent to the whole process group by `timeout`, SLURM) are handled by the
+    # trainer, which stops the workers itself
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     parent = mp.parent_process()
     try:
         name_process(f"a3c-worker-{index}")
@@ -192,6 +198,8 @@ def worker_main(
             queue.put(("stats", stats))
         envs.close()
         queue.put(("done", index))
+    except NonFiniteError as exc:  # one line in the trainer, no traceback here
+        queue.put(("nonfinite", index, exc.what, exc.value, exc.step))
     except BaseException:
         queue.put(("error", index, traceback.format_exc()))
         raise

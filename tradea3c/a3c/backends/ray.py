@@ -37,6 +37,8 @@ mirrored weights; a driver that dies takes its actors with it (Ray ends an owner
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 import uuid
 import warnings
@@ -52,7 +54,7 @@ from tradea3c.a3c.optim import annealed_lr, make_optimizer, set_lr
 from tradea3c.a3c.process_setup import configure_torch_for_worker
 from tradea3c.a3c.rollout import EnvBatch, RolloutCollector
 from tradea3c.a3c.seeding import seed_process, worker_seed
-from tradea3c.a3c.update import UpdateStats, compute_gradients
+from tradea3c.a3c.update import NonFiniteError, UpdateStats, compute_gradients
 
 if TYPE_CHECKING:
     from tradea3c.a3c.coordinator import Coordinator
@@ -215,7 +217,10 @@ class RolloutWorker:
         end = time.monotonic() + seconds
         while time.monotonic() < end and self.step < self.cfg.total_steps:
             t0 = time.perf_counter()
-            loss, roll = compute_gradients(self.model, self.params, self.collector, self.cfg)
+            try:
+                loss, roll = compute_gradients(self.model, self.params, self.collector, self.cfg)
+            except NonFiniteError as exc:  # nothing sent to the learner: its weights stay finite
+                raise NonFiniteError(exc.what, exc.value, self.step) from None
             grad = flatten([p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params])
             t1 = time.perf_counter()
             self.version, self.step, flat = ray.get(
@@ -243,10 +248,14 @@ def connect(cfg: A3CConfig) -> bool:
         return False
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     common: dict[str, Any] = {"log_to_driver": False, "logging_level": "ERROR", "configure_logging": True}
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGTERM) if main else None
     if cfg.address:
         ray.init(address=cfg.address, **common)
     else:
         ray.init(address="local", num_cpus=cfg.num_workers, include_dashboard=False, **common)
+    if callable(previous):  # ray.init replaces a SIGTERM handler (the trainer's: SIGTERM = Ctrl-C)
+        signal.signal(signal.SIGTERM, previous)
     return True
 
 
@@ -411,6 +420,9 @@ class RayBackend:
                 continue
             except ray.exceptions.RayTaskError as exc:
                 _settle(ray, self.pending)
+                cause = getattr(exc, "cause", None)
+                if isinstance(cause, NonFiniteError):
+                    raise NonFiniteError(cause.what, cause.value, cause.step) from None
                 raise WorkerError(
                     f"A3C worker {i} failed ({_cause(exc)}); training stopped.\nWorker traceback:\n{exc}"
                 ) from None

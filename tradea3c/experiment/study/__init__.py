@@ -38,7 +38,7 @@ from tradea3c.experiment.preflight import PreflightError
 from tradea3c.experiment.study.aggregation import aggregate, study_dsr
 from tradea3c.experiment.study.portfolio import PORTFOLIO, score_portfolio
 from tradea3c.experiment.study.runs import Window, holdout, run_strategy, train_run, windows
-from tradea3c.experiment.study.scoring import cash_stats, score, ticker_row
+from tradea3c.experiment.study.scoring import cash_stats, score, ticker_row, unlisted_members
 from tradea3c.experiment.study.types import (
     CASH,
     ENSEMBLE,
@@ -53,6 +53,7 @@ from tradea3c.experiment.study.types import (
     row_label,
     ticker_label,
 )
+from tradea3c.locks import folder_lock
 
 __all__ = [
     "CASH",
@@ -97,9 +98,8 @@ def run_study(
     market: Market | None = None,
     progress: bool = True,
 ) -> StudyResult:
-    """Train and score every run of ``spec`` under ``out`` (resumable); see the module docstring."""
-    from rich.progress import Progress
-
+    """Train and score every run of ``spec`` under ``out`` (resumable); see the module docstring.
+    ``out`` is locked while the study runs: the same study started twice is turned away."""
     out = Path(out)
     market = market if market is not None else load_market_spec(spec.strategy.market)
     if market.n_assets < 1:
@@ -107,7 +107,17 @@ def run_study(
     cuts = windows(spec, market)
     if not spec.folds:
         spec = replace(spec, strategy=replace(spec.strategy, split=cuts[0].split))
-    out.mkdir(parents=True, exist_ok=True)
+    with folder_lock(
+        out, "a study", "wait for it to finish (re-running it later resumes it), or pass another --out"
+    ):
+        return _run_locked(spec, out, market, cuts, progress)
+
+
+def _run_locked(
+    spec: StudySpec, out: Path, market: Market, cuts: list[Window], progress: bool
+) -> StudyResult:
+    from rich.progress import Progress
+
     _check_spec(out, spec)
     tickers = list(market.tickers)
     held = holdout(tickers, spec.holdout) if spec.mode == "cross-sectional" else []
@@ -129,12 +139,18 @@ def run_study(
                 runs[(PORTFOLIO, w.fold)] = paths
                 continue
             if spec.mode == "cross-sectional":
-                sub = w.market(market.select(seen))
+                whole = w.market(market)
+                gone = unlisted_members(whole, seen, spec.strategy.env, w.split.resolve(whole))
+                skipped.update({ticker_label(t, w.fold): why for t, why in gone.items()})
+                members = [t for t in seen if t not in gone]
                 xs = [out / "runs" / w.run_name("xs", s) for s in spec.seeds]
                 for seed, run in zip(spec.seeds, xs, strict=True):
-                    train_run(run_strategy(spec, "xs", seen, seed, w), run, sub)
+                    if members:
+                        train_run(
+                            run_strategy(spec, "xs", members, seed, w), run, w.market(market.select(members))
+                        )
                     bar.advance(task)
-                runs.update({(t, w.fold): xs for t in tickers})
+                runs.update({(t, w.fold): xs for t in tickers if members and t not in gone})
                 continue
             for t in tickers:
                 paths = [out / "runs" / w.run_name(t, s) for s in spec.seeds]
@@ -171,11 +187,11 @@ def run_study(
                 bar.advance(task)
     dates = [d for i, ds in enumerate(fold_dates.values()) for d in (ds if i == 0 else ds[1:])]
     result = StudyResult(
-        {**spec.key(), "trials": spec.trials},
+        {**spec.key(), "trials": spec.n_trials},
         rows,
         skipped,
         aggregate(rows, spec.costs_bps),
-        study_dsr(rows, len(spec.seeds), spec.trials),
+        study_dsr(rows, len(spec.seeds), spec.n_trials),
         dates,
     )
     atomic_write_json(out / RESULT_FILE, result.to_json())

@@ -1,6 +1,7 @@
 """The study's training runs: its cuts (`Window`: the date split or walk-forward folds), the
 strategy of each (ticker, seed[, fold]) run, held-out tickers, and training that skips a finished
-run (an unfinished one is trained again from scratch)."""
+run, continues an interrupted one (Ctrl-C, SIGTERM: it kept its latest.pt) and trains any other
+unfinished one (killed, failed) again from scratch."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Literal
 
 import numpy as np
 
+from tradea3c.a3c.trainer import Terminated
 from tradea3c.data.market import Market
 from tradea3c.experiment.strategy import SplitSpec, StrategyConfig
 from tradea3c.experiment.study.types import StudySpec
@@ -19,20 +21,30 @@ from tradea3c.experiment.train import train_strategy
 from tradea3c.experiment.walkforward import fold_bounds
 
 
-def _run_done(run: Path) -> bool:
+def _run_status(run: Path) -> str | None:
     try:
-        return json.loads((run / "summary.json").read_text())["status"] in ("completed", "stopped")
+        return str(json.loads((run / "summary.json").read_text())["status"])
     except (OSError, ValueError, KeyError):
-        return False
+        return None
+
+
+def _run_done(run: Path) -> bool:
+    return _run_status(run) in ("completed", "stopped")
 
 
 def train_run(strategy: StrategyConfig, run: Path, market: Market) -> None:
-    """Train unless finished; an unfinished directory (killed run) is trained again from scratch."""
-    if _run_done(run):
+    """Train unless finished. An interrupted run (Ctrl-C, SIGTERM) continues from its latest.pt; any
+    other unfinished directory (a killed or failed run) is trained again from scratch. A run that
+    is interrupted now interrupts the study: `KeyboardInterrupt` (`Terminated` for SIGTERM)."""
+    status = _run_status(run)
+    if status in ("completed", "stopped"):
         return
-    if run.exists():
+    resume = status == "interrupted" and (run / "latest.pt").is_file()
+    if run.exists() and not resume:
         shutil.rmtree(run)
-    train_strategy(strategy, run, progress=False, market=market)
+    result = train_strategy(strategy, run, resume=resume, progress=False, market=market)
+    if result.status == "interrupted":
+        raise Terminated() if result.signal == "SIGTERM" else KeyboardInterrupt()
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,7 @@ def windows(spec: StudySpec, market: Market) -> list[Window]:
         split = spec.strategy.split.resolve(market)
         return [Window(0, SplitSpec(split.train_end, split.val_end), None)]
     day = lambda i: str(np.datetime_as_string(market.dates[i], unit="D"))  # noqa: E731
-    bounds = fold_bounds(market.n_bars, spec.folds)
+    bounds = fold_bounds(market.n_bars, spec.folds)  # a fold too short for the strategy: pre-flight skips it
     return [
         Window(k, SplitSpec(day(b.train_end), day(b.val_end)), b.test_end) for k, b in enumerate(bounds, 1)
     ]

@@ -11,6 +11,8 @@ from typing import Any
 from tradea3c.atomic import atomic_write_json, json_safe
 from tradea3c.backtest import backtest_run
 from tradea3c.data.market import Market
+from tradea3c.envs.config import DateSplit, EnvConfig
+from tradea3c.envs.make import make_env
 from tradea3c.experiment.study.types import CASH, ENSEMBLE, POLICY, SCORE_FILE, TickerResult
 from tradea3c.metrics import PERIODS_PER_YEAR, Stats
 
@@ -42,6 +44,25 @@ def score(runs: list[Path], market: Market, ticker: str, costs: tuple[float, ...
     }
     atomic_write_json(cache, out)
     return json.loads(json.dumps(json_safe(out)))
+
+
+def unlisted_members(market: Market, tickers: list[str], env: EnvConfig, split: DateSplit) -> dict[str, str]:
+    """ticker -> why it is skipped, for the members of ``market`` a one-asset agent cannot be
+    validated on: not listed (or too briefly to warm up) in the validation range of ``split``. The
+    cross-sectional agent validates on every member it trains on, so these are left out of its
+    training and scoring, as the per-ticker study skips a ticker whose run cannot train."""
+    if market.tradable is None:  # every member trades on every bar
+        return {}
+    out = {}
+    for t in tickers:
+        try:
+            make_env(market.select(t), env.for_evaluation(), split, "val").close()
+        except ValueError:
+            out[t] = (
+                f"skipped: not listed (or too briefly to warm up) in the validation range "
+                f"({split.train_end} < date <= {split.val_end}); left out of training and scoring"
+            )
+    return out
 
 
 def _stats(d: dict[str, Any]) -> Stats:

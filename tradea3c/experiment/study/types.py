@@ -46,10 +46,18 @@ class StudySpec:
         if not 0.0 <= self.holdout < 1.0 or not math.isfinite(self.holdout):
             raise ValueError(f"holdout {self.holdout}: the share of held-out tickers is in [0, 1)")
 
+    @property
+    def n_trials(self) -> int:
+        """``trials``, or when 0 the trials of the search that tuned the strategy (``tuning.trials``,
+        written by `tradea3c tune`): every configuration tried counts in the deflated Sharpe."""
+        tuning = self.strategy.tuning
+        return self.trials or (tuning.trials if tuning is not None else 0)
+
     def key(self) -> dict[str, Any]:
-        """What identifies the study's runs (``trials`` only changes the deflated Sharpe)."""
+        """What identifies the study's runs (``trials`` and ``tuning`` only change the deflated Sharpe)."""
         out = json_safe({**to_dict(self), "strategy": to_dict(self.strategy)})
         out.pop("trials", None)
+        out["strategy"].pop("tuning", None)
         return out
 
 
