@@ -99,7 +99,7 @@ def test_matches_quantstats() -> None:
 
 def test_periods_per_year_table_and_inference() -> None:
     assert [periods_per_year(i) for i in ("1d", "1wk", "1mo", "3mo")] == [252, 52, 12, 4]
-    assert periods_per_year("1h") == periods_per_year("60m") == 252 * 6.5
+    assert periods_per_year("1h") == periods_per_year("60m") == 252 * 7  # 6.5 h: 7 bars a session
     assert periods_per_year("1m") == 252 * 390
     with pytest.raises(ValueError, match="1wk"):
         periods_per_year("2wk")

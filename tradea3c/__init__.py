@@ -1,6 +1,6 @@
 """tradea3c: A3C for stock trading, from cached market data to honest out-of-sample backtests.
 
-The four verbs, each what the CLI command of that name calls, with its option names::
+The verbs, each what the CLI command of that name calls, with its option names::
 
     import tradea3c
     market = tradea3c.load_market("demo")                 # tradea3c.data.load_market

@@ -22,22 +22,24 @@ TRADING_DAYS = 252
 SESSION_MINUTES = 390  # a 6.5 hour regular session (NYSE/Nasdaq 09:30-16:00)
 
 INTERVAL_PERIODS: dict[str, float] = {
-    "1m": TRADING_DAYS * SESSION_MINUTES,
-    "2m": TRADING_DAYS * SESSION_MINUTES / 2,
-    "5m": TRADING_DAYS * SESSION_MINUTES / 5,
-    "15m": TRADING_DAYS * SESSION_MINUTES / 15,
-    "30m": TRADING_DAYS * SESSION_MINUTES / 30,
-    "60m": TRADING_DAYS * 6.5,
-    "1h": TRADING_DAYS * 6.5,
-    "90m": TRADING_DAYS * SESSION_MINUTES / 90,
+    "1m": TRADING_DAYS * 390,
+    "2m": TRADING_DAYS * 195,
+    "5m": TRADING_DAYS * 78,
+    "15m": TRADING_DAYS * 26,
+    "30m": TRADING_DAYS * 13,
+    "60m": TRADING_DAYS * 7,
+    "1h": TRADING_DAYS * 7,
+    "90m": TRADING_DAYS * 5,
     "1d": TRADING_DAYS,
     "5d": 52,
     "1wk": 52,
     "1mo": 12,
     "3mo": 4,
 }
-"""Bars a year for each bar interval (yfinance's spellings): 252 trading days of one 6.5-hour
-session; weekly 52, monthly 12, quarterly 4. Intraday counts assume regular hours only."""
+"""Bars a year for each bar interval (yfinance's spellings): 252 trading days times the bars of one
+regular 6.5-hour session (09:30-16:00 ET), counted as bars, not hours: a session of 1h bars has 7
+(09:30, 10:30, ..., 15:30, the last one half an hour: 6.5 rounded up), of 90m bars 5, of 30m 13, of
+15m 26, of 5m 78, of 1m 390; weekly 52, monthly 12, quarterly 4. Regular hours only."""
 
 
 def periods_per_year(interval: str) -> float:

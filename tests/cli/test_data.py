@@ -60,7 +60,7 @@ def test_fetch_partial_failure_exit_zero(tmp_data_dir: Path, monkeypatch) -> Non
         (["fetch"], "give exactly one of"),
         (["fetch", "AAPL", "--market", "sp500"], "give exactly one of"),
         (["fetch", "AA/PL"], "invalid ticker 'AA/PL'"),
-        (["fetch", "AAPL", "--interval", "1h"], "--interval 1d"),
+        (["fetch", "AAPL", "--interval", "2h"], "interval '2h' is not supported; use one of 1d, 1h"),
         (["fetch", "AAPL", "--start", "yesterday-ish"], "invalid date"),
         (["fetch", "--market", "sp5000"], "unknown universe 'sp5000'"),
         (["fetch", "--from-csv", "/nonexistent/dir"], "no such file or folder"),
@@ -495,7 +495,8 @@ def test_intraday_file_is_refused_never_collapsed(tmp_data_dir: Path, tmp_path: 
     n = int((minutes.normalize() == pd.Timestamp("2020-01-02")).sum())
     assert errs == [
         f"{src / 'SPY.csv'} holds intraday bars ({n} rows on 2020-01-02 at different times); tradea3c "
-        "imports daily bars only: resample to one row per day first"
+        "imports daily bars only: resample to one row per day first, or pass --interval 1h (30m, 15m, 5m, "
+        "1m) to import them as intraday bars"
     ], res.stderr
     assert [m.ticker for m in cache.list_cache(tmp_data_dir)] == ["AAA"]
 
@@ -511,3 +512,45 @@ def test_odd_entries_of_a_csv_folder_are_named(tmp_data_dir: Path, tmp_path: Pat
     assert [m.ticker for m in cache.list_cache(tmp_data_dir)] == ["AAA"]
     res = runner.invoke(app, ["data", "validate", "--from-csv", str(src)])
     assert "GONE.csv: a dangling symlink" in res.output and "ok: " in res.output, res.output
+
+
+def test_fetch_from_csv_with_interval_imports_intraday_bars(tmp_data_dir: Path, tmp_path: Path) -> None:
+    from tests.data.test_intraday import SESSIONS, hourly_csv
+
+    src = hourly_csv(tmp_path / "hourly")
+    res = runner.invoke(app, ["fetch", "--from-csv", str(src)])  # without --interval: refused, the hint
+    assert res.exit_code == 1 and "or pass --interval 1h" in res.stderr, res.output
+    res = runner.invoke(app, ["fetch", "--from-csv", str(src), "--interval", "1h"])
+    assert res.exit_code == 0, res.output
+    assert f"-> {tmp_data_dir / '1h'}" in " ".join(res.output.split()), res.output
+    assert cache.list_cache(tmp_data_dir) == [] and [
+        m.ticker for m in cache.list_cache(tmp_data_dir / "1h")
+    ] == ["SPY"]
+    m = load_market_spec(MarketSpec(source="SPY", interval="1h"))
+    assert m.interval == "1h" and m.periods_per_year == 252 * 7
+    assert len({str(pd.Timestamp(d).date()) for d in m.dates}) == len(SESSIONS)
+    res = runner.invoke(app, ["data", "list", "--interval", "1h"])
+    assert res.exit_code == 0 and "2019-11-27 09:30" in res.output and "2020-07-06 15:30" in res.output, (
+        res.output
+    )
+    res = runner.invoke(app, ["data", "validate", "--interval", "1h"])
+    assert res.exit_code == 0 and "ok: Market(cached: 1 tickers, 25 1h bars" in res.output, res.output
+    res = runner.invoke(app, ["data", "validate", "--from-csv", str(src), "--interval", "1h"])
+    assert res.exit_code == 0 and "25 1h bars" in res.output, res.output
+
+
+def test_fetch_interval_through_yfinance_and_its_limits(tmp_data_dir: Path, monkeypatch) -> None:
+    from tests.data.test_intraday import FakeIntradayYF
+
+    monkeypatch.setattr(yf, "download", FakeIntradayYF())
+    today = date.today()
+    start = str(today - pd.Timedelta(days=20).to_pytimedelta())
+    res = runner.invoke(app, ["fetch", "AAPL", "--interval", "30m", "--start", start])
+    assert res.exit_code == 0 and "fetched 1" in res.output, res.output
+    assert cache.list_cache(tmp_data_dir / "30m")[0].interval == "30m"
+    res = runner.invoke(app, ["fetch", "AAPL", "--interval", "1h", "--start", "2000-01-03"])
+    assert res.exit_code == 2, res.output
+    errs = [line for line in res.stderr.splitlines() if line.strip()]
+    assert len(errs) == 1 and "Yahoo serves 1h bars only 730 days back" in errs[0], res.stderr
+    res = runner.invoke(app, ["fetch", "AAPL", "--interval", "2h"])
+    assert res.exit_code == 2 and "interval '2h' is not supported; use one of 1d, 1h, 30m" in res.stderr

@@ -96,7 +96,8 @@ def test_intraday_rows_are_refused_in_one_line(tmp_path: Path) -> None:
         read_csv_file(p)
     assert str(info.value) == (
         f"{p} holds intraday bars (3 rows on 2020-01-02 at different times); tradea3c imports daily "
-        "bars only: resample to one row per day first"
+        "bars only: resample to one row per day first, or pass --interval 1h (30m, 15m, 5m, 1m) to import "
+        "them as intraday bars"
     )
 
 

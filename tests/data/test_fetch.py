@@ -192,7 +192,7 @@ def test_unsupported_interval_and_bad_dates_are_data_errors(tmp_path) -> None:
     from tradea3c.data import DataError
 
     with pytest.raises(DataError, match="interval"):
-        fetch_tickers(["AAPL"], data_dir=tmp_path, interval="1h")
+        fetch_tickers(["AAPL"], data_dir=tmp_path, interval="2h")
     with pytest.raises(DataError, match="before"):
         fetch_tickers(["AAPL"], data_dir=tmp_path, start="2024-02-01", end="2024-01-01")
     with pytest.raises(DataError, match="invalid ticker"):

@@ -26,6 +26,7 @@ minimum variance, hierarchical risk parity), re-fitted every `REBALANCE_EVERY` b
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -245,8 +246,11 @@ def baselines(
 
     ``vol_target``: the volatility-targeting rule of the ``vol_target*`` baselines (module doc;
     default 15% a year over 63 bars, cap 1.0, step 0.05); None skips them. The first curve is
-    always the hold (`BacktestReport.benchmark`)."""
+    always the hold (`BacktestReport.benchmark`). On an intraday market the rule's volatility is
+    annualised with the market's bars a year (`Market.periods_per_year`) unless set otherwise."""
     n = market.n_assets
+    if vol_target is not None and market.intraday and vol_target.periods_per_year == 252.0:
+        vol_target = dataclasses.replace(vol_target, periods_per_year=market.periods_per_year)
     ew = np.full(n, 1.0 / n)
     listed = market.tradable
     hold = np.tile(listed_weights(ew, None if listed is None else listed[start]), (n_steps, 1))

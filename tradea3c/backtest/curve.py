@@ -9,13 +9,14 @@ import numpy as np
 from tradea3c import metrics as mx
 from tradea3c.data.market import Market
 from tradea3c.envs.execution import Replay
-from tradea3c.metrics import PERIODS_PER_YEAR, Stats, periods_of_dates, returns_from_equity, summarize
+from tradea3c.metrics import PERIODS_PER_YEAR, Stats, returns_from_equity, summarize
 
 
 def market_periods(market: Market) -> float:
-    """Bars a year of a market, for annualising: its ``interval`` when it has one, else the interval
-    read off its dates (`tradea3c.metrics.infer_interval`: daily 252, weekly 52, monthly 12, ...)."""
-    return periods_of_dates(market.dates, getattr(market, "interval", None))
+    """Bars a year of a market, for annualising: its ``interval`` when intraday (1h: 7 x 252, ...),
+    else the interval read off its dates (`tradea3c.metrics.infer_interval`: daily 252, weekly 52,
+    monthly 12, ...): `Market.periods_per_year`."""
+    return market.periods_per_year
 
 
 @dataclass(frozen=True, eq=False)

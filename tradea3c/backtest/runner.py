@@ -36,7 +36,7 @@ from tradea3c.backtest.results import BacktestReport, CostLevel, Fingerprint, Se
 from tradea3c.backtest.significance import Comparison, compare
 from tradea3c.data.market import Market
 from tradea3c.envs.execution import CostConfig
-from tradea3c.metrics import Stats, infer_interval
+from tradea3c.metrics import Stats
 
 log = logging.getLogger(__name__)
 
@@ -301,7 +301,7 @@ def backtest_run(
         warnings=warnings,
         curves=curves,
         market=market,
-        interval=getattr(market, "interval", None) or infer_interval(market.dates) or "irregular",
+        interval=market.bar_interval,
         periods_per_year=periods,
         fill=pol.env_config.fill,
         pbo=pbo_of(policies, s_curves, curves, ensemble),

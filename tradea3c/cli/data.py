@@ -95,7 +95,13 @@ def fetch(
     ] = False,
     start: Annotated[str | None, typer.Option(help="First date, YYYY-MM-DD (default: full history).")] = None,
     end: Annotated[str | None, typer.Option(help="End date, YYYY-MM-DD, exclusive (default: today).")] = None,
-    interval: Annotated[str, typer.Option(help="Bar size; only 1d (daily) is supported.")] = "1d",
+    interval: Annotated[
+        str,
+        typer.Option(
+            help="Bar size: 1d (daily) or intraday 1h, 30m, 15m, 5m, 1m (cached in <data-dir>/<interval>/; "
+            "Yahoo serves 1h for 730 days back, 30m-5m for 60, 1m for 30)."
+        ),
+    ] = "1d",
     adjust: Annotated[
         bool, typer.Option("--adjust/--no-adjust", help="Split- and dividend-adjusted prices.")
     ] = True,
@@ -112,15 +118,17 @@ def fetch(
     decimal: DecimalOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
-    """Download daily OHLCV into the cache (incremental), or import CSVs / the demo market.
+    """Download OHLCV bars into the cache (incremental), or import CSVs / the demo market.
 
     ``--market sp500`` fetches every ticker that was an S&P 500 member at any time in the range
-    (point-in-time, pitindex), not only today's members."""
+    (point-in-time, pitindex), not only today's members. ``--interval 1h`` (30m, 15m, 5m, 1m):
+    intraday bars, regular session only, in ``<data-dir>/<interval>/``."""
     from tradea3c.data import cache
     from tradea3c.data.csv_import import check_decimal
     from tradea3c.data.demo import cache_demo
     from tradea3c.data.errors import DataError
     from tradea3c.data.fetch import FetchReport, import_csv
+    from tradea3c.data.intraday import cache_dir, check_interval
 
     sources = sum(x is not None and x != [] for x in (tickers or None, market, from_csv))
     if membership is not None and (tickers or from_csv is not None):
@@ -133,13 +141,17 @@ def fetch(
         raise fail(f"--decimal {decimal} applies to --from-csv files only; drop it")
     try:
         check_decimal(decimal)
+        check_interval(interval)
+        if interval != "1d" and market is not None and market.strip().lower() == "demo":
+            raise DataError(f"the demo market holds daily bars only; drop --interval {interval}")
         ddir = cache.resolve_data_dir(data_dir)
+        shown = cache_dir(ddir, interval)
         if from_csv is not None:
-            report = import_csv(from_csv, data_dir=ddir, replace=replace, decimal=decimal)
+            report = import_csv(from_csv, data_dir=ddir, replace=replace, decimal=decimal, interval=interval)
             used = sorted({r.columns for r in report.results if r.columns})
             for u in used:
                 typer.echo(f"columns used: {u}")
-            print_summary(report, f"CSV import {from_csv} -> {ddir}")
+            print_summary(report, f"CSV import {from_csv} -> {shown}")
             print_findings(report.findings)
             for r in report.results:  # one line per refused file or ticker (the table folds long ones)
                 if r.status == "failed":
@@ -160,7 +172,7 @@ def fetch(
                 if not pit:
                     typer.echo(survivorship_note(str(label), how), err=True)
             report = _fetch_with_progress(names, ddir, start, end, interval, adjust, retries)
-            print_summary(report, f"yfinance -> {ddir} ({'adjusted' if adjust else 'unadjusted'} prices)")
+            print_summary(report, f"yfinance -> {shown} ({'adjusted' if adjust else 'unadjusted'} prices)")
             print_findings(report.findings)
             for r in report.results:
                 if r.status == "failed":
@@ -217,15 +229,21 @@ def _fetch_with_progress(
 
 
 @data_app.command("list")
-def list_cmd(data_dir: DataDirOpt = None) -> None:
+def list_cmd(
+    data_dir: DataDirOpt = None,
+    interval: Annotated[
+        str, typer.Option(help="Bar size: 1d, or intraday 1h, 30m, 15m, 5m, 1m (<data-dir>/<interval>/).")
+    ] = "1d",
+) -> None:
     """Show what is cached: ticker, date range, rows, source, adjusted, fetched at."""
     from rich.table import Table
 
     from tradea3c.data import cache
     from tradea3c.data.errors import DataError
+    from tradea3c.data.intraday import cache_dir
 
     try:
-        ddir = cache.resolve_data_dir(data_dir)
+        ddir = cache_dir(cache.resolve_data_dir(data_dir), interval)
     except DataError as exc:
         raise fail(str(exc)) from None
     metas, unreadable = cache.scan_cache(ddir)
@@ -257,6 +275,9 @@ def validate_cmd(
         Path | None, typer.Option("--from-csv", help="Validate CSVs instead of the cache.")
     ] = None,
     limit: Annotated[int, typer.Option(help="Findings to print.")] = 50,
+    interval: Annotated[
+        str, typer.Option(help="Bar size: 1d, or intraday 1h, 30m, 15m, 5m, 1m (<data-dir>/<interval>/).")
+    ] = "1d",
     decimal: DecimalOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
@@ -273,12 +294,14 @@ def validate_cmd(
     try:
         if from_csv is not None:
             with decimal_mark(decimal):  # every file read by the load below
-                market, report = load_csv_market_with_report(from_csv, tickers or None)
+                market, report = load_csv_market_with_report(from_csv, tickers or None, interval=interval)
             for cols in sorted(set(report.columns.values())):
                 typer.echo(f"columns used: {cols}")
         else:
             ddir = cache.resolve_data_dir(data_dir)
-            market, report = load_market_with_report(tickers or "cached", data_dir=ddir, skip_unreadable=True)
+            market, report = load_market_with_report(
+                tickers or "cached", data_dir=ddir, skip_unreadable=True, interval=interval
+            )
     except DataError as exc:
         raise fail(str(exc)) from None
     print_findings(report.findings, limit)

@@ -1,7 +1,9 @@
 """The local parquet cache: one file per ticker, metadata stored inside the file.
 
 Layout: ``<data_dir>/<TICKER>.parquet`` (daily bars, columns open/high/low/close/volume, index
-``date``). The metadata (source, origin, adjusted, interval, fetched_at, rows, first, last,
+``date``); intraday bars live in ``<data_dir>/<interval>/<TICKER>.parquet`` (`tradea3c.data.intraday.
+cache_dir`: every function here takes that folder as its ``data_dir``), index the bar start times.
+The metadata (source, origin, adjusted, interval, fetched_at, rows, first, last,
 requested range) lives in the parquet schema under the key ``tradea3c``: data and metadata are
 one file, written atomically (temp file + rename), so they can never disagree and a failed write
 leaves the previous file intact: an OS error while writing (disk full, read-only folder) becomes a
@@ -176,20 +178,24 @@ def write_ticker(
     origin: str = "",
     requested_start: str | None = None,
     fetched_at: str | None = None,
+    interval: str = "1d",
 ) -> CacheMeta:
-    """Atomically write one ticker's clean bars plus metadata; return the metadata written."""
+    """Atomically write one ticker's clean bars plus metadata; return the metadata written
+    (``first`` / ``last``: dates, or for intraday bars "YYYY-MM-DD HH:MM")."""
     if len(frame) == 0:
         raise DataError(f"{ticker}: refusing to cache an empty series")
     df = frame[list(FIELDS)].astype("float64")
     df.index = pd.DatetimeIndex(frame.index, name="date").as_unit("ns")
+    when = (lambda t: str(t.date())) if interval == "1d" else (lambda t: f"{t:%Y-%m-%d %H:%M}")
     meta = CacheMeta(
         ticker=normalize_ticker(ticker),
         source=source,
         adjusted=bool(adjusted),
         rows=len(df),
-        first=str(df.index[0].date()),
-        last=str(df.index[-1].date()),
+        first=when(df.index[0]),
+        last=when(df.index[-1]),
         fetched_at=fetched_at or now_utc(),
+        interval=interval,
         origin=origin,
         requested_start=requested_start,
     )

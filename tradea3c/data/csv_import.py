@@ -9,7 +9,10 @@ cannot store (before 1677-09-22 or after 2262-04-11, e.g. a typo'd year) refuses
 `DataError` naming the data row, so a folder import goes on with the other files. A timestamp with
 a UTC offset (``2006-01-03T20:00-05:00``) keeps the date as written in its own offset (the
 exchange-local date, not the UTC one), mixed offsets alike. Several rows on one date at different
-times of day (minute or hourly bars) refuse the file: only daily bars are imported.
+times of day (minute or hourly bars) refuse the file unless an intraday ``interval`` is given
+(``fetch --from-csv DIR --interval 1h``): then the timestamps are kept, aware ones (a UTC offset,
+``Z``, or unix epoch seconds) converted to the exchange's time zone America/New_York, naive ones
+taken as New York times already, and stored tz-naive (`tradea3c.data.intraday`).
 
 Numbers: ``,``, ``;`` or tab separated (sniffed from the header line); the decimal mark is read
 from the values (``20,45`` or ``1.234,5``: a decimal comma; ``20.45`` or ``1,234.5``: a decimal
@@ -101,14 +104,17 @@ def map_columns(headers: list[str], where: str) -> dict[str, str]:
 
 
 def parse_dates(
-    values: pd.Series, where: str, rows: np.ndarray | None = None
+    values: pd.Series, where: str, rows: np.ndarray | None = None, interval: str = "1d"
 ) -> tuple[pd.DatetimeIndex, str]:
     """Parse a date column; return (dates, how). Unparseable cells become NaT only when rare.
-    ``rows`` (data-row numbers, for messages) as in `check_date_range`."""
+    ``rows`` (data-row numbers, for messages) as in `check_date_range`. ``interval`` other than
+    "1d": intraday timestamps (`parse_timestamps`)."""
     s = values.astype("string").str.strip()
     n = int(s.notna().sum())
     if n == 0:
         raise DataError(f"{where}: the date column is empty")
+    if interval != "1d":
+        return parse_timestamps(s, where, interval, rows)
     numeric = pd.to_numeric(s, errors="coerce")
     if numeric.notna().all() and (numeric > 1e8).all():  # unix epoch (s or ms), not yyyymmdd
         unit = "ms" if numeric.median() > 1e11 else "s"
@@ -170,6 +176,56 @@ def parse_dates(
     )
 
 
+def parse_timestamps(
+    s: pd.Series, where: str, interval: str, rows: np.ndarray | None = None
+) -> tuple[pd.DatetimeIndex, str]:
+    """Intraday bar times as tz-naive America/New_York times: ISO timestamps with a UTC offset (or
+    ``Z``) and unix epoch (UTC) converted, naive ISO ones kept as New York times. A file without
+    times of day (daily bars) or with timestamps in another format is a `DataError`."""
+    from tradea3c.data.intraday import EXCHANGE_TZ
+
+    n = int(s.notna().sum())
+    numeric = pd.to_numeric(s, errors="coerce")
+    if numeric.notna().all() and (numeric > 1e8).all():
+        unit = "ms" if numeric.median() > 1e11 else "s"
+        limit = pd.Timestamp.max.value / (1e6 if unit == "ms" else 1e9)
+        if (numeric > limit).any():
+            _out_of_range(s, int(np.flatnonzero((numeric > limit).to_numpy())[0]), where, rows)
+        utc = pd.to_datetime(numeric, unit=unit, utc=True)
+        stamps = pd.DatetimeIndex(utc).tz_convert(EXCHANGE_TZ).tz_localize(None)
+        how = f"unix epoch ({unit}), converted to {EXCHANGE_TZ}"
+    else:
+        aware = (s.str.replace(_OFFSET, r"\1", regex=True) != s).fillna(False).to_numpy(dtype=bool)
+        out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if aware.any():
+                a = pd.to_datetime(s[aware], format="ISO8601", errors="coerce", utc=True)
+                out[aware] = a.dt.tz_convert(EXCHANGE_TZ).dt.tz_localize(None).to_numpy()
+            if (~aware).any():
+                out[~aware] = pd.to_datetime(s[~aware], format="ISO8601", errors="coerce").to_numpy()
+        ok = int(out.notna().sum())
+        if ok < 0.9 * n:
+            bad = s[out.isna() & s.notna()].iloc[0]
+            raise DataError(
+                f"{where}: cannot parse the timestamp {bad!r} of an intraday file; write them as ISO "
+                "(YYYY-MM-DD HH:MM, with a UTC offset like -05:00 or Z when not New York time) or unix epoch"
+            )
+        stamps = pd.DatetimeIndex(out)
+        how = "ISO timestamps" + (
+            f", UTC offsets converted to {EXCHANGE_TZ}" if aware.any() else " (New York time)"
+        )
+        if ok < n:
+            how += f" ({n - ok} unparseable)"
+    t = stamps[~stamps.isna()]
+    if len(t) and (t == t.normalize()).all():
+        raise DataError(
+            f"{where} holds no times of day (daily bars?); drop --interval {interval} to import it as "
+            "daily bars"
+        )
+    return stamps.as_unit("ns"), how
+
+
 def _refuse_intraday(stamps: pd.DatetimeIndex, where: str) -> None:
     """`DataError` when one date holds several rows at different times of day (intraday bars):
     collapsing them into a "daily" bar would invent prices, so the file is refused, never merged."""
@@ -188,7 +244,8 @@ def _refuse_intraday(stamps: pd.DatetimeIndex, where: str) -> None:
         when = np.datetime64(first, "D")
         raise DataError(
             f"{where} holds intraday bars ({n} rows on {when} at different times); tradea3c imports "
-            "daily bars only: resample to one row per day first"
+            "daily bars only: resample to one row per day first, or pass --interval 1h (30m, 15m, 5m, 1m) "
+            "to import them as intraday bars"
         )
 
 
@@ -323,8 +380,9 @@ def _frame_from(
     where: str,
     rows: np.ndarray | None = None,
     decimal: str = ".",
+    interval: str = "1d",
 ) -> tuple[pd.DataFrame, bool, list[str]]:
-    dates, how = parse_dates(df[cols["date"]], where, rows)
+    dates, how = parse_dates(df[cols["date"]], where, rows, interval)
     check_date_range(dates, df[cols["date"]], where, rows)
     out = pd.DataFrame(index=dates.as_unit("ns"))
     for f in ("open", "high", "low", "close", "adj_close", "volume"):
@@ -360,9 +418,9 @@ def _sniff_sep(path: Path) -> str:
     return max(counts, key=lambda sep: (counts[sep], sep == ","))
 
 
-def read_csv_file(path: Path, decimal: str | None = None) -> list[RawSeries]:
+def read_csv_file(path: Path, decimal: str | None = None, interval: str = "1d") -> list[RawSeries]:
     """One CSV -> one RawSeries per ticker in it. ``decimal``: "." or "," (None: `detect_decimal`,
-    unless a `decimal_mark` block sets one)."""
+    unless a `decimal_mark` block sets one). ``interval``: "1d" or intraday (`parse_timestamps`)."""
     where = str(path)
     decimal = check_decimal(decimal if decimal is not None else _DECIMAL.get())
     try:
@@ -380,13 +438,13 @@ def read_csv_file(path: Path, decimal: str | None = None) -> list[RawSeries]:
         tickers = df[cols["ticker"]].astype("string").str.strip().str.upper()
     if tickers is None or tickers.nunique() <= 1:
         name = tickers.iloc[0] if tickers is not None and tickers.notna().iloc[0] else path.stem.split("_")[0]
-        frame, adjusted, notes = _frame_from(df, cols, where, decimal=decimal)
+        frame, adjusted, notes = _frame_from(df, cols, where, decimal=decimal, interval=interval)
         return [RawSeries(str(name).upper(), frame, path, cols, adjusted, notes)]
     out = []
     for t, part in df.groupby(tickers.to_numpy(), sort=True):
         rows = part.index.to_numpy() + 1  # data-row numbers in the whole file
         frame, adjusted, notes = _frame_from(
-            part.reset_index(drop=True), cols, f"{where} [{t}]", rows, decimal=decimal
+            part.reset_index(drop=True), cols, f"{where} [{t}]", rows, decimal=decimal, interval=interval
         )
         out.append(RawSeries(str(t), frame, path, cols, adjusted, notes))
     return out
@@ -448,7 +506,7 @@ def csv_files(path: Path) -> list[Path]:
 
 
 def read_csv_source(
-    path: str | Path, tickers: list[str] | None = None, decimal: str | None = None
+    path: str | Path, tickers: list[str] | None = None, decimal: str | None = None, interval: str = "1d"
 ) -> tuple[list[RawSeries], dict[str, str]]:
     """All series under ``path`` (optionally only ``tickers``); returns (series, {file: error}).
 
@@ -467,7 +525,7 @@ def read_csv_source(
             if not _maybe_long(f):
                 continue
         try:
-            got = read_csv_file(f, decimal)
+            got = read_csv_file(f, decimal, interval)
         except DataError as exc:
             errors[str(f)] = str(exc)
             continue

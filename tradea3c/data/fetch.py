@@ -22,6 +22,13 @@ import pandas as pd
 
 from tradea3c.data import cache
 from tradea3c.data.errors import CacheWriteError, DataError, Finding, UnreadableCacheError
+from tradea3c.data.intraday import (
+    YAHOO_LIMIT_DAYS,
+    YAHOO_LIMIT_TEXT,
+    cache_dir,
+    check_interval,
+    check_session,
+)
 from tradea3c.data.membership import Membership, resolve_membership
 from tradea3c.data.validate import clean_frame
 from tradea3c.data.yahoo import (
@@ -37,7 +44,9 @@ if TYPE_CHECKING:
     from tradea3c.data.csv_import import RawSeries
 
 Status = Literal["fetched", "up to date", "failed"]
-SUPPORTED_INTERVALS = ("1d",)
+SUPPORTED_INTERVALS = ("1d", "1h", "30m", "15m", "5m", "1m")
+MINUTE_CHUNK_DAYS = 7
+"""yfinance serves 1m bars for at most 7 days a request: a longer range is asked in such chunks."""
 TINY_SERIES = 20
 """A series with fewer bars is imported with a ``short-series`` finding: too short to train on."""
 
@@ -137,6 +146,9 @@ def fetch_one(
     cached, unreadable = _read_cached(data_dir, ticker)
     req_start = start
     incremental = False
+    intraday = interval != "1d"
+    if intraday:
+        downloader = _intraday_downloader(downloader, today)
     if cached is not None:
         old, meta = cached
         same_basis = meta.source == "yfinance" and meta.adjusted == adjusted
@@ -147,7 +159,8 @@ def fetch_one(
         if same_basis and covers:
             last = old.index[-1].date()
             stop = end or today + timedelta(days=1)
-            if last + timedelta(days=1) >= stop or (end is None and last >= today):
+            done = last + timedelta(days=1) >= stop or (end is None and last >= today)
+            if done and not (intraday and end is None):  # today's bars may still be coming
                 return TickerResult(ticker, "up to date", rows=len(old), detail=f"cached to {last}")
             req_start, incremental = last, True
     try:
@@ -158,7 +171,7 @@ def fetch_one(
                 ticker, "up to date", rows=len(cached[0]), detail=f"no new bars after {req_start}"
             )
         raise
-    new = normalize_yf_frame(raw, ticker, adjusted=adjusted)
+    new = _bars(raw, ticker, adjusted, interval)
     detail = ""
     if incremental and cached is not None:
         old, meta = cached
@@ -167,7 +180,7 @@ def fetch_one(
             new.at[overlap[0], "close"], old.at[overlap[0], "close"], rtol=1e-6
         ):
             raw = retry(lambda: downloader(ticker, _day(meta.requested_start), end, interval, adjusted))
-            new = normalize_yf_frame(raw, ticker, adjusted=adjusted)
+            new = _bars(raw, ticker, adjusted, interval)
             incremental, detail = False, "history re-adjusted upstream (split/dividend); refetched in full"
     if incremental and cached is not None:
         old, meta = cached
@@ -188,9 +201,69 @@ def fetch_one(
     if unreadable:
         detail = _set_aside(data_dir, ticker)
     meta = cache.write_ticker(
-        data_dir, ticker, clean, source="yfinance", adjusted=adjusted, requested_start=requested
+        data_dir,
+        ticker,
+        clean,
+        source="yfinance",
+        adjusted=adjusted,
+        requested_start=requested,
+        interval=interval,
     )
     return TickerResult(ticker, "fetched", rows=meta.rows, added=added, detail=detail, findings=findings)
+
+
+def _bars(raw: pd.DataFrame, ticker: str, adjusted: bool, interval: str) -> pd.DataFrame:
+    """`normalize_yf_frame`; intraday bars kept only on the session grid (`check_session`; Yahoo's
+    regular-hours bars all are)."""
+    new = normalize_yf_frame(raw, ticker, adjusted=adjusted, interval=interval)
+    return new if interval == "1d" else check_session(new, interval, ticker)[0]
+
+
+def intraday_start(interval: str, start: date | None, today: date) -> date:
+    """The first day to ask Yahoo for ``interval`` bars: ``start``, or without one the earliest day
+    it serves (`YAHOO_LIMIT_DAYS` back from ``today``); a ``start`` earlier than that is a one-line
+    `DataError` stating the limit."""
+    limit = YAHOO_LIMIT_DAYS[interval]
+    earliest = today - timedelta(days=limit - 1)
+    if start is None:
+        return earliest
+    if start < earliest:
+        raise DataError(
+            f"--start {start} is too early for {interval} bars: Yahoo serves {interval} bars only "
+            f"{YAHOO_LIMIT_TEXT[interval]} (from {earliest}); pass --start {earliest} or later, or "
+            f"import older bars with --from-csv DIR --interval {interval}"
+        )
+    return start
+
+
+def _intraday_downloader(downloader: Downloader, today: date) -> Downloader:
+    """``downloader`` for intraday bars: the start clamped to what Yahoo serves (a full refetch
+    from an older requested start), and 1m ranges asked in `MINUTE_CHUNK_DAYS` chunks (a chunk with
+    no bars, a weekend, is skipped)."""
+
+    def call(
+        ticker: str, start: date | None, end: date | None, interval: str, adjusted: bool
+    ) -> pd.DataFrame:
+        earliest = today - timedelta(days=YAHOO_LIMIT_DAYS[interval] - 1)
+        lo = earliest if start is None or start < earliest else start
+        if interval != "1m":
+            return downloader(ticker, lo, end, interval, adjusted)
+        stop = end or today + timedelta(days=1)
+        parts, last_error = [], None
+        while lo < stop:
+            hi = min(lo + timedelta(days=MINUTE_CHUNK_DAYS), stop)
+            try:
+                parts.append(downloader(ticker, lo, hi, interval, adjusted))
+            except FetchError as exc:
+                if exc.kind != "no_data":
+                    raise
+                last_error = exc
+            lo = hi
+        if not parts:
+            raise last_error or FetchError("no_data", "no rows returned")
+        return pd.concat(parts)
+
+    return call
 
 
 def _read_cached(data_dir: Path, ticker: str) -> tuple[tuple[pd.DataFrame, cache.CacheMeta] | None, bool]:
@@ -257,18 +330,25 @@ def fetch_tickers(
     """Download daily OHLCV for ``tickers`` into the cache; one result per ticker, never raises
     for a single ticker's failure. Once the network is found to be unreachable the remaining
     tickers are marked failed without further attempts (each would only repeat the DNS timeout).
-    ``downloader`` defaults to `yf_download`; ``sleep`` and ``rng`` drive the retry backoff."""
+    ``downloader`` defaults to `yf_download`; ``sleep`` and ``rng`` drive the retry backoff.
+
+    ``interval`` "1h", "30m", "15m", "5m", "1m": intraday bars (regular session, New York times)
+    into ``<cache>/<interval>/``; Yahoo serves them only so far back (`YAHOO_LIMIT_DAYS`: 1h 730
+    days, 30m-5m 60, 1m 30, at most 7 a request): an earlier ``start`` is a one-line `DataError`,
+    no ``start`` asks from the earliest day served."""
     if interval not in SUPPORTED_INTERVALS:
         raise DataError(
-            f"interval {interval!r} is not supported: the Market is a daily panel, use --interval 1d"
+            f"interval {interval!r} is not supported; use one of {', '.join(SUPPORTED_INTERVALS)}"
         )
     start_d, end_d = _day(start), _day(end)
     if start_d and end_d and start_d >= end_d:
         raise DataError(f"--start {start_d} must be before --end {end_d}")
+    if interval != "1d":
+        start_d = intraday_start(interval, start_d, today or date.today())
     names = [cache.normalize_ticker(t) for t in tickers]
     if not names:
         raise DataError("no tickers given: name some (tradea3c fetch AAPL MSFT) or use --market / --from-csv")
-    ddir = cache.resolve_data_dir(data_dir)
+    ddir = cache_dir(cache.resolve_data_dir(data_dir), interval)
     dl = downloader or yf_download
     rng = rng if rng is not None else np.random.default_rng()
     today = today or date.today()
@@ -328,6 +408,7 @@ def import_csv(
     tickers: Sequence[str] | None = None,
     replace: bool = False,
     decimal: str | None = None,
+    interval: str = "1d",
 ) -> FetchReport:
     """Validate every series under ``path`` and write the accepted ones to the cache. A ticker
     already cached is merged by date (the file wins on overlapping dates; the result says how many
@@ -339,11 +420,19 @@ def import_csv(
     to really start over). A refused series leaves its cache file untouched. A series shorter than
     `TINY_SERIES` bars gets a ``short-series`` finding. `CacheWriteError` (disk full...) aborts.
     Each ticker's read-merge-write holds `cache.ticker_lock`: two imports into one cache at once
-    keep both files' rows. ``decimal`` ("." or ","; None = detect) as in `read_csv_source`."""
+    keep both files' rows. ``decimal`` ("." or ","; None = detect) as in `read_csv_source`.
+
+    ``interval`` "1h", "30m", "15m", "5m" or "1m": the files hold intraday bars (timestamps converted
+    to New York time, `tradea3c.data.csv_import.parse_timestamps`), kept on the interval's grid
+    inside the regular session (`tradea3c.data.intraday.check_session`: the rest dropped, reported)
+    and written to ``<cache>/<interval>/``."""
     from tradea3c.data.csv_import import read_csv_source
 
-    ddir = cache.resolve_data_dir(data_dir)
-    series, errors = read_csv_source(path, list(tickers) if tickers else None, decimal=decimal)
+    check_interval(interval)
+    ddir = cache_dir(cache.resolve_data_dir(data_dir), interval)
+    series, errors = read_csv_source(
+        path, list(tickers) if tickers else None, decimal=decimal, interval=interval
+    )
     report = FetchReport()
     for where, err in errors.items():
         report.results.append(TickerResult(Path(where).stem.split("_")[0].upper(), "failed", detail=err))
@@ -351,9 +440,20 @@ def import_csv(
         res = TickerResult(s.ticker, "failed", columns=s.columns_used())
         try:
             ticker = cache.normalize_ticker(s.ticker)
-            clean, findings = clean_frame(s.frame, ticker)  # findings describe the file itself
+            raw, session = s.frame, []
+            if interval != "1d":  # before validation: pre-market prints must not decide its checks
+                raw, session = check_session(raw, interval, ticker)
+                if raw.index.notna().sum() == 0:
+                    raise DataError(
+                        f"{Path(s.path).name}: no {interval} bar inside the regular session 09:30-16:00 "
+                        "New York time; check the file's time zone (write a UTC offset) or --interval"
+                    )
+            clean, findings = clean_frame(raw, ticker)  # findings describe the file itself
+            findings = session + findings
             with cache.ticker_lock(ddir, ticker):  # read-merge-write: a concurrent import waits
-                meta, added, findings, notes = _import_series(s, ticker, clean, findings, ddir, replace)
+                meta, added, findings, notes = _import_series(
+                    s, ticker, clean, findings, ddir, replace, interval
+                )
             res.status, res.rows, res.added, res.findings = "fetched", meta.rows, added, findings
             res.detail = "; ".join(notes)
         except CacheWriteError as exc:
@@ -368,7 +468,13 @@ def import_csv(
 
 
 def _import_series(
-    s: RawSeries, ticker: str, clean: pd.DataFrame, findings: list[Finding], ddir: Path, replace: bool
+    s: RawSeries,
+    ticker: str,
+    clean: pd.DataFrame,
+    findings: list[Finding],
+    ddir: Path,
+    replace: bool,
+    interval: str = "1d",
 ) -> tuple[cache.CacheMeta, int, list[Finding], list[str]]:
     """One CSV series into the cache (`import_csv`'s rules; the caller holds the ticker's lock):
     (metadata written, rows added, findings, notes). `DataError` when refused (nothing written)."""
@@ -413,7 +519,13 @@ def _import_series(
     if unreadable:
         notes.append(_set_aside(ddir, ticker))
     meta = cache.write_ticker(
-        ddir, s.ticker, clean, source="csv", adjusted=s.adjusted, origin=str(Path(s.path).resolve())
+        ddir,
+        s.ticker,
+        clean,
+        source="csv",
+        adjusted=s.adjusted,
+        origin=str(Path(s.path).resolve()),
+        interval=interval,
     )
     added = meta.rows - (0 if cached is None else len(cached[0]))
     return meta, max(added, 0), findings, notes

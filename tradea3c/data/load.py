@@ -17,6 +17,7 @@ import pandas as pd
 from tradea3c.data import cache
 from tradea3c.data.align import align_panel
 from tradea3c.data.errors import DataError, Finding, UnreadableCacheError
+from tradea3c.data.intraday import cache_dir, check_interval, check_session
 from tradea3c.data.market import Market
 from tradea3c.data.membership import Membership, as_day, resolve_membership, survivorship_note
 from tradea3c.data.universes import UNIVERSES, universe_tickers
@@ -82,15 +83,26 @@ def build_market(
     end: object = None,
     skip_refused: bool = False,
     min_history: int = 0,
+    interval: str = "1d",
 ) -> tuple[Market, list[Finding]]:
     """Validate each raw/cached frame, cut to [start, end], align, and build the `Market`.
 
     A refused series raises `DataError`, or with ``skip_refused`` is left out and reported. With
     several tickers, one without bars in [start, end] or with fewer than ``min_history`` bars
-    there is left out and reported by name (`DataError` when none is left)."""
+    there is left out and reported by name (`DataError` when none is left).
+
+    ``interval`` (`tradea3c.data.intraday`): intraday bars are kept only on the interval's grid
+    inside the regular session (`check_session`, the rest dropped and reported), and a date-only
+    ``end`` takes that whole day's bars."""
     findings: list[Finding] = []
     clean: dict[str, pd.DataFrame] = {}
+    intraday = interval != "1d"
+    if intraday and end is not None and pd.Timestamp(end) == pd.Timestamp(end).normalize():
+        end = pd.Timestamp(end) + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
     for t, df in frames.items():
+        if intraday:  # before validation, as on import
+            df, f = check_session(df, interval, t)
+            findings += f
         try:
             c, f = clean_frame(df, t)
         except DataError as exc:
@@ -142,6 +154,7 @@ def build_market(
         name=name,
         tradable=panel.tradable,  # None in the Market when every bar is tradable
         halted=panel.halted,  # halts inside a listing: not tradable, marked at the last close
+        interval=interval,
     )
     return market, findings
 
@@ -157,6 +170,7 @@ def load_market_with_report(
     skip_unreadable: bool = False,
     membership: str | Path | Membership | None = None,
     on_exit: Literal["sell", "hold"] = "sell",
+    interval: str = "1d",
 ) -> tuple[Market, LoadReport]:
     """`load_market` plus the findings of validation and alignment. An unreadable cache file raises
     `UnreadableCacheError` (one line: the file and the fix), or with ``skip_unreadable`` is left out
@@ -164,10 +178,21 @@ def load_market_with_report(
 
     ``membership`` (`resolve_membership`): None = point-in-time for sp500, today's list (reported
     as a ``survivorship`` finding) for dow30 / nasdaq100; "pit"; "today"; a CSV path; a
-    `Membership`. ``on_exit``: what a holding that leaves the index does (`Market.with_membership`)."""
+    `Membership`. ``on_exit``: what a holding that leaves the index does (`Market.with_membership`).
+
+    ``interval``: "1d" (daily, ``<cache>/<TICKER>.parquet``) or an intraday interval read from
+    ``<cache>/<interval>/<TICKER>.parquet`` (`tradea3c.data.intraday`); the demo market and
+    point-in-time membership are daily only (`DataError`)."""
     if on_exit not in ("sell", "hold"):
         raise DataError(f"on_exit must be 'sell' or 'hold', got {on_exit!r}")
-    if isinstance(market, str) and market.strip().lower() == "demo":
+    check_interval(interval)
+    intraday = interval != "1d"
+    is_demo = isinstance(market, str) and market.strip().lower() == "demo"
+    if intraday and is_demo:
+        raise DataError(
+            f"the demo market holds daily bars only; drop --interval {interval} or load cached tickers"
+        )
+    if is_demo:
         from tradea3c.data.demo import DEMO_TICKER, demo_market
 
         demo = demo_market()
@@ -181,10 +206,19 @@ def load_market_with_report(
         )
         return m, LoadReport("gym-anytrading", findings)
     ddir = cache.resolve_data_dir(data_dir)
+    if intraday:
+        ddir = cache_dir(ddir, interval)
     if max_tickers is not None and max_tickers < 1:
         raise DataError(f"max_tickers must be >= 1 (got {max_tickers})")
     key = market.strip().lower() if isinstance(market, str) else ""
+    if intraday and key == "sp500" and membership is None:
+        membership = "today"  # point-in-time membership is daily only (below)
     members = resolve_membership(key if key in UNIVERSES else None, membership)
+    if intraday and members is not None:
+        raise DataError(
+            f"index membership (--membership {membership}) is applied to daily bars only; drop it or "
+            f"--interval {interval}"
+        )
     if members is not None:
         return _load_members(
             market, members, ddir, start, end, max_tickers, min_history, skip_unreadable, on_exit
@@ -218,7 +252,8 @@ def load_market_with_report(
     if unreadable and not frames:
         raise DataError(unreadable[0].detail)
     if missing:
-        raise _not_cached(missing, len(tickers), ddir, f"--market {name}" if is_universe else shown)
+        how = f"--market {name}" if is_universe else shown
+        raise _not_cached(missing, len(tickers), ddir, how + (f" --interval {interval}" if intraday else ""))
     sources = sorted({m.source for m in metas})
     m, findings = build_market(
         frames,
@@ -228,6 +263,7 @@ def load_market_with_report(
         start=start,
         end=end,
         min_history=min_history,
+        interval=interval,
     )
     return m, LoadReport("+".join(sources), unreadable + universe_note + findings)
 
@@ -380,6 +416,7 @@ def load_market(
     min_history: int = 0,
     membership: str | Path | Membership | None = None,
     on_exit: Literal["sell", "hold"] = "sell",
+    interval: str = "1d",
 ) -> Market:
     """A validated, aligned `Market`.
 
@@ -394,6 +431,7 @@ def load_market(
     [start, end] (reported). ``adjusted`` is True only if every ticker's cached prices are adjusted.
     ``membership`` / ``on_exit``: index membership (sp500: point-in-time by default; see
     `load_market_with_report`): the members of the range, tradable only while members.
+    ``interval``: "1d", or intraday bars from ``<cache>/<interval>/`` (`Market.interval`).
     """
     return load_market_with_report(
         market,
@@ -404,17 +442,20 @@ def load_market(
         min_history=min_history,
         membership=membership,
         on_exit=on_exit,
+        interval=interval,
     )[0]
 
 
 def load_csv_market_with_report(
-    path: str | Path, tickers: Sequence[str] | None = None
+    path: str | Path, tickers: Sequence[str] | None = None, interval: str = "1d"
 ) -> tuple[Market, LoadReport]:
-    """`load_csv_market` plus findings, CSV read errors (as refused findings) and columns used."""
+    """`load_csv_market` plus findings, CSV read errors (as refused findings) and columns used;
+    ``interval``: "1d" or intraday bars (`tradea3c.data.csv_import.parse_timestamps`)."""
     from tradea3c.data.csv_import import read_csv_source
 
+    check_interval(interval)
     want = [cache.normalize_ticker(t) for t in tickers] if tickers else None
-    series, errors = read_csv_source(path, want)
+    series, errors = read_csv_source(path, want, interval=interval)
     if want is not None and any(t in errors for t in want):
         missing = [t for t in want if t in errors]
         raise DataError(f"tickers {' '.join(missing)} not found under {path}")
@@ -431,6 +472,7 @@ def load_csv_market_with_report(
         adjusted=all(s.adjusted for s in series),
         name=Path(path).name,
         skip_refused=True,
+        interval=interval,
     )
     report.findings += findings
     return m, report

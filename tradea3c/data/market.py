@@ -1,4 +1,4 @@
-"""`Market`: an aligned, validated panel of daily OHLCV bars for N tickers.
+"""`Market`: an aligned, validated panel of OHLCV bars (daily, or intraday: ``interval``) for N tickers.
 
 Every later stage (features, envs, backtest) reads prices only through this type, so it is
 kept small, immutable and numpy-backed: envs index its arrays inside `step` without pandas.
@@ -39,6 +39,11 @@ class Market:
     bar is not tradable (``tradable`` is False there, whatever was passed) but the asset stays
     listed: the portfolio envs neither buy nor sell it there (a holding keeps its units) and mark it
     at that flat price, its last one.
+
+    ``interval`` (yfinance's spelling: "1d" default, "1h", "30m", "15m", "5m", "1m"): the bar length.
+    Intraday ``dates`` are exchange-local (America/New_York), tz-naive bar start times inside the
+    regular session. It sets the annualisation (`periods_per_year`) and, when not "1d", enters the
+    fingerprint (daily markets keep theirs).
     """
 
     tickers: tuple[str, ...]
@@ -54,9 +59,13 @@ class Market:
     tradable: np.ndarray | None = None
     keep: np.ndarray | None = None
     halted: np.ndarray | None = None
+    interval: str = "1d"
     _fingerprint: list[str] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
+        from tradea3c.metrics import periods_per_year
+
+        periods_per_year(self.interval)  # a ValueError names the known intervals
         dates = np.asarray(self.dates).astype("datetime64[ns]")
         object.__setattr__(self, "dates", dates)
         shape = (len(dates), len(self.tickers))
@@ -120,6 +129,37 @@ class Market:
     def end(self) -> pd.Timestamp:
         return pd.Timestamp(self.dates[-1])
 
+    @property
+    def intraday(self) -> bool:
+        """Whether the bars are shorter than a day (``interval`` is not "1d")."""
+        return self.interval != "1d"
+
+    @property
+    def periods_per_year(self) -> float:
+        """Bars a year, for annualising: of ``interval`` when intraday (`tradea3c.metrics.
+        periods_per_year`: 1h 7 x 252, 30m 13 x 252, ...); for a "1d" market read off its dates
+        (`tradea3c.metrics.periods_of_dates`: daily 252, weekly bars relabelled as such 52, ...)."""
+        from tradea3c.metrics import periods_of_dates
+
+        return periods_of_dates(self.dates, self.interval if self.intraday else None)
+
+    @property
+    def bar_interval(self) -> str:
+        """``interval`` when intraday, else the interval read off the dates ("irregular" if none)."""
+        from tradea3c.metrics import infer_interval
+
+        return self.interval if self.intraday else (infer_interval(self.dates) or "irregular")
+
+    @property
+    def session_last(self) -> np.ndarray:
+        """Bool ``(n_bars,)``: the last bar of each session (calendar date); all True for daily bars."""
+        if not self.intraday:
+            return np.ones(self.n_bars, dtype=bool)
+        day = self.dates.astype("datetime64[D]")
+        out = np.ones(self.n_bars, dtype=bool)
+        out[:-1] = day[1:] != day[:-1]
+        return out
+
     # ------------------------------------------------------------ listings
     @property
     def tradable_mask(self) -> np.ndarray:
@@ -151,6 +191,8 @@ class Market:
                 h.update(b"keep" + self.keep.tobytes())
             if self.halted is not None:
                 h.update(b"halted" + self.halted.tobytes())
+            if self.intraday:  # daily markets keep their fingerprints
+                h.update(b"interval" + self.interval.encode())
             self._fingerprint.append(h.hexdigest()[:16])
         return self._fingerprint[0]
 
@@ -178,6 +220,7 @@ class Market:
             tradable=None if self.tradable is None else self.tradable[rows],
             keep=None if self.keep is None else self.keep[rows],
             halted=None if self.halted is None else self.halted[rows],
+            interval=self.interval,
         )
 
     def select(self, tickers: str | list[str] | tuple[str, ...]) -> Market:
@@ -197,6 +240,7 @@ class Market:
             tradable=None if self.tradable is None else self.tradable[:, cols],
             keep=None if self.keep is None else self.keep[:, cols],
             halted=None if self.halted is None else self.halted[:, cols],
+            interval=self.interval,
         )
 
     def with_membership(self, member: np.ndarray, *, on_exit: Literal["sell", "hold"] = "sell") -> Market:
@@ -220,6 +264,7 @@ class Market:
             tradable=listed & member,
             keep=listed & ~member if on_exit == "hold" else None,
             halted=self.halted,
+            interval=self.interval,
         )
 
     # ------------------------------------------------------------ pandas
@@ -251,6 +296,7 @@ class Market:
         source: str = "unknown",
         adjusted: bool = True,
         name: str = "",
+        interval: str = "1d",
     ) -> Market:
         """Build from already clean, already aligned per-ticker frames (same DatetimeIndex, lower-case
         OHLCV columns, optionally bool ``tradable`` and ``halted`` columns). Alignment of ragged
@@ -288,12 +334,13 @@ class Market:
             name=name,
             tradable=tradable,
             halted=halted,
+            interval=interval,
         )
 
     def summary(self) -> pd.DataFrame:
         """Per-ticker summary over its listed bars: first/last date, bars, first/last close, total
-        return, annualised vol."""
-        rows = []
+        return, annualised vol (`periods_per_year`)."""
+        rows, periods = [], self.periods_per_year if self.intraday else 252
         for j, t in enumerate(self.tickers):
             a, b = self.listed_span(j)
             c = self.close[a : b + 1, j]
@@ -307,7 +354,7 @@ class Market:
                     "first_close": c[0] if len(c) else np.nan,
                     "last_close": c[-1] if len(c) else np.nan,
                     "total_return": c[-1] / c[0] - 1.0 if len(c) else np.nan,
-                    "ann_vol": float(np.std(r, ddof=1) * np.sqrt(252)) if len(r) > 1 else float("nan"),
+                    "ann_vol": float(np.std(r, ddof=1) * np.sqrt(periods)) if len(r) > 1 else float("nan"),
                 }
             )
         return pd.DataFrame(rows).set_index("ticker")
@@ -315,7 +362,8 @@ class Market:
     def __repr__(self) -> str:
         span = f"{self.start.date()}..{self.end.date()}" if self.n_bars else "empty"
         label = self.name or self.source
-        return f"Market({label}: {self.n_assets} tickers, {self.n_bars} bars, {span}, fp={self.fingerprint})"
+        bars = f"{self.n_bars} {self.interval} bars" if self.intraday else f"{self.n_bars} bars"
+        return f"Market({label}: {self.n_assets} tickers, {bars}, {span}, fp={self.fingerprint})"
 
 
 def synthetic_market(

@@ -44,6 +44,10 @@ class MarketSpec:
     on_exit: Literal["sell", "hold"] = "sell"
     """A holding that leaves the index: "sell" at the next fill (like a delisting); "hold" while
     still listed, sold at the next rebalance (differs from "sell" only for periodic rebalancing)."""
+    interval: str = "1d"
+    """Bar length: "1d" (daily, ``<cache>/<TICKER>.parquet``) or intraday "1h", "30m", "15m", "5m",
+    "1m" (``<cache>/<interval>/<TICKER>.parquet``; cached tickers only: no demo, signal or
+    point-in-time membership). Annualisation follows it (`Market.periods_per_year`)."""
 
 
 def load_market_spec(spec: MarketSpec) -> Market:
@@ -66,6 +70,11 @@ def load_market_spec(spec: MarketSpec) -> Market:
     if spec.source == "signal":
         from tradea3c.data.synthetic import planted_signal_market
 
+        if spec.interval != "1d":
+            from tradea3c.data.errors import DataError
+
+            raise DataError(f"market.interval {spec.interval!r}: the synthetic signal market is daily only")
+
         return planted_signal_market(spec.synthetic_bars, seed=spec.synthetic_seed)
     from tradea3c.data.load import load_market_with_report
 
@@ -78,6 +87,7 @@ def load_market_spec(spec: MarketSpec) -> Market:
         min_history=spec.min_history,
         membership=spec.membership,
         on_exit=spec.on_exit,
+        interval=spec.interval,
     )
     listings = [f for f in report.findings if f.check == "listing"]
     for f in report.findings:

@@ -135,8 +135,13 @@ def _empty_error(messages: list[str]) -> FetchError:
     return FetchError(kind, useful[-1].strip().splitlines()[-1][:160])
 
 
-def normalize_yf_frame(raw: pd.DataFrame, ticker: str, *, adjusted: bool) -> pd.DataFrame:
+def normalize_yf_frame(
+    raw: pd.DataFrame, ticker: str, *, adjusted: bool, interval: str = "1d"
+) -> pd.DataFrame:
     """Raw yfinance frame -> DatetimeIndex 'date' (tz-naive, ns) and lower-case OHLCV float columns.
+
+    Daily bars keep the exchange-local date; intraday ones (``interval`` not "1d") keep their bar
+    start times, converted to America/New_York (yfinance reports the exchange's zone) and tz-naive.
 
     Accepts MultiIndex columns in either level order (group_by='column' or 'ticker') and flat
     columns (multi_level_index=False / old yfinance). When 'Adj Close' is present (auto_adjust=False)
@@ -167,9 +172,14 @@ def normalize_yf_frame(raw: pd.DataFrame, ticker: str, *, adjusted: bool) -> pd.
         for f in ("open", "high", "low", "close"):
             out[f] = out[f] * factor
     idx = pd.DatetimeIndex(df.index)
-    if idx.tz is not None:
-        idx = idx.tz_localize(None)
-    out.index = idx.normalize().as_unit("ns").rename("date")
+    if interval != "1d":
+        if idx.tz is not None:
+            idx = idx.tz_convert("America/New_York").tz_localize(None)
+        out.index = idx.as_unit("ns").rename("date")
+    else:
+        if idx.tz is not None:
+            idx = idx.tz_localize(None)
+        out.index = idx.normalize().as_unit("ns").rename("date")
     out = out.dropna(how="all", subset=["open", "high", "low", "close"])
     return out[list(FIELDS)].astype("float64")
 

@@ -15,10 +15,14 @@ other order).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from tradea3c.data.market import Market
 
 Anchor = Literal["none", "buy_and_hold", "vol_target"]
 ANCHORS: tuple[str, ...] = ("buy_and_hold", "vol_target")
@@ -87,6 +91,14 @@ def exposure_for_vol(sigma: np.ndarray, cfg: VolTargetConfig = VolTargetConfig()
     if cfg.step > 0:
         raw = np.minimum(np.round(raw / cfg.step) * cfg.step, cfg.cap)  # a cap off the grid stays the cap
     return raw
+
+
+def vol_target_for(cfg: VolTargetConfig, market: Market) -> VolTargetConfig:
+    """``cfg`` annualised for ``market``'s bars: unchanged for daily bars or an explicit
+    ``periods_per_year``; with the default 252 on an intraday market, `Market.periods_per_year`."""
+    if market.intraday and cfg.periods_per_year == 252.0:
+        return dataclasses.replace(cfg, periods_per_year=market.periods_per_year)
+    return cfg
 
 
 def anchor_exposure(

@@ -144,6 +144,11 @@ class MarketEnvConfig(EnvConfig):
     """Largest |target weight| allowed in ``positions`` and ``exposure_range`` (1 = no leverage:
     fully long or fully short). Above 1 the account borrows: a 2% move against a 50x position wipes
     it out, and a backtest then reports the ruin. Raise it only on purpose (e.g. 2.0 for 2x)."""
+    flat_at_close: bool = False
+    """Intraday bars only (a no-op on daily ones): the position is forced to 0 at the last bar of
+    each session, so nothing is held overnight. A decision whose fill bar (next bar + latency) is a
+    session's last bar targets 0 whatever the action (anchored or not; `info["target"]` says 0):
+    with ``fill = "open"`` the position is closed at that bar's open, with "close" at its close."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -180,6 +185,14 @@ class MarketEnvConfig(EnvConfig):
         if self.anchor == "none":
             return min(self.positions), max(self.positions)
         return self.exposure_range
+
+
+def flat_bars(cfg: EnvConfig, market: Market) -> np.ndarray | None:
+    """``market.session_last`` (bool per bar: a session's last bar) when ``cfg.flat_at_close`` applies
+    (a one-asset config on intraday bars); None otherwise (nothing forced)."""
+    if getattr(cfg, "flat_at_close", False) and market.intraday:
+        return market.session_last
+    return None
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,11 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tradea3c.data.market import Market
-from tradea3c.envs.anchors import anchor_exposure
-from tradea3c.envs.config import DateSplit, MarketEnvConfig, Split
+from tradea3c.envs.anchors import anchor_exposure, vol_target_for
+from tradea3c.envs.config import DateSplit, MarketEnvConfig, Split, flat_bars
 from tradea3c.envs.episode import Episode, EpisodeSource
 from tradea3c.envs.execution import rebalance_each
-from tradea3c.envs.rewards import ScalarReward, needs_benchmark, reward_aux
+from tradea3c.envs.rewards import ScalarReward, needs_benchmark, reward_aux, reward_periods
 
 N_STATE = 3
 _F32 = np.dtype(np.float32)  # a dtype object, passed positionally: the cheapest np.empty call
@@ -113,6 +113,7 @@ class MarketEnv(gym.Env):
         self._aux: list[float] | None = None  # the reward's per-step input, for the step ending at bar t
         self._anchored = self.config.anchor != "none"
         self._anchor: list[float] | None = None
+        self._flat: list[bool] | None = None  # flat_at_close: bars that end a session (None: off)
         self._lo, self._hi = self.config.exposure_bounds
         self._floor = self.config.ruin_floor * self.config.initial_equity
         self._lists: dict[int, tuple[Any, ...]] = {}
@@ -130,14 +131,20 @@ class MarketEnv(gym.Env):
                 tr.close[:, 0].tolist(),
                 tr.rates[:, 0].tolist(),
                 window_rows(tr.features, self.config.window),
-                reward_aux(self.config.reward, tr.close[:, 0]).tolist() if self._bench else None,
-                anchor_exposure(self.config.anchor, tr.close[:, 0], self.config.vol_target).tolist()
+                reward_aux(self.config.reward, tr.close[:, 0], reward_periods(tr.market)).tolist()
+                if self._bench
+                else None,
+                anchor_exposure(
+                    self.config.anchor, tr.close[:, 0], vol_target_for(self.config.vol_target, tr.market)
+                ).tolist()
                 if self._anchored
                 else None,
             )
             if shared:
                 self._lists[id(tr)] = cached
         self._fill, self._close, rates, self._rows, self._aux, self._anchor = cached
+        flat = flat_bars(self.config, tr.market)
+        self._flat = None if flat is None else flat.tolist()
         self.ticker = ep.ticker
         self._rates = rates if ep.rate_mult == 1.0 else [r * ep.rate_mult for r in rates]
         self.episode = ep
@@ -172,6 +179,10 @@ class MarketEnv(gym.Env):
         target = self._positions[action]
         if self._anchored:
             target = min(max(self._anchor[self._t] + target, self._lo), self._hi)  # type: ignore[index]
+        if self._flat is not None:  # flat_at_close: the fill bar ends a session
+            fill_bar = self._t + 1 + len(self._queue)
+            if fill_bar < len(self._flat) and self._flat[fill_bar]:
+                target = 0.0
         decided = target
         if self._queue:
             self._queue.append(target)

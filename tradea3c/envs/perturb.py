@@ -79,6 +79,7 @@ def _like(m: Market, open_, high, low, close, volume) -> Market:
         tradable=m.tradable,
         keep=m.keep,
         halted=m.halted,
+        interval=m.interval,
     )
 
 

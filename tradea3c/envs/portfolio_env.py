@@ -33,7 +33,7 @@ from tradea3c.envs.config import DateSplit, PortfolioEnvConfig, Split
 from tradea3c.envs.episode import Episode, EpisodeSource
 from tradea3c.envs.execution import delist, listed_target, rebalance, rebalance_halted
 from tradea3c.envs.market_env import default_market
-from tradea3c.envs.rewards import ScalarReward, basket_reward_aux, needs_benchmark
+from tradea3c.envs.rewards import ScalarReward, basket_reward_aux, needs_benchmark, reward_periods
 
 LOGIT_SCALE = 5.0  # action +-1 -> logits +-5: weights from ~0 to ~1 are reachable
 
@@ -159,7 +159,9 @@ class PortfolioEnv(gym.Env):
         if self._bench:
             end = self._end + 1
             listed = basket_listed(tr, end)
-            self._blr = basket_reward_aux(self.config.reward, tr.close[:end], ep.start, listed).tolist()
+            self._blr = basket_reward_aux(
+                self.config.reward, tr.close[:end], ep.start, listed, reward_periods(tr.market)
+            ).tolist()
         return self._obs(), {"equity": e0, "cost": 0.0, "target": np.zeros(self.n_assets)}
 
     def _obs(self) -> np.ndarray:

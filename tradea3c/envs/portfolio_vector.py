@@ -38,7 +38,7 @@ from tradea3c.envs.portfolio_env import (
     portfolio_windows,
     rebalance_halted,
 )
-from tradea3c.envs.rewards import ScalarReward, basket_reward_aux, needs_benchmark
+from tradea3c.envs.rewards import ScalarReward, basket_reward_aux, needs_benchmark, reward_periods
 from tradea3c.envs.vector import reseed
 
 
@@ -132,7 +132,11 @@ class PortfolioVectorEnv(VectorEnv):
         if self._blr is not None:
             end = ep.start + ep.n_steps
             self._blr[i, : ep.n_steps + 1] = basket_reward_aux(
-                self.config.reward, tr.close[: end + 1], ep.start, basket_listed(tr, end + 1)
+                self.config.reward,
+                tr.close[: end + 1],
+                ep.start,
+                basket_listed(tr, end + 1),
+                reward_periods(tr.market),
             )[ep.start :]
 
     def _weights(self, actions) -> np.ndarray:

@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tradea3c.envs.anchors import realised_vol
 from tradea3c.envs.config import RewardConfig
+
+if TYPE_CHECKING:
+    from tradea3c.data.market import Market
 
 _KINDS = {"log_return": 0, "dsr": 1, "drawdown": 2, "active": 3, "vol_scaled": 4}
 VOL_SCALE_CAP = 10.0
@@ -32,14 +36,20 @@ def needs_benchmark(cfg: RewardConfig) -> bool:
     return (cfg.kind == "active" and cfg.benchmark == "asset") or cfg.kind == "vol_scaled"
 
 
-def vol_multipliers(close: np.ndarray, target: float, window: int) -> np.ndarray:
+def reward_periods(market: Market) -> float:
+    """Bars a year that annualise the vol_scaled reward's volatility on ``market``: 252 for daily
+    bars (as always), `Market.periods_per_year` for intraday ones (1h: 7 x 252, ...)."""
+    return market.periods_per_year if market.intraday else 252.0
+
+
+def vol_multipliers(close: np.ndarray, target: float, window: int, periods: float = 252.0) -> np.ndarray:
     """``out[t] = min(VOL_SCALE_CAP, target / sigma[t-1])`` for a ``(T,)`` close: the vol_scaled
     reward's multiplier of the step ending at bar t, from the volatility known when the step's
     order was decided (1.0 until ``window`` returns exist).
 
     Worked example: sigma = 30% a year at the decision bar, target 15%: a step that earns
     log(E1/E0) = 0.02 is rewarded 0.02 * 0.15 / 0.30 = 0.01; at sigma = 10% it would be 0.03."""
-    sigma = realised_vol(close, window)
+    sigma = realised_vol(close, window, periods)
     out = np.ones(len(close))
     s = sigma[:-1]
     ok = np.isfinite(s) & (s > 0)
@@ -47,10 +57,11 @@ def vol_multipliers(close: np.ndarray, target: float, window: int) -> np.ndarray
     return out
 
 
-def reward_aux(cfg: RewardConfig, close: np.ndarray) -> np.ndarray:
-    """The per-bar ``aux`` input of the reward for one asset's ``(T,)`` close (`needs_benchmark`)."""
+def reward_aux(cfg: RewardConfig, close: np.ndarray, periods: float = 252.0) -> np.ndarray:
+    """The per-bar ``aux`` input of the reward for one asset's ``(T,)`` close (`needs_benchmark`);
+    ``periods``: bars a year annualising the vol_scaled volatility (`reward_periods`)."""
     if cfg.kind == "vol_scaled":
-        return vol_multipliers(close, cfg.vol_target, cfg.vol_window)
+        return vol_multipliers(close, cfg.vol_target, cfg.vol_window, periods)
     return asset_log_returns(close)
 
 
@@ -99,7 +110,11 @@ def basket_log_returns(close: np.ndarray, start: int, listed: np.ndarray | None 
 
 
 def basket_reward_aux(
-    cfg: RewardConfig, close: np.ndarray, start: int, listed: np.ndarray | None = None
+    cfg: RewardConfig,
+    close: np.ndarray,
+    start: int,
+    listed: np.ndarray | None = None,
+    periods: float = 252.0,
 ) -> np.ndarray:
     """`reward_aux` of a portfolio's ``(T, n)`` close: "active" against the equal-weight basket
     bought at ``start`` (`basket_log_returns`); "vol_scaled" by the trailing volatility of the
@@ -117,7 +132,7 @@ def basket_reward_aux(
             r = np.where(ok[1:] & ok[:-1], r, np.nan)
         simple[1:] = np.nanmean(r, axis=1)
     index = np.exp(np.cumsum(np.log1p(np.nan_to_num(simple))))
-    return vol_multipliers(index, cfg.vol_target, cfg.vol_window)
+    return vol_multipliers(index, cfg.vol_target, cfg.vol_window, periods)
 
 
 class ScalarReward:

@@ -27,8 +27,8 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from tradea3c.data.market import Market
-from tradea3c.envs.anchors import anchor_exposure
-from tradea3c.envs.config import DateSplit, MarketEnvConfig, Split
+from tradea3c.envs.anchors import anchor_exposure, vol_target_for
+from tradea3c.envs.config import DateSplit, MarketEnvConfig, Split, flat_bars
 from tradea3c.envs.episode import EpisodeSource
 from tradea3c.envs.execution import rebalance_each
 from tradea3c.envs.market_env import (
@@ -39,7 +39,7 @@ from tradea3c.envs.market_env import (
     observation_space,
     window_rows,
 )
-from tradea3c.envs.rewards import VectorReward, needs_benchmark, reward_aux
+from tradea3c.envs.rewards import VectorReward, needs_benchmark, reward_aux, reward_periods
 
 
 def reseed(rngs: list[np.random.Generator | None], seed: int | list[int | None] | None) -> None:
@@ -110,16 +110,29 @@ class MarketVectorEnv(VectorEnv):
             )
             if bench:
                 self._blr = np.concatenate(
-                    [np.append(reward_aux(cfg.reward, base.close[:, j]), 0.0) for j in cols]
+                    [
+                        np.append(reward_aux(cfg.reward, base.close[:, j], reward_periods(base.market)), 0.0)
+                        for j in cols
+                    ]
                 )
             if self._anchored:
                 self._anchor = np.concatenate(
                     [
-                        np.append(anchor_exposure(cfg.anchor, base.close[:, j], cfg.vol_target), 0.0)
+                        np.append(
+                            anchor_exposure(
+                                cfg.anchor, base.close[:, j], vol_target_for(cfg.vol_target, base.market)
+                            ),
+                            0.0,
+                        )
                         for j in cols
                     ]
                 )
-        else:  # each env owns a region of (track length + 1 pad) rows
+        flat = flat_bars(cfg, base.market) if self._shared else None
+        # flat_at_close: per row, whether a fill there ends a session (None: off)
+        self._flat: np.ndarray | None = None
+        if self._shared and flat is not None:
+            self._flat = np.concatenate([np.append(flat, False) for _ in range(base.fill.shape[1])])
+        if not self._shared:  # each env owns a region of (track length + 1 pad) rows
             self._region = src.warmup + src.n_steps + 2
             feats = np.zeros((k * self._region, f), dtype=np.float32)
             self._fill, self._close, self._rates = (np.ones(k * self._region) for _ in range(3))
@@ -127,6 +140,8 @@ class MarketVectorEnv(VectorEnv):
                 self._blr = np.zeros(k * self._region)
             if self._anchored:
                 self._anchor = np.zeros(k * self._region)
+            if flat_bars(cfg, base.market) is not None:
+                self._flat = np.zeros(k * self._region, dtype=bool)
         self._feats = feats
         self._rows = window_rows(feats, cfg.window)
         self._offset = np.arange(k) * self._region
@@ -159,12 +174,17 @@ class MarketVectorEnv(VectorEnv):
                 buf[off : off + n] = src[:, 0]
                 buf[off + n] = src[-1, 0]
             if self._blr is not None:
-                self._blr[off : off + n] = reward_aux(self.config.reward, tr.close[:, 0])
+                self._blr[off : off + n] = reward_aux(
+                    self.config.reward, tr.close[:, 0], reward_periods(tr.market)
+                )
                 self._blr[off + n] = 0.0
             if self._anchored:
                 self._anchor[off : off + n] = anchor_exposure(
-                    self.config.anchor, tr.close[:, 0], self.config.vol_target
+                    self.config.anchor, tr.close[:, 0], vol_target_for(self.config.vol_target, tr.market)
                 )
+            if self._flat is not None:
+                self._flat[off : off + n] = tr.market.session_last
+                self._flat[off + n] = False
         self._g[i] = off + ep.start
         self._end[i] = off + ep.start + ep.n_steps
         self._lat[i] = ep.latency
@@ -208,6 +228,8 @@ class MarketVectorEnv(VectorEnv):
         target = self._pos[np.asarray(actions, dtype=np.intp)]
         if self._anchored:
             target = np.minimum(np.maximum(self._anchor.take(self._g) + target, self._lo), self._hi)
+        if self._flat is not None:  # flat_at_close: a decision whose fill bar ends a session targets 0
+            target = np.where(self._flat.take(self._g + 1 + self._lat, mode="clip"), 0.0, target)
         if self._lmax:
             self._sched[self._ar, self._lat] = target
             target = self._sched[:, 0].copy()

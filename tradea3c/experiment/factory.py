@@ -81,7 +81,10 @@ class ValidationEvaluator:
 
     def _score(self, model: Any, market: Market) -> dict[str, float]:
         env = make_env(market, self.config.for_evaluation(), self.split, self.split_name)
-        metrics = score_equity(run_greedy(model, env))
+        periods = (
+            market.periods_per_year if market.intraday else 252.0
+        )  # daily validation stays bit-identical
+        metrics = score_equity(run_greedy(model, env), periods)
         ep = env.unwrapped.episode
         close = ep.track.close[ep.start : ep.start + ep.n_steps + 1]
         metrics["buy_hold_return"] = float(np.mean(close[-1] / close[0]) - 1.0)

@@ -236,13 +236,12 @@ def check_fresh(
     """Refuse a market whose last bar is more than ``max_age_days`` business days (times the bar
     interval: a week for weekly bars) before ``today`` (default: today, UTC); ``past``: the
     message's way round it."""
-    from tradea3c.metrics import infer_interval
 
     now = pd.Timestamp.now("UTC").tz_localize(None) if today is None else pd.Timestamp(today)
     now, last = now.normalize(), market.end.normalize()
     if last >= now:
         return
-    interval = getattr(market, "interval", None) or infer_interval(market.dates) or "1d"
+    interval = market.bar_interval if market.bar_interval != "irregular" else "1d"
     allowed = max_age_days + _INTERVAL_BDAYS.get(interval, 1) - 1
     age = len(pd.bdate_range(last, now)) - 1  # business days after the last bar, up to today
     if age > allowed:

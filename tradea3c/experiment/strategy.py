@@ -118,6 +118,13 @@ class StrategyConfig:
 
     def __post_init__(self) -> None:
         check_envs_per_worker(self.envs_per_worker)
+        from tradea3c.data.intraday import INTERVALS
+
+        if self.market.interval not in INTERVALS:
+            raise ValueError(
+                f"market.interval {self.market.interval!r} is not supported; use one of "
+                f"{', '.join(INTERVALS)}"
+            )
         positions = self.env.positions
         repeated = sorted({p for p in positions if positions.count(p) > 1})
         if repeated:  # (a profile may map two onto one, e.g. long-only; the strategy's own may not)
