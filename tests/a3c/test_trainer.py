@@ -252,3 +252,28 @@ def test_non_finite_weights_never_overwrite_latest_or_best(tmp_path: Path, monke
     assert f"latest.pt holds the last finite weights (step {step:,})" in line
     assert 500 <= step < 1500 + 10 and _finite(tmp_path / "latest.pt") and _finite(tmp_path / "best.pt")
     assert json.loads((tmp_path / "summary.json").read_text())["status"] == "failed"
+
+
+def test_a_dead_peers_resource_sharer_traceback_is_silenced_and_others_are_not(capsys) -> None:
+    """A child SIGKILLed while receiving a shared tensor makes multiprocessing's resource-sharer
+    thread call sys.excepthook with ConnectionResetError (CI saw it after a killed evaluator's one
+    line); that one is dropped, any other exception is still printed."""
+    import sys
+
+    from tradea3c.a3c.trainer import quiet_dead_peers
+
+    def raised(code: str, filename: str) -> tuple[Any, BaseException, Any]:
+        try:
+            exec(compile(code, filename, "exec"))
+        except BaseException as exc:  # noqa: BLE001 - the point is to capture it
+            return type(exc), exc, exc.__traceback__
+        raise AssertionError("no exception")
+
+    with quiet_dead_peers():
+        sys.excepthook(*raised("raise ConnectionResetError(104, 'reset by peer')", "/py/resource_sharer.py"))
+        assert capsys.readouterr().err == ""
+        sys.excepthook(*raised("raise ConnectionResetError(104, 'elsewhere')", "/py/mine.py"))
+        assert "elsewhere" in capsys.readouterr().err
+        sys.excepthook(*raised("raise ValueError('a bug')", "/py/resource_sharer.py"))
+        assert "a bug" in capsys.readouterr().err
+    assert sys.excepthook is sys.__excepthook__ or "quiet_dead_peers" not in repr(sys.excepthook)

@@ -468,7 +468,7 @@ def test_train_into_an_existing_run_is_refused_and_keeps_every_byte(tmp_path: Pa
 def test_a_second_training_into_a_busy_folder_names_the_holders_pid(tmp_path: Path) -> None:
     """Two real processes: the first trains (and holds the folder), the second is turned away in one
     line naming the first's PID (with --resume, --overwrite or neither); after the first is killed,
-    the folder is free again (the OS released the lock)."""
+    the folder is free again at once (the OS released the lock with the killed holder)."""
     strategy, out = signal_strategy(tmp_path), tmp_path / "run"
     first = subprocess.Popen(
         _cli("--strategy", str(strategy), "--steps", "10000000", "--workers", "1", "--quiet",
@@ -491,11 +491,9 @@ def test_a_second_training_into_a_busy_folder_names_the_holders_pid(tmp_path: Pa
     finally:
         first.kill()
         first.wait(timeout=60)
-    resumed = subprocess.run(
-        _cli("--resume", "--steps", "2000", "--workers", "1", "--quiet", "--out", str(out)),
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert resumed.returncode == 0, resumed.stderr
+    from tradea3c.locks import check_free
+
+    check_free(out, "training", "")  # the OS released the lock with the killed holder: free at once
 
 
 def test_out_naming_a_file_or_below_one_is_one_line(tmp_path: Path) -> None:

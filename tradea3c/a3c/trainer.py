@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import contextlib
 import signal as signal_mod
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +95,29 @@ def terminate_as_interrupt() -> Iterator[_SigtermGuard]:
         yield guard
     finally:
         signal_mod.signal(signal_mod.SIGTERM, previous if previous is not None else signal_mod.SIG_DFL)
+
+
+_PEER_GONE = (ConnectionResetError, BrokenPipeError, EOFError)
+
+
+@contextlib.contextmanager
+def quiet_dead_peers() -> Iterator[None]:
+    """Silence the traceback multiprocessing's resource-sharer thread prints when a child dies while
+    receiving a shared tensor (a SIGKILLed worker or evaluator): that death is already reported on
+    one line and handled (restart or stop); every other exception still reaches ``sys.excepthook``."""
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+        frames = traceback.extract_tb(tb)
+        if issubclass(kind, _PEER_GONE) and any(f.filename.endswith("resource_sharer.py") for f in frames):
+            return
+        previous(kind, exc, tb)
+
+    sys.excepthook = hook
+    try:
+        yield
+    finally:
+        sys.excepthook = previous
 
 
 @dataclass
@@ -253,7 +278,7 @@ def train(
         run.close()
 
     try:
-        with terminate_as_interrupt() as sigterm:
+        with terminate_as_interrupt() as sigterm, quiet_dead_peers():
             try:
                 supervise(co, backend, restarts)
                 if co.stop_requested:
