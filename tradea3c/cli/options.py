@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -22,8 +23,9 @@ Membership = Annotated[str | None, typer.Option(help=MEMBERSHIP_HELP)]
 OnExit = Annotated[str | None, typer.Option(help=ON_EXIT_HELP)]
 
 
-def _at_least_one(flag: str):  # noqa: ANN202
-    """A typer callback refusing ``flag`` values below 1 (and, for K, above the cap) in one line, exit 2."""
+def _at_least_one(flag: str, also: Callable[[int, str], None] | None = None):  # noqa: ANN202
+    """A typer callback refusing ``flag`` values below 1 in one line, exit 2; ``also(value, flag)``
+    may refuse more (a ValueError whose text is the line)."""
 
     def check(value: int | None) -> int | None:
         from tradea3c.cli._fail import fail
@@ -32,11 +34,9 @@ def _at_least_one(flag: str):  # noqa: ANN202
             return value
         if value < 1:
             raise fail(f"{flag} {value}: {flag} must be >= 1 (leave it out for the default)")
-        if flag == "--envs-per-worker":
-            from tradea3c.experiment.strategy import check_envs_per_worker
-
+        if also is not None:
             try:
-                check_envs_per_worker(value, flag)
+                also(value, flag)
             except ValueError as exc:
                 raise fail(str(exc)) from None
         return value
@@ -44,10 +44,17 @@ def _at_least_one(flag: str):  # noqa: ANN202
     return check
 
 
+def _k_cap(value: int, flag: str) -> None:
+    from tradea3c.experiment.strategy import check_envs_per_worker  # heavy: only when the flag is given
+
+    check_envs_per_worker(value, flag)
+
+
 WORKERS_HELP = "Worker processes, >= 1 (default: the strategy's; its 0 = number of cores)."
 ENVS_PER_WORKER_HELP = "K perturbed replays per worker (vector env), 1..4096."
 
 Workers = Annotated[int | None, typer.Option(help=WORKERS_HELP, callback=_at_least_one("--workers"))]
 EnvsPerWorker = Annotated[
-    int | None, typer.Option(help=ENVS_PER_WORKER_HELP, callback=_at_least_one("--envs-per-worker"))
+    int | None,
+    typer.Option(help=ENVS_PER_WORKER_HELP, callback=_at_least_one("--envs-per-worker", _k_cap)),
 ]

@@ -140,14 +140,21 @@ def _check_resume_point(run_dir: Path, strategy: StrategyConfig, market: Market)
             )
 
 
-def _remove_run(run_dir: Path) -> None:
-    """``--overwrite``: the run files go (checkpoints included); anything else in the folder stays."""
-    for name in RUN_FILES:
+def _remove(run_dir: Path, names: tuple[str, ...], *, strict: bool) -> None:
+    """Delete ``run_dir/<name>`` (file or folder) for each of ``names``; ``strict`` raises on failure."""
+    for name in names:
         path = run_dir / name
         if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
+            shutil.rmtree(path, ignore_errors=not strict)
+        elif strict and path.exists():
             path.unlink()
+        elif not strict:
+            path.unlink(missing_ok=True)
+
+
+def _remove_run(run_dir: Path) -> None:
+    """``--overwrite``: the run files go (checkpoints included); anything else in the folder stays."""
+    _remove(run_dir, RUN_FILES, strict=True)
 
 
 def _clean_failed_start(run_dir: Path, created: bool) -> None:
@@ -155,12 +162,7 @@ def _clean_failed_start(run_dir: Path, created: bool) -> None:
     wrote go, and the folder too if this call created it and nothing else is in it."""
     if not run_dir.is_dir() or any((run_dir / name).exists() for name in CHECKPOINTS):
         return
-    for name in (*RUN_FILES, *LOCK_FILES):
-        path = run_dir / name
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
+    _remove(run_dir, (*RUN_FILES, *LOCK_FILES), strict=False)
     if created:
         _remove_empty(run_dir)  # only if empty: a file the user put there keeps the folder
 
