@@ -27,7 +27,9 @@ CONFIGS = {
     "a3c": A3CConfig(
         mode="a3c",
         workers=2,
-        total_steps=200_000,
+        # the budget is an upper bound (training stops at 475): Hogwild is racy, and under load
+        # (CI) one seed in a few needed more than 200k steps to pass 400
+        total_steps=400_000,
         t_max=20,
         lr=1e-3,
         gae_lambda=1.0,
@@ -74,3 +76,37 @@ def test_cartpole_reaches_400(tmp_path: Path, mode: str) -> None:
     model, _, meta = load_checkpoint(tmp_path / "best.pt")
     assert meta["metrics"]["mean_return"] == res.best_metric
     assert EVAL(model)["mean_return"] == pytest.approx(res.best_metric)  # greedy + fixed seeds: repeatable
+
+
+# n-step Q-learning (the paper's Algorithm S2): 2 Hogwild workers, epsilon-greedy with the paper's
+# final epsilons, a target network synced every 10k steps; measured: 475 within 30-60k steps
+NSTEP_Q = A3CConfig(
+    mode="nstep_q",
+    workers=2,
+    total_steps=300_000,
+    t_max=5,
+    lr=1e-3,
+    eval_every=10_000,
+    seed=0,
+    tensorboard=False,
+    model=ModelConfig(hidden=(64, 64)),
+)
+
+
+@pytest.mark.slow
+def test_nstep_q_reaches_cartpole_475(tmp_path: Path) -> None:
+    t0 = time.monotonic()
+    res = train(
+        GymEnvFactory("CartPole-v1"),
+        NSTEP_Q,
+        tmp_path,
+        evaluate_fn=EVAL,
+        select_metric="mean_return",
+        should_stop=solved,
+        progress=False,
+    )
+    print(f"nstep_q: best {res.best_metric} at step {res.best_step}, {time.monotonic() - t0:.1f} s")
+    assert res.best_metric is not None and res.best_metric >= 475.0, (res.best_metric, res.global_step)
+    model, config, _ = load_checkpoint(tmp_path / "best.pt")
+    assert config.mode == "nstep_q"
+    assert EVAL(model)["mean_return"] == pytest.approx(res.best_metric)  # greedy on the Q-values

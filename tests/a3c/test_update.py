@@ -11,8 +11,8 @@ import torch.multiprocessing as mp
 
 from tests.a3c.conftest import cartpole_mlp
 from tradea3c.a3c import A3CConfig
-from tradea3c.a3c.rollout import EnvBatch
-from tradea3c.a3c.update import UpdateStats, Worker, gae, nstep_returns, push_grads
+from tradea3c.a3c.rollout import EnvBatch, nstep_returns
+from tradea3c.a3c.update import UpdateStats, Worker, gae, push_grads
 
 
 # ---------------------------------------------------------------- returns

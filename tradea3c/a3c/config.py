@@ -1,4 +1,5 @@
-"""A3CConfig: every knob of the generic A3C/A2C engine, loadable from TOML with ``tradea3c.config``.
+"""A3CConfig: every knob of the generic engine (A3C, A2C and the paper's three value-based methods),
+loadable from TOML with ``tradea3c.config``.
 
 Nothing here knows about markets: the engine sees environments only through a factory.
 """
@@ -9,6 +10,10 @@ import math
 import os
 from dataclasses import dataclass, field
 from typing import Literal
+
+Mode = Literal["a3c", "a2c", "nstep_q", "onestep_q", "onestep_sarsa"]
+VALUE_BASED: tuple[str, ...] = ("nstep_q", "onestep_q", "onestep_sarsa")
+"""The paper's asynchronous value-based methods (``tradea3c.a3c.qlearning``)."""
 
 
 @dataclass(frozen=True)
@@ -66,8 +71,11 @@ class ModelConfig:
 class A3CConfig:
     """Hyper-parameters of one training run. Steps are environment transitions summed over all envs."""
 
-    mode: Literal["a3c", "a2c"] = "a3c"
-    """"a3c": Hogwild worker processes; "a2c": synchronous, one process, all worker envs batched."""
+    mode: Mode = "a3c"
+    """"a3c": Hogwild worker processes; "a2c": synchronous, one process, all worker envs batched;
+    "nstep_q", "onestep_q", "onestep_sarsa": the paper's asynchronous value-based methods on the
+    same Hogwild workers (``tradea3c.a3c.qlearning``: the policy head's outputs are read as Q-values,
+    epsilon-greedy workers, a shared target network)."""
     workers: int = 0
     """Worker processes (a3c) or env groups (a2c); 0 = os.cpu_count(). workers=1 runs in-process."""
     total_steps: int = 1_000_000
@@ -127,6 +135,16 @@ class A3CConfig:
     """Write TensorBoard events under <run_dir>/tb (main process only)."""
     model: ModelConfig = field(default_factory=ModelConfig)
     """Built-in model architecture (ignored when train() gets a model_factory)."""
+    target_sync: int = 10_000
+    """Value-based modes: global steps between copies of the online weights into the shared target
+    network (the paper's I_target; 40,000 frames on Atari)."""
+    epsilon_finals: tuple[float, ...] = (0.1, 0.01, 0.5)
+    """Value-based modes: each worker's final exploration epsilon is drawn from these ..."""
+    epsilon_probs: tuple[float, ...] = (0.4, 0.3, 0.3)
+    """... with these probabilities, once per worker from ``seed`` and its index (the paper's)."""
+    epsilon_anneal: float = 0.1
+    """Value-based modes: epsilon falls linearly from 1 to the worker's final value over this
+    fraction of ``total_steps`` (global steps; the paper: the first 4M of 80M frames)."""
 
     def __post_init__(self) -> None:
         if self.workers < 0 or self.t_max < 1 or self.total_steps < 1:
@@ -137,8 +155,11 @@ class A3CConfig:
             raise ValueError("weight_decay must be >= 0")
         if self.kl_coef < 0 or self.entropy_coef < 0:
             raise ValueError("kl_coef and entropy_coef must be >= 0")
-        if self.backend == "ray" and self.mode != "a3c":
-            raise ValueError('the ray backend runs asynchronous A3C workers; use mode = "a3c"')
+        if self.backend == "ray" and self.mode == "a2c":
+            raise ValueError(
+                'the ray backend runs asynchronous workers; use mode = "a3c" (or a value-based mode)'
+            )
+        self._check_value_based()
         numbers = {
             "lr": self.lr, "entropy_coef": self.entropy_coef, "kl_coef": self.kl_coef,
             "value_coef": self.value_coef, "max_grad_norm": self.max_grad_norm, "eps": self.eps,
@@ -157,6 +178,26 @@ class A3CConfig:
             raise ValueError(f"seed must be >= 0 (got {self.seed}); seeds are non-negative integers")
         if self.eval_every < 0 or self.checkpoint_every < 0 or self.worker_restarts < 0:
             raise ValueError("eval_every, checkpoint_every and worker_restarts must be >= 0 (0 = off)")
+
+    def _check_value_based(self) -> None:
+        finals, probs = self.epsilon_finals, self.epsilon_probs
+        if not finals or len(finals) != len(probs):
+            raise ValueError(
+                f"epsilon_finals {list(finals)} and epsilon_probs {list(probs)} need the same length >= 1"
+            )
+        if not all(math.isfinite(x) and 0.0 <= x <= 1.0 for x in (*finals, *probs)):
+            raise ValueError("epsilon_finals and epsilon_probs must lie in [0, 1]")
+        if abs(sum(probs) - 1.0) > 1e-6:
+            raise ValueError(f"epsilon_probs {list(probs)} must sum to 1 (they sum to {sum(probs):g})")
+        if not (math.isfinite(self.epsilon_anneal) and 0.0 <= self.epsilon_anneal <= 1.0):
+            raise ValueError(f"epsilon_anneal {self.epsilon_anneal}: a fraction of total_steps in [0, 1]")
+        if self.target_sync < 1:
+            raise ValueError(f"target_sync {self.target_sync}: global steps between syncs, >= 1")
+
+    @property
+    def value_based(self) -> bool:
+        """One of the value-based modes (Q-learning, Sarsa): epsilon-greedy workers, a target network."""
+        return self.mode in VALUE_BASED
 
     @property
     def num_workers(self) -> int:

@@ -68,6 +68,8 @@ class CoordinatorConfig:
     """Plain-data metadata stored in every checkpoint."""
     counters: dict[str, Any] = field(default_factory=dict)
     """Counters of the checkpoint a resumed run continues (empty for a fresh run)."""
+    target: Any = None
+    """Value-based modes: the target network, in shared memory (None otherwise; Ray keeps its own)."""
 
 
 class Coordinator:
@@ -79,7 +81,7 @@ class Coordinator:
         self.factory, self.spaces, self.extra = config.model_factory, config.spaces, dict(config.extra)
         self.evaluator, self.select_metric = config.evaluator, config.select_metric
         self.maximize, self.should_stop = config.maximize, config.should_stop
-        self.global_step = config.global_step
+        self.global_step, self.target = config.global_step, config.target
         self.episodes = int(counters.get("episodes", 0))
         self.updates = int(counters.get("updates", 0))
         self.epoch = int(counters.get("epoch", 0))
@@ -107,7 +109,8 @@ class Coordinator:
         self.backend: Backend | None = None
         """Set by ``trainer.train``: synced before every checkpoint."""
         metric = self.select_metric if self.evaluator else "-"
-        self.progress = Progress(config.progress, cfg.total_steps, metric)
+        label = {"a3c": "A3C", "a2c": "A2C"}.get(cfg.mode, cfg.mode)
+        self.progress = Progress(config.progress, cfg.total_steps, metric, label)
 
     @property
     def step(self) -> int:

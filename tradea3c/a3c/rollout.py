@@ -20,7 +20,7 @@ Autoreset modes: single envs are reset by us (SAME_STEP semantics); vector envs 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import gymnasium as gym
 import numpy as np
@@ -112,6 +112,33 @@ def _obs_tensor(obs: Any, keep_uint8: bool = False) -> Tensor:
     return torch.as_tensor(array, dtype=torch.float32)
 
 
+class Behaviour(Protocol):
+    """How a rollout picks actions and values the states it stops at.
+
+    `ActorCriticBehaviour` (A3C, A2C): sample from the policy, bootstrap with the critic.
+    ``qlearning.EpsilonGreedy`` (the value-based modes): epsilon-greedy on the Q-values,
+    bootstrap with the target network."""
+
+    def act(self, model: ActorCritic, obs: Tensor, state: State) -> tuple[Tensor, State]:
+        """Actions for the batch ``obs`` and the model's new recurrent state."""
+        ...
+
+    def bootstrap(self, model: ActorCritic, obs: Tensor, state: State, segment_end: bool) -> Tensor:
+        """The value [B] of states the rollout cannot look past: the final observation of a
+        time-limit truncation, or (``segment_end``) the state after the last of the t_max steps."""
+        ...
+
+
+class ActorCriticBehaviour:
+    """Sample from the policy; bootstrap with ``V(s)`` (the paper's A3C)."""
+
+    def act(self, model: ActorCritic, obs: Tensor, state: State) -> tuple[Tensor, State]:
+        return model.act(obs, state)
+
+    def bootstrap(self, model: ActorCritic, obs: Tensor, state: State, segment_end: bool) -> Tensor:
+        return model(obs, state)[1]
+
+
 @dataclass
 class Rollout:
     obs: Tensor  # [T, K, *obs_shape]
@@ -121,15 +148,19 @@ class Rollout:
     valid: Tensor  # [T, K] float mask of real transitions
     starts: Tensor  # [T, K] bool, reset state before obs[t]
     init_state: State  # recurrent state before obs[0] (before applying starts[0])
-    last_value: Tensor  # [K] V(s_T)
+    last_value: Tensor  # [K] V(s_T) (value-based modes: the target network's bootstrap)
     episodes: list[tuple[float, int]]  # (return, length) of episodes finished in this rollout
 
 
 class RolloutCollector:
-    """Steps an `EnvBatch` t_max times under ``model`` (no grad), carrying state between calls."""
+    """Steps an `EnvBatch` t_max times under ``model`` (no grad), carrying state between calls;
+    ``behaviour`` picks the actions and bootstraps (default: the actor-critic's own)."""
 
-    def __init__(self, envs: EnvBatch, model: ActorCritic, gamma: float, seed: int) -> None:
+    def __init__(
+        self, envs: EnvBatch, model: ActorCritic, gamma: float, seed: int, behaviour: Behaviour | None = None
+    ) -> None:
         self.envs, self.gamma = envs, gamma
+        self.behaviour: Behaviour = behaviour or ActorCriticBehaviour()
         self.uint8 = bool(getattr(model, "takes_uint8", False))
         self.obs = _obs_tensor(envs.reset(seed), self.uint8)
         k = envs.num_envs
@@ -144,14 +175,16 @@ class RolloutCollector:
         episodes: list[tuple[float, int]] = []
         init_state = self.state
         state = self.state
+        behaviour = self.behaviour
         for _ in range(t_max):
             state = reset_state(state, self.start)
-            action, new_state = model.act(self.obs, state)
+            action, new_state = behaviour.act(model, self.obs, state)
             out = self.envs.step(action.numpy())
             reward = out["rew"].astype(np.float64)
             for j, final in out["finals"].items():  # time-limit truncation: bootstrap V(final_obs)
                 sub = None if new_state is None else tuple(s[j : j + 1] for s in new_state)
-                reward[j] += self.gamma * float(model(_obs_tensor(final, self.uint8)[None], sub)[1][0])
+                final_obs = _obs_tensor(final, self.uint8)[None]
+                reward[j] += self.gamma * float(behaviour.bootstrap(model, final_obs, sub, False)[0])
             done = out["term"] | out["trunc"]
             obs.append(self.obs)
             actions.append(action)
@@ -168,7 +201,7 @@ class RolloutCollector:
             self.start = torch.as_tensor(out["start"], dtype=torch.bool)
             state = new_state
         self.state = state
-        last_value = model(self.obs, reset_state(state, self.start))[1]
+        last_value = behaviour.bootstrap(model, self.obs, reset_state(state, self.start), True)
         return Rollout(
             torch.stack(obs),
             torch.stack(actions),
@@ -214,3 +247,21 @@ def evaluate_rollout(
         if prior is not None:
             kl.append(prior_kl(dist, model.prior(dist, roll.obs[i], prior)))
     return torch.stack(logps), torch.stack(values), torch.stack(ents), torch.stack(kl) if kl else None
+
+
+# ---------------------------------------------------------------- what every method computes from a rollout
+def nstep_returns(rewards: Tensor, dones: Tensor, last_value: Tensor, gamma: float) -> Tensor:
+    """R_t = r_t + gamma r_{t+1} + ... + gamma^{T-t} B_T, cut at episode ends, computed backwards
+    from ``last_value`` = B_T: the A3C target with B_T = V(s_T) (Algorithm S3) and n-step
+    Q-learning's with B_T = max_a Q(s_T, a; theta-) (Algorithm S2)."""
+    returns = torch.empty_like(rewards)
+    running = last_value
+    for t in range(rewards.shape[0] - 1, -1, -1):
+        running = rewards[t] + gamma * (1.0 - dones[t]) * running
+        returns[t] = running
+    return returns
+
+
+def masked_mean(x: Tensor, mask: Tensor) -> Tensor:
+    """Mean of ``x`` over entries where ``mask`` is 1 (masked-out transitions contribute nothing)."""
+    return (x * mask).sum() / mask.sum().clamp_min(1.0)

@@ -136,7 +136,7 @@ class RunDir:
 class Progress:
     """rich progress bar: global steps of the budget, steps/s, episodes, mean return, latest eval."""
 
-    def __init__(self, enabled: bool, total: int, metric: str) -> None:
+    def __init__(self, enabled: bool, total: int, metric: str, label: str = "A3C") -> None:
         self.enabled, self.total, self.metric = enabled, total, metric
         self._bar: Any = None
         if enabled:
@@ -147,7 +147,7 @@ class Progress:
             if not console.is_terminal:  # logs and CI: one final line, wide enough to read
                 console.width = 150
             self._bar = Progress(
-                TextColumn("[bold]A3C[/]"),
+                TextColumn(f"[bold]{label}[/]"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),

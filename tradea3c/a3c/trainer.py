@@ -1,9 +1,11 @@
-"""The trainer: ``train(env_factory, config, run_dir, ...)`` for A3C (Hogwild) and A2C.
+"""The trainer: ``train(env_factory, config, run_dir, ...)`` for A3C (Hogwild), A2C and the paper's
+value-based methods (``qlearning.py``).
 
 Read top to bottom:
 
 1. build the model from the env's spaces, put its parameters and the optimiser state in shared
-   memory; on ``resume`` load ``latest.pt`` (weights, optimiser, counters, RNG);
+   memory; on ``resume`` load ``latest.pt`` (weights, optimiser, counters, RNG); the value-based
+   modes also get a shared target network, a copy of those weights;
 2. pick the backend (``backends/``): local Hogwild processes for ``workers > 1``, this process for
    ``workers == 1`` or ``mode = "a2c"`` (reproducible), Ray actors for ``backend = "ray"``;
    `supervise` runs it. The update every worker repeats is
@@ -50,6 +52,7 @@ from tradea3c.a3c.coordinator import Coordinator, CoordinatorConfig, EvaluatorLo
 from tradea3c.a3c.evaluator import EvaluateFn, Evaluator
 from tradea3c.a3c.models.builtin import BuiltinModelFactory
 from tradea3c.a3c.optim import make_optimizer
+from tradea3c.a3c.qlearning import check_q_model
 from tradea3c.a3c.run import RunDir
 from tradea3c.a3c.update import NonFiniteError
 from tradea3c.config import to_dict
@@ -239,6 +242,12 @@ def train(
         counters = dict(payload["counters"], epoch=payload["counters"].get("epoch", 0) + 1)
         counters.update(best_of(run_dir / "best.pt"))
         rng = payload["rng"]
+    target = None
+    if cfg.value_based:  # the shared target network theta-, from the (resumed) weights
+        check_q_model(model, *spaces, cfg.mode)
+        target = factory(*spaces)
+        target.load_state_dict(model.state_dict())
+        target.share_memory()
     global_step = ctx.Value("q", int(counters.get("global_step", 0)))
     run = RunDir(run_dir, cfg, cfg.tensorboard)
     if counters:
@@ -260,6 +269,7 @@ def train(
             progress=progress,
             extra=dict(extra_metadata or {}),
             counters=counters,
+            target=target,
         )
     )
     backend = co.backend = make_backend(cfg, env_factory, ctx, rng)

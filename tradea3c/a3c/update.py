@@ -48,7 +48,14 @@ from torch import Tensor, nn
 from tradea3c.a3c.config import A3CConfig
 from tradea3c.a3c.models.base import ActorCritic
 from tradea3c.a3c.optim import annealed_lr, set_lr
-from tradea3c.a3c.rollout import EnvBatch, Rollout, RolloutCollector, evaluate_rollout
+from tradea3c.a3c.qlearning import EpsilonGreedy, q_loss, target_due
+from tradea3c.a3c.rollout import (
+    EnvBatch,
+    Rollout,
+    RolloutCollector,
+    evaluate_rollout,
+    masked_mean,
+)
 
 NON_FINITE_HINT = (
     "lower a3c.lr (or clip with a3c.max_grad_norm) and check the env's rewards and observations for "
@@ -79,7 +86,9 @@ def non_finite(tensors: Any) -> str | None:
 
 
 class Worker:
-    """A3C worker (``local`` is a private copy of ``shared``) or the A2C learner (``local is shared``)."""
+    """A3C worker (``local`` is a private copy of ``shared``) or the A2C learner (``local is shared``);
+    in the value-based modes (``qlearning.py``) it acts epsilon-greedily and keeps ``target`` (the
+    shared target network) in sync."""
 
     def __init__(
         self,
@@ -91,11 +100,18 @@ class Worker:
         global_step: Any,
         seed: int,
         synchronous: bool = False,
+        target: ActorCritic | None = None,
     ) -> None:
         self.index, self.cfg, self.shared, self.optimizer = index, cfg, shared, optimizer
         self.global_step = global_step  # multiprocessing Value('q') shared by everyone
         self.local = shared if synchronous else copy.deepcopy(shared)
-        self.collector = RolloutCollector(envs, self.local, cfg.gamma, seed)
+        self.target = target
+        behaviour = None
+        if cfg.value_based:
+            if target is None:
+                raise ValueError(f'a3c.mode = "{cfg.mode}" needs the shared target network (target=)')
+            behaviour = EpsilonGreedy.for_worker(cfg, index, target, lambda: int(global_step.value))
+        self.collector = RolloutCollector(envs, self.local, cfg.gamma, seed, behaviour)
         self.steps_per_update = cfg.t_max * envs.num_envs
         # parameter lists walked once: nn.Module.parameters() costs more than the copies below
         self._local_params = list(self.local.parameters())
@@ -118,8 +134,11 @@ class Worker:
         set_lr(self.optimizer, annealed_lr(cfg, self.global_step.value))
         self.optimizer.step()  # lock-free update of the shared parameters and statistics
         with self.global_step.get_lock():
+            before = int(self.global_step.value)
             self.global_step.value += self.steps_per_update
             step = int(self.global_step.value)
+        if self.target is not None and target_due(before, step, cfg.target_sync):
+            pull_weights(self.target, self.shared)  # theta- <- theta, lock-free like every write
         stats.add(self.steps_per_update, loss, roll)
         return step
 
@@ -128,8 +147,13 @@ def compute_gradients(
     model: ActorCritic, params: Sequence[torch.Tensor], collector: RolloutCollector, cfg: A3CConfig
 ) -> tuple[LossParts, Rollout]:
     """Roll out ``cfg.t_max`` steps with ``model`` and leave the clipped gradient of the A3C loss
-    in ``params``' ``.grad`` (every backend pushes exactly this gradient)."""
+    (value-based modes: of `qlearning.q_loss`) in ``params``' ``.grad`` (every backend pushes
+    exactly this gradient)."""
     roll = collector.collect(model, cfg.t_max)  # 2. no grad
+    if isinstance(collector.behaviour, EpsilonGreedy):  # 3-5. the value-based methods
+        td = q_loss(model, collector.behaviour.target, roll, cfg.mode, cfg.gamma)
+        zero = torch.zeros(())
+        return backward_and_clip(LossParts(td, zero, td.detach(), zero), params, cfg), roll
     prior = cfg.prior if cfg.kl_coef > 0 else None
     log_probs, values, entropies, kls = evaluate_rollout(model, roll, prior)  # 3. with grad
     advantages, returns = gae(  # 4.
@@ -147,6 +171,12 @@ def compute_gradients(
         kls=kls,
         kl_coef=cfg.kl_coef,
     )
+    return backward_and_clip(loss, params, cfg), roll
+
+
+def backward_and_clip(loss: LossParts, params: Sequence[torch.Tensor], cfg: A3CConfig) -> LossParts:
+    """Backpropagate ``loss.total`` into fresh ``.grad``s of ``params`` and clip their global norm;
+    a non-finite loss or gradient raises `NonFiniteError` before any optimiser sees it."""
     if not torch.isfinite(loss.total):  # never step an optimiser on it: the weights stay finite
         raise NonFiniteError("loss", str(loss.total.item()))
     for p in params:
@@ -156,20 +186,10 @@ def compute_gradients(
         norm = nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
         if not torch.isfinite(norm):
             raise NonFiniteError("gradient", str(norm.item()))
-    return loss, roll
+    return loss
 
 
 # ---------------------------------------------------------------- 4. returns and advantages
-def nstep_returns(rewards: Tensor, dones: Tensor, last_value: Tensor, gamma: float) -> Tensor:
-    """R_t = r_t + gamma r_{t+1} + ... + gamma^{n} V(s_T), cut at episode ends (the A3C target)."""
-    returns = torch.empty_like(rewards)
-    running = last_value
-    for t in range(rewards.shape[0] - 1, -1, -1):
-        running = rewards[t] + gamma * (1.0 - dones[t]) * running
-        returns[t] = running
-    return returns
-
-
 def gae(
     rewards: Tensor, values: Tensor, dones: Tensor, last_value: Tensor, gamma: float, lam: float
 ) -> tuple[Tensor, Tensor]:
@@ -202,11 +222,6 @@ class LossParts:
     entropy: Tensor
     kl: Tensor = field(default_factory=lambda: torch.zeros(()))
     """Mean KL(pi || prior) (0 without a KL penalty)."""
-
-
-def masked_mean(x: Tensor, mask: Tensor) -> Tensor:
-    """Mean of ``x`` over entries where ``mask`` is 1 (masked-out transitions contribute nothing)."""
-    return (x * mask).sum() / mask.sum().clamp_min(1.0)
 
 
 def a3c_loss(

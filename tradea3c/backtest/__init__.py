@@ -47,12 +47,15 @@ def _backtest(
     ensemble: bool = False,
     ticker: str | None = None,
     market: Market | None = None,
+    vote: bool = False,
 ) -> BacktestReport:
     """Backtest a run directory (its ``best.pt``) or checkpoint out of sample against buy-and-hold and
     rule baselines, costs included, as ``tradea3c backtest`` does (`backtest_run`).
 
     ``runs``: one run, or several (seeds of one configuration: all enter the seed table and the
-    deflated Sharpe; ``ensemble=True`` averages them into one policy). ``start``/``end``: ISO dates
+    deflated Sharpe; ``ensemble=True`` averages them into one policy, or their Q-values for
+    value-based runs; with ``vote=True`` each member's greedy action is one vote).
+    ``start``/``end``: ISO dates
     (default: the test range after the checkpoint's ``val_end``; earlier dates need
     ``allow_in_sample`` and are labelled in-sample). ``costs``: the cost sweep, flat bps per side.
     ``html``: write the tear sheet there (and its trade blotter beside it); ``json_out``: every number
@@ -72,6 +75,7 @@ def _backtest(
         ensemble=ensemble,
         ticker=ticker,
         market=market,
+        vote=vote,
     )
     if json_out is not None:
         write_json(report, json_out)

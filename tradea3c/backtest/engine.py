@@ -52,6 +52,8 @@ class LoadedPolicy:
     metadata: dict[str, Any]
     members: tuple[Path, ...] = ()
     """The checkpoints of an ensemble (`ensemble_policy`); empty for one checkpoint."""
+    mode: str = "a3c"
+    """The engine mode it was trained with (``a3c.mode``; value-based runs' outputs are Q-values)."""
 
     @property
     def kind(self) -> str:
@@ -131,17 +133,21 @@ def load_policy(path: str | Path) -> LoadedPolicy:
         tuple(extra.get("tickers", ())),
         int(config.seed),
         meta,
+        mode=str(config.mode),
     )
 
 
-def ensemble_policy(policies: Sequence[LoadedPolicy]) -> LoadedPolicy:
-    """One policy averaging 2+ loaded checkpoints (`tradea3c.a3c.EnsembleModel`).
+def ensemble_policy(policies: Sequence[LoadedPolicy], vote: bool = False) -> LoadedPolicy:
+    """One policy averaging 2+ loaded checkpoints (`tradea3c.a3c.EnsembleModel`): their policies,
+    or their Q-values when every member was trained by a value-based mode; ``vote``: each
+    member's greedy action is one vote instead. Actor-critic and value-based members do not mix.
 
     Members must share the evaluation env (``env_config.for_evaluation()``: what the backtest
     runs), tickers, market spec and spaces (one-line `BacktestError` naming the odd one). The
     split ends at the latest member's ``val_end``, so no member's validation data counts as out of
     sample; path, seed, fingerprint and strategy metadata are the first member's.
     """
+    from tradea3c.a3c.config import VALUE_BASED
     from tradea3c.a3c.models.ensemble import EnsembleModel
 
     if len(policies) < 2:
@@ -169,10 +175,20 @@ def ensemble_policy(policies: Sequence[LoadedPolicy]) -> LoadedPolicy:
                     f"{p.path}: its {what} differs from {first.path}'s; ensemble members must be "
                     "seeds or folds of one strategy"
                 )
+    value_based = [p.mode in VALUE_BASED for p in policies]
+    if any(value_based) and not all(value_based):
+        odd = next(p for p, v in zip(policies, value_based, strict=True) if v != value_based[0])
+        raise BacktestError(
+            f"{odd.path}: trained with a3c.mode = {odd.mode!r}, {first.path} with {first.mode!r}; an "
+            "ensemble averages either policies or Q-values: pass runs of one mode"
+        )
+    combine = "vote" if vote else ("q" if all(value_based) else "probs")
     spaces = [(p.metadata.get("observation_space"), p.metadata.get("action_space")) for p in policies]
     try:
         model = EnsembleModel(
-            [p.model for p in policies], None if any(x is None for sp in spaces for x in sp) else spaces
+            [p.model for p in policies],
+            None if any(x is None for sp in spaces for x in sp) else spaces,
+            combine,
         )
     except ValueError as exc:
         raise BacktestError(f"{first.path}: {exc}") from None

@@ -189,8 +189,8 @@ def tradea3c_context(
             ", ".join(f"{v:g}" for v in report.costs.values()),
         ],
         [
-            "A3C steps / workers / lr / seed",
-            f"{a3c.get('total_steps')} / {a3c.get('workers') or 'one per core'} / "
+            "method / steps / workers / lr / seed",
+            f"{a3c.get('mode', 'a3c')} / {a3c.get('total_steps')} / {a3c.get('workers') or 'one per core'} / "
             f"{a3c.get('lr')} / {a3c.get('seed')}",
         ],
         [

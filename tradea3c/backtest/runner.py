@@ -245,6 +245,7 @@ def backtest_run(
     ensemble: bool = False,
     ticker: str | None = None,
     command: str | None = None,
+    vote: bool = False,
 ) -> BacktestReport:
     """Backtest a run directory or checkpoint (several = seeds of one config; the first is reported,
     all enter the seed table and the DSR) over ``start..end`` (default: the test range after the
@@ -252,7 +253,8 @@ def backtest_run(
 
     ``ensemble=True``: the runs (2 or more) are averaged into one policy (`ensemble_policy`) that
     is reported as "policy"; its default range starts after the latest member's val_end, and the
-    seed table and DSR list each member's own curve. ``ticker``: score a one-asset policy on one
+    seed table and DSR list each member's own curve (value-based members: their Q-values are
+    averaged; ``vote``: each member's greedy action is one vote). ``ticker``: score a one-asset policy on one
     ticker (see `policy_market`). ``n_trials``: configurations tried, for the DSR (default: the
     ``tuning.trials`` a `tradea3c tune` search recorded in the runs' strategy, else the number of
     runs). ``command``: the command line for the reproducibility block
@@ -266,7 +268,9 @@ def backtest_run(
     policies = [load_policy(p) for p in paths]
     if n_trials is None and tuned_trials(policies):  # a tuned strategy: every trial of its search counts
         n_trials = max(tuned_trials(policies), len(policies))
-    pol, warnings = (ensemble_policy(policies) if ensemble else policies[0]), []
+    if vote and not ensemble:
+        raise BacktestError("vote combines an ensemble's members: pass it with ensemble (--ensemble)")
+    pol, warnings = (ensemble_policy(policies, vote) if ensemble else policies[0]), []
     market = policy_market(pol, market, warnings, ticker)
     if ensemble:
         for member in policies[1:]:

@@ -185,8 +185,13 @@ def backtest(
         bool,
         typer.Option(
             "--ensemble",
-            help="Average the runs (2+ seeds or folds) into one policy; the seeds table lists each.",
+            help="Average the runs (2+ seeds or folds) into one policy (value-based runs: their "
+            "Q-values); the seeds table lists each.",
         ),
+    ] = False,
+    vote: Annotated[
+        bool,
+        typer.Option("--vote", help="With --ensemble: each run's greedy action is one vote."),
     ] = False,
     ticker: Annotated[
         str | None,
@@ -223,6 +228,7 @@ def backtest(
             n_trials=trials,
             ensemble=ensemble,
             ticker=ticker,
+            vote=vote,
         )
     except (BacktestError, ConfigError) as exc:
         raise fail(str(exc)) from None

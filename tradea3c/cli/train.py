@@ -75,7 +75,13 @@ def train(
     workers: Workers = None,
     steps: Annotated[int | None, typer.Option(help="Training budget in global env steps.")] = None,
     envs_per_worker: EnvsPerWorker = None,
-    mode: Annotated[str | None, typer.Option(help="a3c (Hogwild processes) or a2c (synchronous).")] = None,
+    mode: Annotated[
+        str | None,
+        typer.Option(
+            help="a3c (Hogwild processes), a2c (synchronous), or the paper's value-based methods: "
+            "nstep_q, onestep_q, onestep_sarsa."
+        ),
+    ] = None,
     backend: Backend = None,
     address: Address = None,
     train_end: Annotated[str | None, typer.Option(help="Last training date (ISO).")] = None,

@@ -67,7 +67,8 @@ def test_learner_update_equals_the_local_shared_optimizer_step(optimizer: str) -
 
         set_lr(local_opt, annealed_lr(cfg, step * 20))
         local_opt.step()
-        version, global_step, weights = learner.apply(flatten(grads), 20, version=max(step - 1, 0))
+        version, global_step, weights, _, target = learner.apply(flatten(grads), 20, version=max(step - 1, 0))
+        assert target is None  # no target network outside the value-based modes
         assert (version, global_step) == (step + 1, (step + 1) * 20)
         assert np.array_equal(weights, flatten([*local.parameters(), *local.buffers()]))
     assert learner.stats()["staleness"] == {0: 1, 1: 2}  # the 2nd and 3rd gradients were one version behind

@@ -49,7 +49,9 @@ class InProcessBackend:
         seed = worker_seed(cfg.seed, 0, co.epoch)
         seed_process(seed)
         self.envs = EnvBatch([self.env_factory(i) for i in range(cfg.num_workers if a2c else 1)])
-        self.worker = Worker(0, cfg, self.envs, co.model, co.optimizer, co.global_step, seed, synchronous=a2c)
+        self.worker = Worker(
+            0, cfg, self.envs, co.model, co.optimizer, co.global_step, seed, synchronous=a2c, target=co.target
+        )
         if self.rng is not None:  # a resumed run continues the checkpoint's RNG streams
             plain.set_rng_state(self.rng)
         co.rng = plain.rng_state

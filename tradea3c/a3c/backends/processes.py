@@ -69,6 +69,7 @@ class ProcessesBackend:
                 co.epoch,
                 restart,
             ),
+            kwargs={"target": co.target},
         )
         p.start()
         self.procs[i] = p
@@ -162,6 +163,7 @@ def worker_main(
     epoch: int,
     restart: int = 0,
     report_every_s: float = 0.5,
+    target: Any = None,
 ) -> None:
     """Entry point of a worker process: loop updates until the budget is spent or ``stop`` is set.
 
@@ -182,7 +184,7 @@ def worker_main(
         seed = worker_seed(cfg.seed, index, epoch, restart)
         seed_process(seed)
         envs = EnvBatch([env_factory(index)])
-        worker = Worker(index, cfg, envs, shared, optimizer, global_step, seed)
+        worker = Worker(index, cfg, envs, shared, optimizer, global_step, seed, target=target)
         stats, last = UpdateStats(index), time.monotonic()
         while not stop.is_set():
             step = worker.update(stats)

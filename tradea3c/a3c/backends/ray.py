@@ -6,7 +6,9 @@ Read top to bottom:
    (the same `make_optimizer` as the local backend, so checkpoints are interchangeable) and
    applies gradients one at a time, in arrival order: asynchronous A3C, with a queue in front of the
    weights instead of Hogwild's lock-free writes. Each `Learner.apply` returns the new weights,
-   so one round trip per update both pushes a gradient and pulls fresh weights.
+   so one round trip per update both pushes a gradient and pulls fresh weights. In the
+   value-based modes it also keeps the target network (synced every ``target_sync`` steps) and
+   returns it to a worker whose copy is older.
 2. `RolloutWorker` actors (one CPU each) own their envs, built by the same env factory as
    the local backend (perturbed replays, profiles, seeds from ``tradea3c.a3c.seeding``), and a
    private model. An update is exactly the local worker's: roll out ``t_max`` steps, the same loss
@@ -52,9 +54,10 @@ from tradea3c.a3c.backends.base import Died, EnvFactory, Event, Finished, Report
 from tradea3c.a3c.config import A3CConfig
 from tradea3c.a3c.optim import annealed_lr, make_optimizer, set_lr
 from tradea3c.a3c.process_setup import configure_torch_for_worker
+from tradea3c.a3c.qlearning import EpsilonGreedy, target_due
 from tradea3c.a3c.rollout import EnvBatch, RolloutCollector
 from tradea3c.a3c.seeding import seed_process, worker_seed
-from tradea3c.a3c.update import NonFiniteError, UpdateStats, compute_gradients
+from tradea3c.a3c.update import NonFiniteError, UpdateStats, compute_gradients, pull_weights
 
 if TYPE_CHECKING:
     from tradea3c.a3c.coordinator import Coordinator
@@ -137,6 +140,11 @@ class Learner:
             p.grad = self.flat_grad[offset : offset + p.numel()].view_as(p)
             offset += p.numel()
         self.version, self.step = 0, int(global_step)
+        self.target = None
+        self.target_version = 0
+        if cfg.value_based:  # theta-: from the (resumed) weights, like the local backend's
+            self.target = model_factory(*spaces)
+            self.target.load_state_dict(model_state)
         self.staleness: dict[int, int] = {}
         self.apply_s = 0.0
         self.applied = 0
@@ -144,8 +152,17 @@ class Learner:
     def weights(self) -> tuple[int, int, np.ndarray]:
         return self.version, self.step, flatten(_weights(self.model))
 
-    def apply(self, grad: np.ndarray, steps: int, version: int) -> tuple[int, int, np.ndarray]:
-        """Apply ``grad`` (computed on weights ``version``) and return the new weights."""
+    def target_weights(self) -> tuple[int, np.ndarray | None]:
+        """(version, flat weights) of the target network (value-based modes; else (0, None))."""
+        if self.target is None:
+            return 0, None
+        return self.target_version, flatten(_weights(self.target))
+
+    def apply(
+        self, grad: np.ndarray, steps: int, version: int, target_version: int = 0
+    ) -> tuple[int, int, np.ndarray, int, np.ndarray | None]:
+        """Apply ``grad`` (computed on weights ``version``) and return the new weights, and the
+        target network's if the worker holds an older one than ``target_version``."""
         t0 = time.perf_counter()
         lag = self.version - version
         self.staleness[lag] = self.staleness.get(lag, 0) + 1
@@ -153,11 +170,17 @@ class Learner:
         set_lr(self.optimizer, annealed_lr(self.cfg, self.step))
         self.optimizer.step()
         self.version += 1
-        self.step += steps
+        before, self.step = self.step, self.step + steps
         self.applied += 1
+        if self.target is not None and target_due(before, self.step, self.cfg.target_sync):
+            pull_weights(self.target, self.model)
+            self.target_version += 1
         out = flatten(_weights(self.model))
+        target = None
+        if self.target is not None and target_version != self.target_version:
+            target = flatten(_weights(self.target))
         self.apply_s += time.perf_counter() - t0
-        return self.version, self.step, out
+        return self.version, self.step, out, self.target_version, target
 
     def state(self) -> tuple[int, dict[str, Any], dict[str, Any]]:
         """(global step, model state, optimiser state) for a checkpoint."""
@@ -207,7 +230,15 @@ class RolloutWorker:
         self.steps_per_update = cfg.t_max * self.envs.num_envs
         self.version, self.step, flat = ray.get(learner.weights.remote())
         unflatten_into(self.tensors, flat)
-        self.collector = RolloutCollector(self.envs, self.model, cfg.gamma, seed)
+        behaviour = None
+        self.target_version, self.target_tensors = 0, None
+        if cfg.value_based:  # a local copy of the learner's target network, refreshed when it syncs
+            target = model_factory(*spaces)
+            self.target_tensors = _weights(target)
+            self.target_version, target_flat = ray.get(learner.target_weights.remote())
+            unflatten_into(self.target_tensors, target_flat)
+            behaviour = EpsilonGreedy.for_worker(cfg, index, target, lambda: self.step)
+        self.collector = RolloutCollector(self.envs, self.model, cfg.gamma, seed, behaviour)
         self.node_id = ray.get_runtime_context().get_node_id()
 
     def run(self, seconds: float) -> WorkerReport:
@@ -223,11 +254,14 @@ class RolloutWorker:
                 raise NonFiniteError(exc.what, exc.value, self.step) from None
             grad = flatten([p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params])
             t1 = time.perf_counter()
-            self.version, self.step, flat = ray.get(
-                self.learner.apply.remote(grad, self.steps_per_update, self.version)
+            self.version, self.step, flat, self.target_version, target_flat = ray.get(
+                self.learner.apply.remote(grad, self.steps_per_update, self.version, self.target_version)
             )
             t2 = time.perf_counter()
             unflatten_into(self.tensors, flat)
+            if target_flat is not None and self.target_tensors is not None:
+                unflatten_into(self.target_tensors, target_flat)
+                report.bytes_down += target_flat.nbytes
             report.stats.add(self.steps_per_update, loss, roll)
             report.compute_s += t1 - t0
             report.round_trip_s += t2 - t1

@@ -28,6 +28,23 @@ from torch.distributions import Categorical, Dirichlet, Distribution
 
 State = tuple[Tensor, ...] | None
 
+UNAVAILABLE_SCORE = -1e9
+"""The score (logit, or Q-value in the value-based modes) of an action that is not available now
+(a per-asset model's unlisted item): never the argmax, never explored."""
+
+
+class ScoredCategorical(Categorical):
+    """A ``Categorical`` that keeps its unnormalised logits as ``scores`` [B, n].
+
+    ``Categorical`` itself keeps only normalised logits; the value-based modes read a categorical
+    head's raw outputs as Q-values (``tradea3c.a3c.qlearning.q_values``), so every model with a
+    categorical head (MLP, LSTM, per-asset discrete, the Atari CNN) has a Q head without a new
+    layer. Greedy actions are the same either way: argmax of the scores."""
+
+    def __init__(self, scores: Tensor) -> None:
+        super().__init__(logits=scores, validate_args=False)
+        self.scores = scores
+
 
 class ActorCritic(nn.Module):
     """Base class: ``forward(obs, state) -> (Distribution, value [B], new_state)``."""

@@ -26,7 +26,15 @@ from torch import Tensor, nn
 from torch.distributions import Categorical, Dirichlet, Distribution
 
 from tradea3c.a3c.config import ModelConfig
-from tradea3c.a3c.models.base import ActorCritic, State, anchor_log_probs, mlp, sample_action, value_head
+from tradea3c.a3c.models.base import (
+    ActorCritic,
+    ScoredCategorical,
+    State,
+    anchor_log_probs,
+    mlp,
+    sample_action,
+    value_head,
+)
 from tradea3c.a3c.models.per_asset import PerItemActorCritic
 from tradea3c.config import from_dict, to_dict
 
@@ -57,7 +65,7 @@ class CategoricalHead(nn.Module):
                 self.linear.bias.copy_(self.anchor_logits)
 
     def forward(self, x: Tensor) -> Distribution:
-        return Categorical(logits=self.linear(x), validate_args=False)
+        return ScoredCategorical(self.linear(x))
 
     def sample(self, x: Tensor) -> Tensor:
         """Sample actions without building a ``Categorical`` (its logit normalisation and

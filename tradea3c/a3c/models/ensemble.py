@@ -11,6 +11,11 @@ Its ``forward`` returns the members' *mixture* distribution, which ``greedy_from
   Dirichlets; greedy (its ``mean``) = the mean of the members' Dirichlet means, i.e. of their greedy
   weight vectors; sampling = pick a member uniformly, then sample its Dirichlet.
 
+Members trained by a value-based mode (``tradea3c.a3c.qlearning``: their categorical outputs are
+Q-values) combine by ``combine = "q"``: the mean of the members' Q-values (a `ScoredCategorical`;
+greedy = argmax of the mean Q), or ``"vote"``: each member's greedy action is one vote (greedy =
+the most votes, ties to the lowest action). ``"probs"`` (the default) is the mixture above.
+
 The value is the mean of the members' values. Recurrent (LSTM) members keep their own states: the
 ensemble's state is the flat concatenation of the members' state tuples (each tensor ``[B, ...]``,
 so ``reset_state`` zeroes it like any model's), split back per member on every step; feed-forward
@@ -32,9 +37,12 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import Categorical, Dirichlet, Distribution, MixtureSameFamily
 
-from tradea3c.a3c.models.base import ActorCritic, State
+from tradea3c.a3c.models.base import ActorCritic, ScoredCategorical, State
 
-__all__ = ["DirichletMixture", "EnsembleModel", "average_distributions"]
+__all__ = ["COMBINE", "DirichletMixture", "EnsembleModel", "average_distributions", "combine_distributions"]
+
+COMBINE = ("probs", "q", "vote")
+"""How an ensemble combines its members (`EnsembleModel`'s ``combine``)."""
 
 Spaces = tuple[gym.Space[Any], gym.Space[Any]]
 
@@ -79,6 +87,24 @@ def average_distributions(dists: Sequence[Distribution]) -> Distribution:
     raise TypeError(f"an ensemble averages Categorical or Dirichlet policies (all of one kind), got {kinds}")
 
 
+def combine_distributions(dists: Sequence[Distribution], combine: str) -> Distribution:
+    """``"probs"``: `average_distributions`; ``"q"``: the mean of the members' raw scores (Q-values);
+    ``"vote"``: the share of members whose greedy action each action is."""
+    if combine == "probs":
+        return average_distributions(dists)
+    scores = [getattr(d, "scores", None) for d in dists]
+    if any(s is None for s in scores):
+        kinds = ", ".join(sorted({type(d).__name__ for d in dists}))
+        raise TypeError(f'ensemble combine = "{combine}" needs categorical members (Q-values), got {kinds}')
+    if any(s.shape != scores[0].shape for s in scores):  # type: ignore[union-attr]
+        raise ValueError("ensemble members disagree on the number of actions")
+    stacked = torch.stack(scores)  # type: ignore[arg-type]  # [N, B, n]
+    if combine == "q":
+        return ScoredCategorical(stacked.mean(0))
+    votes = nn.functional.one_hot(stacked.argmax(-1), stacked.shape[-1]).to(stacked.dtype).mean(0)
+    return Categorical(probs=votes, validate_args=False)
+
+
 def check_spaces(spaces: Sequence[Spaces]) -> None:
     """One-line ``ValueError`` naming the first member whose spaces differ from member 0's."""
     obs0, act0 = spaces[0]
@@ -106,11 +132,16 @@ class EnsembleModel(ActorCritic):
     (the Dirichlet mixture has no closed-form entropy).
     """
 
-    def __init__(self, members: Sequence[ActorCritic], spaces: Sequence[Spaces] | None = None) -> None:
+    def __init__(
+        self, members: Sequence[ActorCritic], spaces: Sequence[Spaces] | None = None, combine: str = "probs"
+    ) -> None:
         super().__init__()
         members = list(members)
         if not members:
             raise ValueError("an ensemble needs at least one member model")
+        if combine not in COMBINE:
+            raise ValueError(f"ensemble combine {combine!r}: use one of {', '.join(COMBINE)}")
+        self.combine = combine
         if spaces is not None:
             spaces = list(spaces)
             if len(spaces) != len(members):
@@ -121,10 +152,10 @@ class EnsembleModel(ActorCritic):
         self.state_sizes = tuple(_state_size(m.initial_state(1)) for m in members)
 
     @classmethod
-    def from_checkpoints(cls, loaded: Sequence[Any]) -> EnsembleModel:
+    def from_checkpoints(cls, loaded: Sequence[Any], combine: str = "probs") -> EnsembleModel:
         """From ``load_checkpoint`` results (their metadata holds the spaces that are checked)."""
         spaces = [(c.metadata["observation_space"], c.metadata["action_space"]) for c in loaded]
-        return cls([c.model for c in loaded], spaces)
+        return cls([c.model for c in loaded], spaces, combine)
 
     def __len__(self) -> int:
         return len(self.members)
@@ -168,7 +199,7 @@ class EnsembleModel(ActorCritic):
             dists.append(dist)
             values.append(value)
             states.append(new_state)
-        return average_distributions(dists), torch.stack(values).mean(0), self._join(states)
+        return combine_distributions(dists, self.combine), torch.stack(values).mean(0), self._join(states)
 
     def act_distribution(self, obs: Tensor, state: State = None) -> tuple[Distribution, State]:
         dists, states = [], []
@@ -176,4 +207,4 @@ class EnsembleModel(ActorCritic):
             dist, new_state = m.act_distribution(obs, s)
             dists.append(dist)
             states.append(new_state)
-        return average_distributions(dists), self._join(states)
+        return combine_distributions(dists, self.combine), self._join(states)

@@ -48,10 +48,17 @@ from typing import Any, NamedTuple
 import gymnasium as gym
 import torch
 from torch import Tensor, nn
-from torch.distributions import Categorical, Dirichlet, Distribution, Gamma, register_kl
+from torch.distributions import Dirichlet, Distribution, Gamma, register_kl
 
 from tradea3c.a3c.config import ModelConfig
-from tradea3c.a3c.models.base import ActorCritic, State, mlp, value_head
+from tradea3c.a3c.models.base import (
+    UNAVAILABLE_SCORE,
+    ActorCritic,
+    ScoredCategorical,
+    State,
+    mlp,
+    value_head,
+)
 
 MASKED_ALPHA = 1e-6
 """``concentration`` of a masked component as seen by code that rebuilds a plain Dirichlet from it
@@ -352,7 +359,7 @@ class PerItemActorCritic(ActorCritic):
         available = g.available
         mask = nn.functional.pad(available, (1, 0), value=True)  # the residual slot is always open
         if self.categorical:
-            return Categorical(logits=scores.masked_fill(~mask, -1e9), validate_args=False)
+            return ScoredCategorical(scores.masked_fill(~mask, UNAVAILABLE_SCORE))
         if self.anchor_concentration > 0:  # scores tilt the log benchmark weights
             logits = (anchor_weights(available).log() + scores).masked_fill(~mask, -1e9)
             alpha = self.anchor_concentration * torch.softmax(logits, -1)
