@@ -253,3 +253,20 @@ def test_cli_ensemble(runs, tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["backtest", str(runs[0]), "--ensemble"])
     assert res.exit_code == 2 and "2 or more runs" in res.output and "Traceback" not in res.output
     assert len(res.output.strip().splitlines()) == 1
+
+
+def test_value_based_members_average_q_values_or_vote() -> None:
+    """Q members: "q" takes the argmax of the mean Q (not of the mean softmax), "vote" the most votes."""
+    from tradea3c.a3c.models.base import ScoredCategorical
+    from tradea3c.a3c.models.ensemble import combine_distributions
+
+    a = ScoredCategorical(torch.tensor([[10.0, 0.0, 9.0]]))  # greedy 0
+    b = ScoredCategorical(torch.tensor([[0.0, 1.0, 9.0]]))  # greedy 2
+    c = ScoredCategorical(torch.tensor([[0.0, 2.0, 1.0]]))  # greedy 1
+    mean_q = combine_distributions([a, b, c], "q")
+    assert mean_q.scores.tolist() == [[pytest.approx(10 / 3), 1.0, pytest.approx(19 / 3)]]
+    assert int(mean_q.logits.argmax(-1)) == 2
+    votes = combine_distributions([a, b, b, c], "vote")
+    assert votes.probs.tolist() == [[0.25, 0.25, 0.5]]
+    with pytest.raises(ValueError, match="combine"):
+        EnsembleModel([torch.nn.Linear(1, 1)], combine="median")  # type: ignore[list-item]
