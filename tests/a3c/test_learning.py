@@ -8,11 +8,12 @@ stops early once an evaluation reaches 475 (the budget is the upper bound).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from tradea3c.a3c import A3CConfig, ModelConfig, load_checkpoint, train
+from tradea3c.a3c import A3CConfig, ModelConfig, TrainResult, load_checkpoint, train
 from tradea3c.testing.gym_envs import EpisodeReturnEvaluator, GymEnvFactory
 
 EVAL = EpisodeReturnEvaluator("CartPole-v1", episodes=20)
@@ -54,20 +55,25 @@ CONFIGS = {
 }
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("mode", ["a3c", "a2c"])
-def test_cartpole_reaches_400(tmp_path: Path, mode: str) -> None:
+def train_cartpole(cfg: A3CConfig, run_dir: Path) -> tuple[TrainResult, float]:
+    """Train on CartPole-v1 until an evaluation reaches 475 (or the budget ends); (result, seconds)."""
     t0 = time.monotonic()
     res = train(
         GymEnvFactory("CartPole-v1"),
-        CONFIGS[mode],
-        tmp_path,
+        cfg,
+        run_dir,
         evaluate_fn=EVAL,
         select_metric="mean_return",
         should_stop=solved,
         progress=False,
     )
-    wall = time.monotonic() - t0
+    return res, time.monotonic() - t0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["a3c", "a2c"])
+def test_cartpole_reaches_400(tmp_path: Path, mode: str) -> None:
+    res, wall = train_cartpole(CONFIGS[mode], tmp_path)
     print(
         f"{mode}: best mean return {res.best_metric} at step {res.best_step}, "
         f"stopped at {res.global_step} steps, {wall:.1f} s, {res.steps_per_s:.0f} steps/s"
@@ -80,32 +86,13 @@ def test_cartpole_reaches_400(tmp_path: Path, mode: str) -> None:
 
 # n-step Q-learning (the paper's Algorithm S2): 2 Hogwild workers, epsilon-greedy with the paper's
 # final epsilons, a target network synced every 10k steps; measured: 475 within 30-60k steps
-NSTEP_Q = A3CConfig(
-    mode="nstep_q",
-    workers=2,
-    total_steps=300_000,
-    t_max=5,
-    lr=1e-3,
-    eval_every=10_000,
-    seed=0,
-    tensorboard=False,
-    model=ModelConfig(hidden=(64, 64)),
-)
+NSTEP_Q = replace(CONFIGS["a3c"], mode="nstep_q", total_steps=300_000, t_max=5)
 
 
 @pytest.mark.slow
 def test_nstep_q_reaches_cartpole_475(tmp_path: Path) -> None:
-    t0 = time.monotonic()
-    res = train(
-        GymEnvFactory("CartPole-v1"),
-        NSTEP_Q,
-        tmp_path,
-        evaluate_fn=EVAL,
-        select_metric="mean_return",
-        should_stop=solved,
-        progress=False,
-    )
-    print(f"nstep_q: best {res.best_metric} at step {res.best_step}, {time.monotonic() - t0:.1f} s")
+    res, wall = train_cartpole(NSTEP_Q, tmp_path)
+    print(f"nstep_q: best {res.best_metric} at step {res.best_step}, {wall:.1f} s")
     assert res.best_metric is not None and res.best_metric >= 475.0, (res.best_metric, res.global_step)
     model, config, _ = load_checkpoint(tmp_path / "best.pt")
     assert config.mode == "nstep_q"

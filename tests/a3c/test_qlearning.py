@@ -13,6 +13,7 @@ import pytest
 import torch
 from torch import Tensor
 
+from tests.a3c.test_rollout import CountdownEnv  # obs = steps taken, reward 1, terminal after 3
 from tradea3c.a3c import A3CConfig, ModelConfig, build_model
 from tradea3c.a3c.models.base import UNAVAILABLE_SCORE, ActorCritic, ScoredCategorical, State
 from tradea3c.a3c.optim import make_optimizer
@@ -33,22 +34,6 @@ from tradea3c.testing.gym_envs import GymEnvFactory
 GAMMA = 0.5
 
 
-class CountEnv(gym.Env[np.ndarray, int]):
-    """obs = [t] (steps into the episode), reward 1 per step, terminal after 3 steps."""
-
-    observation_space = gym.spaces.Box(0.0, 10.0, (1,), np.float32)
-    action_space = gym.spaces.Discrete(2)
-
-    def reset(self, *, seed: int | None = None, options: Any = None) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
-        self.t = 0
-        return np.array([0.0], np.float32), {}
-
-    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        self.t += 1
-        return np.array([float(self.t)], np.float32), 1.0, self.t == 3, False, {}
-
-
 class FixedQ(ActorCritic):
     """Q(s, a) = s * w[a]: known Q-values for hand-worked targets."""
 
@@ -65,7 +50,7 @@ ONLINE, TARGET = (2.0, 1.0), (1.0, 3.0)  # greedy (online) action 0; max_a Q- = 
 
 
 def _rollout(mode: str, time_limit: int | None) -> Any:
-    env: gym.Env[Any, Any] = CountEnv()
+    env: gym.Env[Any, Any] = CountdownEnv()
     if time_limit is not None:
         env = gym.wrappers.TimeLimit(env, max_episode_steps=time_limit)
     target = FixedQ(*TARGET)
@@ -108,7 +93,7 @@ def test_sarsa_takes_the_action_its_last_target_used() -> None:
     target = FixedQ(*TARGET)
     behaviour = EpsilonGreedy(target, 1.0, 0, lambda: 0, sarsa=True)  # epsilon 1: random actions
     online = FixedQ(*ONLINE)
-    collector = RolloutCollector(EnvBatch([CountEnv()]), online, GAMMA, seed=0, behaviour=behaviour)
+    collector = RolloutCollector(EnvBatch([CountdownEnv()]), online, GAMMA, seed=0, behaviour=behaviour)
     torch.manual_seed(0)
     for _ in range(6):
         roll = collector.collect(online, 4)
