@@ -195,7 +195,7 @@ def test_train_cli_one_line_errors(tmp_path: Path) -> None:
         ),
         (
             ["train", "--mode", "ppo", "--out", str(tmp_path / "d")],
-            "--mode ppo: a3c.mode: expected 'a3c' or 'a2c'",
+            "--mode ppo: a3c.mode: expected 'a3c', 'a2c', 'nstep_q', 'onestep_q' or 'onestep_sarsa'",
         ),
         (["train", "--set", "a3c.lrr=1", "--out", str(tmp_path / "e")], "did you mean 'lr'"),
         (["train", "--set", "a3c.lr=fast", "--out", str(tmp_path / "f")], "a3c.lr"),
