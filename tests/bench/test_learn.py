@@ -12,6 +12,7 @@ from tradea3c.bench.learn import (
     LearnRow,
     default_vs_sb3,
     parse_arm,
+    parse_arms,
     run_sb3,
     summarize,
     task_setup,
@@ -27,6 +28,15 @@ def test_arm_specs_parse_and_refuse_what_does_not_apply() -> None:
     for bad in ("nope", "sb3-a2c:k=4", "default:envs=2", "default:mode=x"):
         with pytest.raises(ValueError):
             parse_arm(bad)
+    assert parse_arm("default").envs_per_worker is None  # the strategy's K, as shipped
+    paper = parse_arms("paper,default:k=4;mode=onestep_q")
+    assert [(a.mode, a.envs_per_worker) for a in paper] == [
+        ("a3c", 1),
+        ("nstep_q", 1),
+        ("onestep_q", 1),
+        ("onestep_sarsa", 1),
+        ("onestep_q", 4),
+    ]
 
 
 def row(arm: str, seconds: float, reached: bool, steps: int = 1000) -> LearnRow:
@@ -77,7 +87,7 @@ def test_bench_learn_runs_end_to_end_and_writes_rows(tmp_path: Path) -> None:
     """Both tasks through the CLI, ours in-process (tiny budget) and SB3: one bar so low that the
     first evaluation reaches it, one so high that ours runs out of budget and SB3 into the cap."""
     out = tmp_path / "rows.json"
-    res = cli("--tasks", "signal,cartpole", "--cap", "3", "--arms", "default:workers=1;steps=600,sb3-a2c",
+    res = cli("--tasks", "signal,cartpole", "--cap", "3", "--arms", "default:workers=1;k=1;steps=600,sb3-a2c",
               "--quality", "signal=-100", "--quality", "cartpole=1e9", "--json", str(out))  # fmt: skip
     assert "seconds to fraction of the oracle" in res.stdout and "our default / better SB3" in res.stdout
     rows = json.loads(out.read_text())["rows"]
@@ -85,16 +95,19 @@ def test_bench_learn_runs_end_to_end_and_writes_rows(tmp_path: Path) -> None:
     signal = [r for r in rows if r["task"] == "signal"]
     assert all(r["reached"] and r["stop"] == "reached" and r["steps"] == 300 for r in signal)
     cartpole = {r["arm"]: r for r in rows if r["task"] == "cartpole"}
-    assert cartpole["default:workers=1,steps=600"]["stop"] == "budget"  # ours: total_steps ran out first
+    assert cartpole["default:workers=1,k=1,steps=600"]["stop"] == "budget"  # ours: total_steps ran out first
     assert cartpole["sb3-a2c"]["stop"] == "cap" and not any(r["reached"] for r in cartpole.values())
     assert ">= 3.0" in res.stdout  # the misses: medians at the cap, as lower bounds
 
 
 @pytest.mark.slow
 def test_hogwild_arm_stops_at_the_quality(tmp_path: Path) -> None:
-    """The default arm as it runs (2 Hogwild worker processes + the evaluator) stops at the bar."""
+    """The default arm and an n-step Q arm as they run (2 Hogwild worker processes + the evaluator)
+    stop at the bar."""
     out = tmp_path / "rows.json"
-    cli("--tasks", "signal", "--cap", "60", "--arms", "default:steps=20000", "--quality", "signal=-100",
-        "--json", str(out))  # fmt: skip
-    (r,) = json.loads(out.read_text())["rows"]
-    assert r["reached"] and r["steps"] < 20_000 and r["evals"] >= 1
+    cli("--tasks", "signal", "--cap", "60", "--arms", "default:steps=20000,nstep_q:steps=20000",
+        "--quality", "signal=-100", "--json", str(out))  # fmt: skip
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["arm"] for r in rows] == ["default:steps=20000", "nstep_q:steps=20000"]
+    assert [r["envs"] for r in rows] == [32, 2]  # K = 16 as shipped; the paper's one env per worker
+    assert all(r["reached"] and r["steps"] < 20_000 and r["evals"] >= 1 for r in rows)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 
@@ -17,9 +18,11 @@ def test_version() -> None:
     assert res.exit_code == 0 and res.stdout == f"tradea3c {__version__}\n"
 
 
-def test_shell_completion_script() -> None:
+def test_shell_completion_script(monkeypatch: pytest.MonkeyPatch) -> None:
     from tradea3c.cli import app
 
+    # typer's switch for naming the shell instead of detecting it (detection fails with no parent shell)
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
     res = CliRunner().invoke(app, ["--show-completion", "bash"], prog_name="tradea3c")
     assert res.exit_code == 0, res.output
     assert "_tradea3c_completion()" in res.stdout and "_TRADEA3C_COMPLETE=complete_bash" in res.stdout

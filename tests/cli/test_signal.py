@@ -102,3 +102,21 @@ def test_the_signal_verb_takes_the_command_option_names() -> None:
     options = {p.name for p in get_command(app).commands["signal"].params}  # type: ignore[attr-defined]
     assert set(inspect.signature(tradea3c.signal).parameters) <= options
     assert "signal" in tradea3c.__all__
+
+
+def test_a_value_based_run_from_worker_processes_backtests_and_signals(tmp_path: Path) -> None:
+    """An n-step Q run trained by two Hogwild worker processes (shared target network) is used like
+    an A3C run: ``backtest`` labels its method, ``signal`` takes the greedy action of its Q-values."""
+    from tests.conftest import train_tiny
+
+    run = train_tiny(tmp_path / "q", steps=2000, workers=2, mode="nstep_q", target_sync=500)
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["config"]["mode"] == "nstep_q" and len(summary["backend"]["restarts"]) == 2  # 2 processes
+    html = tmp_path / "q.html"
+    res = CliRunner().invoke(app, ["backtest", str(run), "--costs", "10", "--html", str(html)])
+    assert res.exit_code == 0, res.output
+    assert "nstep_q" in html.read_text()  # the tear sheet's method row
+    res = CliRunner().invoke(app, ["signal", str(run), "--date", "2007-03-01", "--json"])
+    assert res.exit_code == 0, res.output
+    weights = json.loads(res.stdout)["weights"]
+    assert set(weights) == {"SIGNAL"} and 0.0 <= weights["SIGNAL"] <= 1.0

@@ -283,3 +283,24 @@ def test_cross_sectional_study_skips_members_not_listed_in_validation_or_test(tm
     assert "validation range" in res.skipped["SIG2"] and "skipped" in res.skipped["SIG2"]
     assert "SIG3 is not listed in" in res.skipped["SIG3"], res.skipped["SIG3"]
     assert all("\n" not in why for why in res.skipped.values())
+
+
+def test_cli_study_of_a_value_based_method_ensembles_its_q_values(tmp_path: Path) -> None:
+    """``--set a3c.mode=nstep_q``: every seed's run is an n-step Q run and the seeds' ensemble
+    (averaged Q-values) is scored like an A3C study's."""
+    from tradea3c.a3c import load_checkpoint
+
+    cache = tmp_path / "cache"
+    _write_cache(cache)
+    out = tmp_path / "study"
+    args = ["study", "--strategy", "signal", "--market", "cached", "--data-dir", str(cache)]
+    args += ["--train-end", SPLIT[0], "--val-end", SPLIT[1], "--seeds", "0,1", "--steps", "1000"]
+    args += ["--set", "a3c.workers=1", "--set", "a3c.tensorboard=false", "--set", "a3c.mode=nstep_q"]
+    args += ["--out", str(out), "--quiet"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    checkpoints = sorted(out.rglob("latest.pt"))
+    assert len(checkpoints) == 2 and {load_checkpoint(c).config.mode for c in checkpoints} == {"nstep_q"}
+    data = json.loads((out / "study.json").read_text())
+    for row in data["tickers"]:
+        assert np.isfinite(row["curves"]["ensemble"]["sharpe"]), row["ticker"]

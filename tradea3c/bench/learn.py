@@ -16,7 +16,8 @@ Tasks (one bar each; the evaluation is deterministic, so it is the same for ever
   trades profile i mod 3, so on 2 cores the aggressive and conservative profiles.
 * ``cartpole``: CartPole-v1, mean return over 20 greedy episodes (seeds 1,000,003 + i), bar 475.
 
-Arms: ours (`StrategyConfig().a3c`; K = ``envs_per_worker``; A2C mode) and stable-baselines3 A2C
+Arms: ours (`StrategyConfig().a3c`; K = ``envs_per_worker``; A2C mode; the paper's value-based
+methods, `PAPER_ARMS`) and stable-baselines3 A2C
 and PPO with their documented defaults (MlpPolicy: 64x64 tanh actor and critic) on the same envs
 (a DummyVecEnv of the envs our workers get). Clock: our evaluations run in the engine's evaluator
 process beside training and are not subtracted (they compete for the cores); SB3 evaluates inside
@@ -36,18 +37,21 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import gymnasium as gym
 import numpy as np
 
+from tradea3c.a3c.config import VALUE_BASED, Mode
 from tradea3c.a3c.play import Agent, run_episode
 
 Task = Literal["signal", "cartpole"]
 TASKS: tuple[Task, ...] = ("signal", "cartpole")
 QUALITY: dict[str, float] = {"signal": 0.9, "cartpole": 475.0}
 METRIC: dict[str, str] = {"signal": "fraction", "cartpole": "mean_return"}
-DEFAULT_ARMS = ("default", "k16", "a2c", "sb3-a2c", "sb3-ppo")
+DEFAULT_ARMS = ("default", "k1", "a2c", "sb3-a2c", "sb3-ppo")
+PAPER_ARMS = ("k1", "nstep_q", "onestep_q", "onestep_sarsa")
+"""The paper's four methods as it ran them: one env per worker, t_max 5 (`--arms paper`)."""
 CARTPOLE_EPISODES = 20
 CARTPOLE_SEED = 1_000_003
 SIGNAL_TRAIN = (2000, 0)  # bars, seed of the training market
@@ -61,8 +65,9 @@ class Arm:
     name: str
     kind: Literal["tradea3c", "sb3"] = "tradea3c"
     algo: str = ""  # sb3: "A2C" or "PPO"
-    envs_per_worker: int = 1
-    mode: Literal["a3c", "a2c"] = "a3c"
+    envs_per_worker: int | None = None
+    """K envs per worker; None = the strategy's ``envs_per_worker`` (the shipped default)."""
+    mode: Mode = "a3c"
     t_max: int | None = None
     lr: float | None = None
     workers: int | None = None
@@ -74,8 +79,10 @@ class Arm:
 
 _NAMED = {
     "default": Arm("default"),
+    "k1": Arm("k1", envs_per_worker=1),
     "k16": Arm("k16", envs_per_worker=16),
-    "a2c": Arm("a2c", mode="a2c", envs_per_worker=16),
+    "a2c": Arm("a2c", mode="a2c"),
+    **{m: Arm(m, mode=m, envs_per_worker=1) for m in VALUE_BASED},
     "sb3-a2c": Arm("sb3-a2c", kind="sb3", algo="A2C"),
     "sb3-ppo": Arm("sb3-ppo", kind="sb3", algo="PPO"),
 }
@@ -106,9 +113,17 @@ def parse_arm(spec: str) -> Arm:
             )
         attr, cast = casts[key]
         arm = replace(arm, **{attr: cast(value)})
-    if arm.mode not in ("a3c", "a2c"):
-        raise ValueError(f"arm {spec!r}: mode must be a3c or a2c")
+    if arm.mode not in get_args(Mode):
+        raise ValueError(f"arm {spec!r}: mode must be one of {', '.join(get_args(Mode))}")
     return arm
+
+
+def parse_arms(specs: str) -> list[Arm]:
+    """The command line's arms: comma-separated `parse_arm` specs whose keys are separated by ``;``
+    (``default:k=1;t_max=20,sb3-a2c``); ``paper`` expands to `PAPER_ARMS`."""
+    names = [a.strip() for a in specs.split(",") if a.strip()]
+    expanded = [a for n in names for a in (PAPER_ARMS if n == "paper" else (n,))]
+    return [parse_arm(a.replace(";", ",")) for a in expanded]
 
 
 @dataclass(frozen=True)
@@ -325,11 +340,12 @@ def run_ours(setup: TaskSetup, arm: Arm, seed: int, quality: float, cap: float, 
         checkpoint_every=0,
         checkpoint_every_s=0.0,
     )
+    k = setup.strategy.envs_per_worker if arm.envs_per_worker is None else arm.envs_per_worker
     clock = QualityClock(quality, cap)
     with tempfile.TemporaryDirectory() as tmp:
         clock.t0 = time.monotonic()
         result = train(
-            setup.env_factory(seed, arm.envs_per_worker),
+            setup.env_factory(seed, k),
             a3c,
             Path(tmp),
             model_factory=setup.model_factory(),
@@ -359,7 +375,7 @@ def run_ours(setup: TaskSetup, arm: Arm, seed: int, quality: float, cap: float, 
         wall,
         clock.eval_s,
         clock.evals,
-        a3c.num_workers * arm.envs_per_worker,
+        a3c.num_workers * k,
         f"1 per process ({procs} + evaluator)",
     )
 
@@ -401,6 +417,7 @@ def run_sb3(
     envs (worker i's env, profile included), until the bar or the cap."""
     import torch
     from stable_baselines3 import A2C, PPO
+    from stable_baselines3.common.logger import Logger
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     n_envs = arm.sb3_envs or n_envs
@@ -413,6 +430,7 @@ def run_sb3(
         clock.t0 = time.monotonic()
         algo = {"A2C": A2C, "PPO": PPO}[arm.algo]
         model = algo("MlpPolicy", venv, seed=seed, device="cpu", verbose=0)
+        model.set_logger(Logger(folder=None, output_formats=[]))  # SB3's default makes a /tmp/SB3-* folder
         model.learn(
             total_timesteps=10**10, callback=sb3_stop_callback(setup.evaluator.score, clock, eval_every)
         )

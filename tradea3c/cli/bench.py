@@ -296,9 +296,10 @@ def learn_bench(
     seeds: int = typer.Option(3, help="Seeds per arm (0..N-1), interleaved: seed-major, arms in order."),
     cap: float = typer.Option(150.0, help="Wall-clock cap per run (s); a run past it is 'not reached'."),
     arms: str = typer.Option(
-        "default,k16,a2c,sb3-a2c,sb3-ppo",
+        "default,k1,a2c,sb3-a2c,sb3-ppo",
         help="Arms, comma-separated; NAME or NAME:key=value;... (ours: k, mode, t_max, lr, workers, "
-        "steps; SB3: envs), e.g. 'default:k=16;t_max=5;lr=1e-3'.",
+        "steps; SB3: envs), e.g. 'default:k=1;t_max=20;lr=1e-3'; 'paper' = the paper's four "
+        "methods (k1, nstep_q, onestep_q, onestep_sarsa: one env per worker).",
     ),
     eval_every: int = typer.Option(10_000, help="Env steps between greedy evaluations."),
     quality: Annotated[
@@ -309,8 +310,8 @@ def learn_bench(
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the raw rows here (JSON).")] = None,
 ) -> None:
     """Seconds until the greedy policy reaches a quality (90% of the oracle's log return on an unseen
-    planted-signal market; CartPole-v1 mean return 475): our default strategy and its K=16 and A2C
-    variants against stable-baselines3 A2C and PPO (documented defaults), same process."""
+    planted-signal market; CartPole-v1 mean return 475): our default strategy, its K=1, A2C and
+    value-based variants against stable-baselines3 A2C and PPO (documented defaults), same process."""
     import json
     import os
     from dataclasses import asdict
@@ -319,14 +320,14 @@ def learn_bench(
         QUALITY,
         LearnRow,
         default_vs_sb3,
-        parse_arm,
+        parse_arms,
         run_learn_benchmark,
         summarize,
     )
 
     task_list = [t.strip() for t in tasks.split(",") if t.strip()]
     try:
-        arm_list = [parse_arm(a.replace(";", ",")) for a in arms.split(",") if a.strip()]
+        arm_list = parse_arms(arms)
         bars = {k: float(v) for k, v in (q.split("=", 1) for q in quality or [])}
     except ValueError as exc:
         raise fail(str(exc)) from None

@@ -91,6 +91,49 @@ def cluster(out: Path) -> dict[str, Any]:
     return result
 
 
+def value_based(out: Path) -> dict[str, Any]:
+    """Two nodes x 1 CPU: each value-based mode on the planted-signal market, scored on an unseen one."""
+    from tests.experiment.test_train import agent_and_oracle_log_returns
+    from tradea3c.a3c import load_checkpoint
+    from tradea3c.data.synthetic import planted_signal_market
+    from tradea3c.experiment import load_strategy, train_strategy
+    from tradea3c.testing.ray_cluster import local_cluster
+
+    result: dict[str, Any] = {}
+    base = load_strategy("signal")
+    with local_cluster(nodes=2, cpus_per_node=1) as address:
+        for mode in ("nstep_q", "onestep_q", "onestep_sarsa"):
+            a3c = replace(
+                base.a3c,
+                mode=mode,
+                workers=2,
+                total_steps=12_000,
+                eval_every=4_000,
+                target_sync=2_000,
+                tensorboard=False,
+                backend="ray",
+                address=address,
+            )
+            cfg = replace(base, a3c=a3c)
+            t0 = time.monotonic()
+            res = train_strategy(cfg, out / mode, progress=False)
+            loaded = load_checkpoint(res.best_checkpoint)
+            agent, oracle = agent_and_oracle_log_returns(
+                loaded.model, planted_signal_market(1000, seed=12345), cfg.env.for_evaluation()
+            )
+            backend = summary(out / mode)["backend"]
+            result[mode] = {
+                "mode": loaded.config.mode,
+                "agent_log_return": agent,
+                "oracle_log_return": oracle,
+                "best_step": res.best_step,
+                "wall_s": time.monotonic() - t0,
+                "target_syncs": backend["target_syncs"],
+                "backend": backend,
+            }
+    return result
+
+
 def _wait_for_actor(suffix: str, timeout: float = 120.0) -> str:
     import ray
 
@@ -287,7 +330,11 @@ if __name__ == "__main__":
 
         outcome = RUNS[scenario](out_dir, {"backend": "ray", "workers": 2})
     else:
-        outcome = {"cluster": cluster, "faults": faults, "driver": driver, "sigterm": sigterm}[scenario](
-            out_dir
-        )
+        outcome = {
+            "cluster": cluster,
+            "value_based": value_based,
+            "faults": faults,
+            "driver": driver,
+            "sigterm": sigterm,
+        }[scenario](out_dir)
     (out_dir / "result.json").write_text(json.dumps(outcome, indent=2, default=str))

@@ -187,7 +187,12 @@ class Learner:
         return self.step, self.model.state_dict(), self.optimizer.state_dict()
 
     def stats(self) -> dict[str, Any]:
-        return {"staleness": dict(self.staleness), "apply_s": self.apply_s, "applied": self.applied}
+        return {
+            "staleness": dict(self.staleness),
+            "apply_s": self.apply_s,
+            "applied": self.applied,
+            "target_syncs": self.target_version,
+        }
 
 
 @dataclass
@@ -364,6 +369,7 @@ def _summary(reports: list[WorkerReport], learner_stats: dict[str, Any]) -> dict
     per = max(updates, 1)
     return {
         "updates": updates,
+        "target_syncs": learner_stats.get("target_syncs", 0),  # value-based modes: theta- copies
         "staleness": {
             "mean": float(values.mean()),
             "p95": float(np.percentile(values, 95)),

@@ -41,6 +41,7 @@ def _sb3(
     threads: int,
 ) -> tuple[int, float]:
     from stable_baselines3 import A2C
+    from stable_baselines3.common.logger import Logger
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     from tradea3c.envs.market_env import MarketEnv
@@ -65,6 +66,7 @@ def _sb3(
                 "activation_fn": torch.nn.Tanh,
             },
         )
+        model.set_logger(Logger(folder=None, output_formats=[]))  # SB3's default makes a /tmp/SB3-* folder
         t0 = time.perf_counter()
         model.learn(total_timesteps=steps)
         return int(model.num_timesteps), time.perf_counter() - t0

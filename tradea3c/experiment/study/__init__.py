@@ -13,10 +13,11 @@ each level of a cost sweep:
 The test range follows the strategy's validation end, or, with ``folds``, each anchored
 walk-forward fold tests on its own block (one row per ticker and fold).
 
-Per ticker, the seeds' checkpoints also form an ensemble (averaged action probabilities). Every
-(ticker, seed[, fold]) run is a normal run directory under ``<out>/runs``, and every score is cached next
-to it, so a study is resumable: re-running it skips finished runs, and an interrupted one loses at
-most the run in flight (an unfinished run directory is trained again from scratch).
+Per ticker, the seeds' checkpoints also form an ensemble (averaged action probabilities; averaged
+Q-values for the value-based methods). Every (ticker, seed[, fold]) run is a normal run directory
+under ``<out>/runs``, and every score is cached next to it, so a study is resumable: re-running it
+skips finished runs, and an interrupted one loses at most the run in flight (an unfinished run
+directory is trained again from scratch).
 
 The package by job: `types` (spec, rows, result), `runs` (cuts, run strategies, training),
 `scoring` (backtests of one ticker, cached), `aggregation` (the answer across tickers, the
