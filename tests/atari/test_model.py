@@ -119,6 +119,28 @@ def test_models(arch, lstm):
     assert torch.isfinite(value).all() and value.abs().max() < 10
 
 
+@pytest.mark.parametrize("lstm", [False, True])
+def test_the_atari_cnn_is_a_q_network(lstm):
+    """The value-based modes read the CNN's categorical head as Q-values: one per action, and the
+    greedy action is their argmax."""
+    from tradea3c.a3c.qlearning import check_q_model, q_values
+
+    env = make_vector_env("Pong", 2, training=True)
+    model = AtariModelFactory("a3c", lstm)(env.single_observation_space, env.single_action_space)
+    obs, _ = env.reset(seed=0)
+    check_q_model(model, env.single_observation_space, env.single_action_space, "nstep_q")
+    env.close()
+    x = torch.as_tensor(obs, dtype=torch.float32)
+    q, _ = q_values(model, x, model.initial_state(2))
+    dist, _, _ = model(x, model.initial_state(2))
+    assert q.shape == (2, 6) and torch.equal(q.argmax(-1), dist.logits.argmax(-1))
+
+
+def test_value_based_runs_are_evaluated_greedily():
+    cfg = AtariTrainConfig(game="Pong", frames=4000, a3c=("mode=nstep_q",))
+    assert a3c_config(cfg)[0].value_based and not a3c_config(AtariTrainConfig())[0].value_based
+
+
 def test_presets_paper_defaults():
     a3c, k = a3c_config(AtariTrainConfig(frames=4_000_000))
     assert k == 1 and a3c.total_steps == 1_000_000

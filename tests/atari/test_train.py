@@ -93,6 +93,29 @@ def test_pong_smoke_train_resume_eval_benchmark(tmp_path):
 
 
 @pytest.mark.slow
+def test_pong_value_based_smoke_run_is_evaluated_greedily(tmp_path):
+    """n-step Q on the Atari CNN through the CLI: it trains, records its mode, and `atari eval`
+    takes the argmax of its Q-values unless told to sample."""
+    run = tmp_path / "pong-q"
+    args = ["atari", "train", "--game", "Pong", "--workers", "2", "--preset", "fast"]
+    args += ["--envs-per-worker", "2"]
+    args += ["--eval-every", "0", "--eval-episodes", "1", "--eval-max-frames", "400", "--frames", "2400"]
+    args += ["--set", "a3c.mode=nstep_q", "--set", "a3c.target_sync=100", "--out", str(run), "--quiet"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "completed" and summary["extra"]["mode"] == "nstep_q"
+    res = runner.invoke(app, ["atari", "eval", str(run), "--episodes", "1", "--max-frames", "400", "--json"])
+    assert res.exit_code == 0, res.output
+    ev = json.loads(res.output)
+    assert ev["greedy"] is True and -21 <= ev["score"] <= 21
+    res = runner.invoke(
+        app, ["atari", "eval", str(run), "--sample", "--episodes", "1", "--max-frames", "400", "--json"]
+    )
+    assert res.exit_code == 0 and json.loads(res.output)["greedy"] is False, res.output
+
+
+@pytest.mark.slow
 def test_bench_atari_table():
     res = runner.invoke(
         app,

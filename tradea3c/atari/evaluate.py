@@ -138,21 +138,26 @@ def evaluate_checkpoint(
     *,
     episodes: int = 30,
     noop_starts: bool = True,
-    greedy: bool = False,
+    greedy: bool | None = None,
     seed: int = 1_000_003,
     game: str | None = None,
     max_episode_frames: int = MAX_EPISODE_FRAMES,
 ) -> dict[str, Any]:
     """Load a checkpoint of an Atari run and play ``episodes`` games; returns the score statistics.
 
-    The checkpoint is read as plain data (``weights_only``); a damaged, foreign or old FORMAT 1 file
-    raises a one-line ``ValueError`` (``tradea3c.a3c.checkpoint.CheckpointError``)."""
+    ``greedy=None`` plays as the run was evaluated in training: argmax for a value-based run
+    (``a3c.mode`` nstep_q / onestep_q / onestep_sarsa: its outputs are Q-values), sampled from the
+    policy for A3C / A2C. The checkpoint is read as plain data (``weights_only``); a damaged,
+    foreign or old FORMAT 1 file raises a one-line ``ValueError``
+    (``tradea3c.a3c.checkpoint.CheckpointError``)."""
     from tradea3c.a3c import load_checkpoint
     from tradea3c.atari import model as _registers_the_atari_factory  # noqa: F401
 
     torch.set_num_threads(1)
     torch.set_flush_denormal(True)
     loaded = load_checkpoint(checkpoint)
+    if greedy is None:
+        greedy = loaded.config.value_based
     game = game or loaded.metadata["extra"].get("game")
     if not game:
         raise ValueError(f"{checkpoint} does not record its Atari game; pass game=")

@@ -122,7 +122,13 @@ def train_atari(
     env_factory = AtariEnvFactory(
         cfg.game, num_envs=k, backend=cfg.emulator, training=True, life_loss=cfg.life_loss
     )
-    evaluator = AtariEvaluator(cfg.game, episodes=cfg.eval_episodes, max_episode_frames=cfg.eval_max_frames)
+    # A Q-network's outputs are action values, not a policy to sample: value-based runs play greedily.
+    evaluator = AtariEvaluator(
+        cfg.game,
+        episodes=cfg.eval_episodes,
+        greedy=a3c.value_based,
+        max_episode_frames=cfg.eval_max_frames,
+    )
     stop = None
     if cfg.stop_at_score is not None:
         stop = _StopAt(float(cfg.stop_at_score))
@@ -138,6 +144,7 @@ def train_atari(
         "preset": cfg.preset,
         "frames_budget": cfg.frames,
         "eval_episodes": cfg.eval_episodes,
+        "mode": a3c.mode,
     }
     return train(
         env_factory,

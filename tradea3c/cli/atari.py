@@ -116,8 +116,13 @@ def evaluate(
         bool, typer.Option("--noop-starts/--no-noop-starts", help="Up to 30 random no-ops at each start.")
     ] = True,
     greedy: Annotated[
-        bool, typer.Option("--greedy", help="Argmax actions instead of sampling the policy.")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--greedy/--sample",
+            help="Argmax actions, or sample the policy (default: argmax for a value-based run, "
+            "sampled for A3C/A2C, as in training's evaluations).",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the evaluation games.")] = 1_000_003,
     max_frames: Annotated[int, typer.Option(help="Cap on one game's length in frames.")] = 108_000,
     as_json: Annotated[
@@ -146,7 +151,7 @@ def evaluate(
         return
     typer.echo(
         f"{res['game']} {checkpoint}: {episodes} games ({'no-op starts' if noop_starts else 'no no-ops'}, "
-        f"{'greedy' if greedy else 'sampled'}): mean {res['score']:.2f}  median {res['median']:.2f}  "
+        f"{'greedy' if res['greedy'] else 'sampled'}): mean {res['score']:.2f}  median {res['median']:.2f}  "
         f"min {res['min']:.0f}  max {res['max']:.0f}  policy entropy {res['entropy']:.2f} nats "
         f"(uniform {res['uniform_entropy']:.2f})"
     )

@@ -300,6 +300,31 @@ def test_tiny_portfolio_training_run_with_the_per_asset_model(tmp_path: Path) ->
     ).all()
 
 
+def test_the_per_asset_discrete_scorer_trains_as_a_q_network(tmp_path: Path) -> None:
+    """n-step Q on the per-asset discrete model: its item scores are the Q-values, unlisted members'
+    are never greedy, and the run trains, checkpoints and trades greedily like an A3C run."""
+    from tradea3c.a3c.qlearning import q_values
+
+    market = changing_universe(6, 500, seed=2)
+    cfg = portfolio_strategy(400, mode="nstep_q", target_sync=100, t_max=5)
+    cfg = replace(
+        cfg,
+        portfolio=replace(cfg.portfolio, action="discrete", episode_length=32, features=FeatureConfig()),
+    )
+    result = train_strategy(cfg, tmp_path / "run", progress=False, market=market)
+    loaded = load_checkpoint(result.latest_checkpoint)
+    assert isinstance(loaded.model, PerItemActorCritic) and loaded.config.value_based
+    split = DateSplit(**read_checkpoint(result.latest_checkpoint)["extra"]["split"])
+    env = make_env(market, cfg.portfolio.for_evaluation(), split, "val")
+    obs, _ = env.reset(seed=0)
+    q, _ = q_values(loaded.model, torch.as_tensor(obs, dtype=torch.float32)[None])
+    _, available, _ = loaded.model.split(torch.as_tensor(obs, dtype=torch.float32)[None])
+    assert q.shape == (1, 7) and not available.all()  # cash + 6 members, some of them unlisted here
+    greedy = int(q.argmax(-1))
+    assert greedy == 0 or bool(available[0, greedy - 1])
+    assert np.isfinite(run_greedy(loaded.model, env)).all()
+
+
 def oracle_log_return(market, env_cfg: PortfolioEnvConfig, start: int, n_steps: int) -> float:
     """The oracle: at each decision bar, equal weights on exactly the assets that rise on the next
     bar (the announced ones), replayed through the same execution and costs."""
