@@ -135,15 +135,19 @@ def _write_cache(cache: Path) -> None:
         write_ticker(cache, t, frame, source="synthetic", adjusted=True)
 
 
+def _tiny_study_args(cache: Path, out: Path, *extra: str) -> list[str]:
+    """`tradea3c study` of two 1,000-step in-process seeds on the cached synthetic tickers."""
+    args = ["study", "--strategy", "signal", "--market", "cached", "--data-dir", str(cache)]
+    args += ["--train-end", SPLIT[0], "--val-end", SPLIT[1], "--seeds", "0,1", "--steps", "1000"]
+    args += ["--set", "a3c.workers=1", "--set", "a3c.tensorboard=false", *extra]
+    return [*args, "--out", str(out), "--quiet"]
+
+
 def test_cli_study_writes_table_json_and_html(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     _write_cache(cache)
     out = tmp_path / "study"
-    args = ["study", "--strategy", "signal", "--market", "cached", "--data-dir", str(cache)]
-    args += ["--train-end", SPLIT[0], "--val-end", SPLIT[1], "--seeds", "0,1", "--steps", "1000"]
-    args += ["--set", "a3c.workers=1", "--set", "a3c.tensorboard=false", "--costs", "0,10"]
-    args += ["--trials", "5", "--out", str(out), "--quiet"]
-    res = CliRunner().invoke(app, args)
+    res = CliRunner().invoke(app, _tiny_study_args(cache, out, "--costs", "0,10", "--trials", "5"))
     assert res.exit_code == 0, res.output
     assert "buy_and_hold" in res.output and "deflated Sharpe (N=5)" in res.output
     assert "SIG0" in res.output and "SIG1" in res.output  # the per-ticker table
@@ -293,11 +297,7 @@ def test_cli_study_of_a_value_based_method_ensembles_its_q_values(tmp_path: Path
     cache = tmp_path / "cache"
     _write_cache(cache)
     out = tmp_path / "study"
-    args = ["study", "--strategy", "signal", "--market", "cached", "--data-dir", str(cache)]
-    args += ["--train-end", SPLIT[0], "--val-end", SPLIT[1], "--seeds", "0,1", "--steps", "1000"]
-    args += ["--set", "a3c.workers=1", "--set", "a3c.tensorboard=false", "--set", "a3c.mode=nstep_q"]
-    args += ["--out", str(out), "--quiet"]
-    res = CliRunner().invoke(app, args)
+    res = CliRunner().invoke(app, _tiny_study_args(cache, out, "--set", "a3c.mode=nstep_q"))
     assert res.exit_code == 0, res.output
     checkpoints = sorted(out.rglob("latest.pt"))
     assert len(checkpoints) == 2 and {load_checkpoint(c).config.mode for c in checkpoints} == {"nstep_q"}
