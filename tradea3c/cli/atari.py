@@ -299,7 +299,10 @@ def _report_one(
     else:
         info["status"] = "running (no summary.json yet; numbers are from metrics.csv / eval.csv)"
     if png is not None:
-        plot_learning_curve(run_dir, png, f"A3C (tradea3c) on {run_dir.name}", target)
+        mode = info.get("config", {}).get("mode", "a3c")
+        method = {"nstep_q": "n-step Q", "onestep_q": "one-step Q", "onestep_sarsa": "one-step Sarsa"}
+        title = f"{method.get(mode, mode.upper())} (tradea3c) on {run_dir.name}"
+        plot_learning_curve(run_dir, png, title, target)
         typer.echo(f"wrote {png}")
     text = json.dumps(info, indent=2, default=str)
     if summary is not None:
