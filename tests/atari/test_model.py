@@ -136,7 +136,8 @@ def test_the_atari_cnn_is_a_q_network(lstm):
     assert q.shape == (2, 6) and torch.equal(q.argmax(-1), dist.logits.argmax(-1))
 
 
-def test_value_based_runs_are_evaluated_greedily():
+def test_a_mode_override_makes_an_atari_run_value_based():
+    """`train_atari` evaluates greedily exactly when its engine config is value-based."""
     cfg = AtariTrainConfig(game="Pong", frames=4000, a3c=("mode=nstep_q",))
     assert a3c_config(cfg)[0].value_based and not a3c_config(AtariTrainConfig())[0].value_based
 

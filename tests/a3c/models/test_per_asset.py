@@ -317,8 +317,9 @@ def test_the_per_asset_discrete_scorer_trains_as_a_q_network(tmp_path: Path) -> 
     split = DateSplit(**read_checkpoint(result.latest_checkpoint)["extra"]["split"])
     env = make_env(market, cfg.portfolio.for_evaluation(), split, "val")
     obs, _ = env.reset(seed=0)
-    q, _ = q_values(loaded.model, torch.as_tensor(obs, dtype=torch.float32)[None])
-    _, available, _ = loaded.model.split(torch.as_tensor(obs, dtype=torch.float32)[None])
+    batch = torch.as_tensor(obs, dtype=torch.float32)[None]
+    q, _ = q_values(loaded.model, batch)
+    _, available, _ = loaded.model.split(batch)
     assert q.shape == (1, 7) and not available.all()  # cash + 6 members, some of them unlisted here
     greedy = int(q.argmax(-1))
     assert greedy == 0 or bool(available[0, greedy - 1])
